@@ -1,0 +1,109 @@
+"""The model folder: config.json (settings, schema, transform state, versions) + safetensors weights.
+
+No pickle anywhere: a model folder someone hands you can be loaded without running their code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .errors import GanforgeError
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "generator.safetensors"
+REQUIRED_KEYS = ("format_version", "model_type")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("ganforge", "torch", "numpy", "pandas", "scikit-learn", "safetensors"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "unknown"
+    return versions
+
+
+def is_model_folder(path: Path) -> bool:
+    return path.is_dir() and (path / CONFIG_FILE).is_file()
+
+
+def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: dict[str, torch.Tensor],
+                      force: bool = False) -> Path:
+    """Write into a temporary sibling folder, then swap it in, so a crash never leaves half a model."""
+    path = Path(path)
+    if path.exists():
+        if not force:
+            raise GanforgeError(f"{path}: already exists (use --force to overwrite)")
+        if not is_model_folder(path) and (path.is_file() or any(path.iterdir())):
+            raise GanforgeError(f"{path}: exists and is not a ganforge model folder; refusing to replace it")
+    if not path.parent.exists():
+        raise GanforgeError(f"{path.parent}: output folder does not exist")
+    document = {"format_version": FORMAT_VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "library_versions": library_versions(), **config}
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, staging / WEIGHTS_FILE)
+        (staging / CONFIG_FILE).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
+        if path.exists():
+            retired = path.with_name(f".{path.name}.old")
+            shutil.rmtree(retired, ignore_errors=True)
+            os.replace(path, retired)
+            os.replace(staging, path)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read and check a model folder; every way it can be wrong names the file at fault."""
+    path = Path(path)
+    if not path.exists():
+        raise GanforgeError(f"{path}: no such model folder")
+    config_path, weights_path = path / CONFIG_FILE, path / WEIGHTS_FILE
+    if not path.is_dir() or not config_path.is_file():
+        raise GanforgeError(f"{path}: not a ganforge model folder (no {CONFIG_FILE})")
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise GanforgeError(f"{config_path}: not valid JSON ({error})") from None
+    if not isinstance(config, dict):
+        raise GanforgeError(f"{config_path}: expected a JSON object")
+    missing = [key for key in REQUIRED_KEYS if key not in config]
+    if missing:
+        raise GanforgeError(f"{config_path}: missing key(s) {', '.join(missing)}")
+    version = config["format_version"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise GanforgeError(f"{config_path}: model format version {version!r} is newer than this ganforge "
+                            f"reads (up to {FORMAT_VERSION}); upgrade ganforge")
+    if config["model_type"] != model_type:
+        raise GanforgeError(f"{config_path}: holds a {config['model_type']!r} model, not a {model_type!r} one")
+    if not weights_path.is_file():
+        raise GanforgeError(f"{weights_path}: missing")
+    try:
+        weights = load_file(weights_path)
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise GanforgeError(f"{weights_path}: damaged or not a safetensors file ({error})") from None
+    return config, weights
+
+
+def require_keys(config: dict[str, Any], keys: tuple[str, ...], source: str) -> None:
+    missing = [key for key in keys if key not in config]
+    if missing:
+        raise GanforgeError(f"{source}: missing key(s) {', '.join(missing)}")

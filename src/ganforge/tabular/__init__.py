@@ -1,0 +1,1 @@
+"""Tables: schema inference, the reversible transform, and the conditional tabular GAN."""

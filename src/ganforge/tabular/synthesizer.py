@@ -1,0 +1,227 @@
+"""TabularSynthesizer: fit a conditional tabular GAN on a data frame, sample new rows, save and load it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import TabularConfig, TrainConfig, from_dict, to_dict
+from ..core.device import choose_device, seed_everything
+from ..core.trainer import train_gan
+from ..errors import GanforgeError
+from ..persist import load_model_folder, require_keys, save_model_folder
+from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices)
+from .sampler import ConditionSampler
+from .schema import check_table, infer_schema
+from .transform import TableTransform
+
+Tensor = torch.Tensor
+log = logging.getLogger(__name__)
+MODEL_TYPE = "tabular"
+SAMPLE_CHUNK = 8192
+MAX_REJECTION_FACTOR = 100
+
+
+class _TabularProblem:
+    """What the shared trainer needs to play the game on an encoded table."""
+
+    def __init__(self, scalars: Tensor, codes: Tensor, transform: TableTransform, sampler: ConditionSampler,
+                 batch_size: int, noise_dim: int):
+        self.scalars, self.codes, self.sampler = scalars, codes, sampler
+        self.layout = transform.layout
+        self.slices = block_slices(self.layout)
+        self.block_offsets = torch.as_tensor(self.layout.block_offsets, device=scalars.device)
+        self.batch_size, self.noise_dim = batch_size, noise_dim
+
+    def real_batch(self) -> tuple[Tensor, Tensor | None]:
+        rows, condition = self.sampler.training_batch(self.batch_size)
+        batch = torch.zeros(self.batch_size, self.layout.width, device=self.scalars.device)
+        batch[:, :self.layout.n_scalars] = self.scalars[rows]
+        batch.scatter_(1, self.codes[rows] + self.block_offsets, 1.0)
+        return batch, condition
+
+    def sample_condition(self) -> Tensor | None:
+        return self.sampler.training_batch(self.batch_size)[1]
+
+    def generate(self, generator: torch.nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        noise = torch.randn(self.batch_size, self.noise_dim, device=self.scalars.device)
+        raw = generator(noise, condition)
+        fake = activate(raw, self.layout, self.slices)
+        if condition is None:
+            return fake, raw.new_zeros(())
+        log_probabilities = block_log_softmax(raw, self.slices)[:, self.sampler.data_positions - self.layout.n_scalars]
+        return fake, -(log_probabilities * condition).sum(dim=1).mean()
+
+
+def split_settings(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Route keyword settings to TrainConfig or TabularConfig by name; unknown names are an error."""
+    train_names = {f.name for f in fields(TrainConfig)}
+    tabular_names = {f.name for f in fields(TabularConfig)}
+    unknown = sorted(set(settings) - train_names - tabular_names)
+    if unknown:
+        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
+    return ({k: v for k, v in settings.items() if k in train_names},
+            {k: v for k, v in settings.items() if k in tabular_names})
+
+
+class TabularSynthesizer:
+    """Learns a table's joint distribution with a conditional GAN (CTGAN's design, Xu et al. 2019) and samples
+    new rows with the same columns, order and dtypes.
+
+    Settings are the fields of `TrainConfig` and `TabularConfig`, passed as configs or as keywords:
+    `TabularSynthesizer(epochs=300, loss="wgan-gp", column_kinds={"zip": "categorical"})`.
+    """
+
+    def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None, **settings: Any):
+        train_settings, tabular_settings = split_settings(settings)
+        self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
+        self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
+
+    # -- fitting -------------------------------------------------------------------------------------------
+    def fit(self, data: pd.DataFrame) -> "TabularSynthesizer":
+        check_table(data)
+        train, tabular = self.train_config, self.tabular_config
+        if tabular.pack > len(data):
+            raise GanforgeError(f"table has {len(data)} rows, fewer than pack={tabular.pack}")
+        rng = seed_everything(train.seed)
+        device = choose_device(train.device)
+        schema = infer_schema(data, tabular.column_kinds)
+        transform = TableTransform.fit(data, schema, tabular, rng)
+        scalars, codes = transform.encode(data, rng)
+        sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes)
+        generator, discriminator = self._networks(transform, sampler.width, device)
+
+        batch_size = max(tabular.pack, min(train.batch_size, len(data)) // tabular.pack * tabular.pack)
+        problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
+                                  transform, sampler, batch_size, tabular.embedding_dim)
+        result = train_gan(generator, discriminator, problem, train, steps_per_epoch=max(1, len(data) // batch_size),
+                           pack=tabular.pack)
+        self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
+        self.sampler_ = sampler
+        self.training_ = {"rows": len(data), "batch_size": batch_size, "epochs_run": len(result.history),
+                          "stopped_by": result.stopped_by, "seconds": round(result.seconds, 3),
+                          "device": str(device), "history": result.history}
+        log.info("fitted %d rows x %d columns: %d epochs in %.1f s", len(data), len(schema),
+                 len(result.history), result.seconds)
+        return self
+
+    def _networks(self, transform: TableTransform, condition_dim: int,
+                  device: torch.device) -> tuple[TabularGenerator, TabularDiscriminator]:
+        tabular = self.tabular_config
+        generator = TabularGenerator(tabular.embedding_dim, condition_dim, tabular.generator_dims, transform.layout)
+        discriminator = TabularDiscriminator(transform.layout.width + condition_dim, tabular.discriminator_dims,
+                                             tabular.pack, self.train_config.spectral_norm)
+        return generator.to(device), discriminator.to(device)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+
+    # -- sampling ------------------------------------------------------------------------------------------
+    def _parse_conditions(self, conditions: Mapping[str, Any]) -> list[tuple[str, Any, int, int, int]]:
+        """(column, level, conditional column index, code, level count) for each condition."""
+        parsed = []
+        names = [c.spec.name for c in self.transform_.columns]
+        for name, value in conditions.items():
+            if name not in names:
+                raise GanforgeError(f"condition on unknown column {name!r}; columns are: {', '.join(names)}")
+            column = self.transform_.columns[names.index(name)]
+            if not column.is_discrete:
+                raise GanforgeError(f"cannot condition on column {name!r} ({column.spec.kind}): conditions work "
+                                    "on categorical, boolean and small integer columns")
+            levels = column.encoder.levels
+            matches = [i for i, level in enumerate(levels) if level is not None and level == value
+                       and isinstance(level, bool) == isinstance(value, (bool, np.bool_))]
+            matches = matches or [i for i, level in enumerate(levels) if level is not None and str(level) == str(value)]
+            if not matches:
+                shown = ", ".join(repr(v) for v in levels[:10]) + (", ..." if len(levels) > 10 else "")
+                raise GanforgeError(f"condition {name}={value!r}: value never occurs in column {name!r} "
+                                    f"(seen: {shown})")
+            index = matches[0]
+            block = self.transform_.column_block(name)
+            conditional_index = self.transform_.layout.conditional_blocks.index(block)
+            parsed.append((name, levels[index], conditional_index, min(index, column.encoder.top),
+                           column.encoder.counts[index]))
+        return parsed
+
+    @torch.no_grad()
+    def sample(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
+               seed: int | None = None) -> pd.DataFrame:
+        """`num_rows` new rows; every row satisfies `conditions` ({column: value}) when given."""
+        self._check_fitted()
+        if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
+            raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
+        parsed = self._parse_conditions(conditions or {})
+        fixed = min(parsed, key=lambda c: c[4])[2:4] if parsed else None
+        generator = self.generator_.eval()
+        device = next(generator.parameters()).device
+        seed = int(np.random.default_rng().integers(2**63 - 1)) if seed is None else seed
+        torch_rng = torch.Generator(device=device).manual_seed(seed)
+        numpy_rng = np.random.default_rng(seed)
+        layout, slices = self.transform_.layout, block_slices(self.transform_.layout)
+        frames, produced, generated = [], 0, 0
+        while produced < num_rows:
+            if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
+                wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
+                raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
+                                    "the model rarely produces this combination")
+            noise = torch.randn(SAMPLE_CHUNK, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
+            condition = self.sampler_.generation_batch(SAMPLE_CHUNK, torch_rng, fixed)
+            raw = generator(noise, condition)
+            scalars = torch.tanh(raw[:, :layout.n_scalars]).cpu().numpy()
+            codes = torch.stack([raw[:, s].argmax(dim=1) for s in slices], dim=1) if slices else \
+                raw.new_zeros((SAMPLE_CHUNK, 0), dtype=torch.long)
+            frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng)
+            for name, level, *_ in parsed:
+                frame = frame[(frame[name] == level).to_numpy()]
+            frames.append(frame)
+            produced += len(frame)
+            generated += SAMPLE_CHUNK
+        return pd.concat(frames, ignore_index=True).iloc[:num_rows].reset_index(drop=True)
+
+    # -- persistence ---------------------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {"model_type": MODEL_TYPE,
+                "columns": [{"name": s.name, "kind": s.kind, "dtype": s.dtype, "null_rate": round(s.null_rate, 4)}
+                            for s in self.schema_],
+                "train_config": to_dict(self.train_config), "tabular_config": to_dict(self.tabular_config),
+                "training": {k: v for k, v in self.training_.items() if k != "history"}}
+
+    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
+        self._check_fitted()
+        config = {"model_type": MODEL_TYPE, "train_config": to_dict(self.train_config),
+                  "tabular_config": to_dict(self.tabular_config), "transform": self.transform_.state(),
+                  "training": self.training_}
+        return save_model_folder(path, config, self.generator_.state_dict(), force=force)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> "TabularSynthesizer":
+        config, weights = load_model_folder(path, MODEL_TYPE)
+        source = str(Path(path) / "config.json")
+        require_keys(config, ("train_config", "tabular_config", "transform", "training"), source)
+        try:
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]))
+            transform = TableTransform.from_state(config["transform"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
+        torch_device = choose_device(device)
+        sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device)
+        generator, _ = model._networks(transform, sampler.width, torch_device)
+        try:
+            generator.load_state_dict(weights)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()
+            raise GanforgeError(f"{Path(path) / 'generator.safetensors'}: does not match config.json "
+                                f"({first[1].strip() if len(first) > 1 else first[0]})") from None
+        model.schema_ = [column.spec for column in transform.columns]
+        model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
+        model.training_ = config["training"]
+        return model
