@@ -41,9 +41,8 @@ def is_model_folder(path: Path) -> bool:
     return path.is_dir() and (path / CONFIG_FILE).is_file()
 
 
-def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: dict[str, torch.Tensor],
-                      force: bool = False) -> Path:
-    """Write into a temporary sibling folder, then swap it in, so a crash never leaves half a model."""
+def check_model_destination(path: str | os.PathLike, force: bool) -> Path:
+    """Fail before training, not after: never replace what is not ours, nor anything without --force."""
     path = Path(path)
     if path.exists():
         if not force:
@@ -52,6 +51,13 @@ def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: 
             raise GanforgeError(f"{path}: exists and is not a ganforge model folder; refusing to replace it")
     if not path.parent.exists():
         raise GanforgeError(f"{path.parent}: output folder does not exist")
+    return path
+
+
+def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: dict[str, torch.Tensor],
+                      force: bool = False) -> Path:
+    """Write into a temporary sibling folder, then swap it in, so a crash never leaves half a model."""
+    path = check_model_destination(path, force)
     document = {"format_version": FORMAT_VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "library_versions": library_versions(), **config}
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))

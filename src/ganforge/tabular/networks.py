@@ -76,3 +76,10 @@ def activate(raw: Tensor, layout: Layout, slices: list[slice]) -> Tensor:
 def block_log_softmax(raw: Tensor, slices: list[slice]) -> Tensor:
     """Log-probabilities within each block, laid out like the blocks (scalars dropped)."""
     return torch.cat([F.log_softmax(raw[:, s], dim=1) for s in slices], dim=1)
+
+
+def sample_categories(logits: Tensor, generator: torch.Generator) -> Tensor:
+    """Draw one category per row from softmax(logits) by the Gumbel-max trick: what the Gumbel-softmax
+    stands in for during training. Taking the argmax instead would collapse every column to its mode."""
+    uniform = torch.rand(logits.shape, device=logits.device, generator=generator).clamp_(1e-10, 1.0)
+    return (logits - torch.log(-torch.log(uniform))).argmax(dim=1)

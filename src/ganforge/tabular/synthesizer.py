@@ -17,7 +17,8 @@ from ..core.device import choose_device, seed_everything
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import load_model_folder, require_keys, save_model_folder
-from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices)
+from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices,
+                       sample_categories)
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema
 from .transform import TableTransform
@@ -176,8 +177,8 @@ class TabularSynthesizer:
             condition = self.sampler_.generation_batch(SAMPLE_CHUNK, torch_rng, fixed)
             raw = generator(noise, condition)
             scalars = torch.tanh(raw[:, :layout.n_scalars]).cpu().numpy()
-            codes = torch.stack([raw[:, s].argmax(dim=1) for s in slices], dim=1) if slices else \
-                raw.new_zeros((SAMPLE_CHUNK, 0), dtype=torch.long)
+            codes = torch.stack([sample_categories(raw[:, s], torch_rng) for s in slices], dim=1) if slices \
+                else raw.new_zeros((SAMPLE_CHUNK, 0), dtype=torch.long)
             frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]

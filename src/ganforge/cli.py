@@ -1,0 +1,170 @@
+"""The `ganforge` command: parse options, call the public API, print. A GanforgeError is one line, exit 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+import click
+
+from .config import COLUMN_KINDS, LOSS_NAMES
+from .errors import GanforgeError
+
+UNTIL_TIME_IS_UP = 1_000_000  # epochs when only --max-minutes bounds a fit
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GanforgeError as error:
+            click.echo(f"error: {error}", err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing was written", err=True)
+            ctx.exit(130)
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """'column=value' options into a dict; the column is everything before the first '='."""
+    pairs = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise GanforgeError(f"{option} {item!r}: expected COLUMN=VALUE")
+        pairs[name] = value
+    return pairs
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="ganforge")
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
+def cli(verbose: bool) -> None:
+    """Learn the distribution of real data with GANs and sample synthetic data that keeps its statistics."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+
+
+@cli.command()
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
+@click.option("--epochs", type=int, help="Passes over the data [default: 300].")
+@click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
+@click.option("--loss", type=click.Choice(LOSS_NAMES), default="wgan-gp", show_default=True)
+@click.option("--batch-size", type=int, default=500, show_default=True)
+@click.option("--n-critic", type=int, default=1, show_default=True, help="Discriminator steps per generator step.")
+@click.option("--generator-lr", type=float, default=2e-4, show_default=True)
+@click.option("--discriminator-lr", type=float, default=2e-4, show_default=True)
+@click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator.")
+@click.option("--pack", type=int, default=10, show_default=True, help="Rows the discriminator judges together.")
+@click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
+              help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
+        batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
+        pack: int, column_kind: tuple[str, ...], device: str, force: bool) -> None:
+    """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
+    from .io import read_table
+    from .persist import check_model_destination
+    from .tabular.synthesizer import TabularSynthesizer
+
+    check_model_destination(out, force)
+    if epochs is None:
+        epochs = UNTIL_TIME_IS_UP if max_minutes is not None else 300
+    model = TabularSynthesizer(
+        epochs=epochs, max_minutes=max_minutes, seed=seed, loss=loss, batch_size=batch_size, n_critic=n_critic,
+        generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
+        column_kinds=_pairs(column_kind, "--column-kind"), device=device)
+    table = read_table(data)
+    click.echo(f"fitting {len(table):,} rows x {table.shape[1]} columns from {data} ...", err=True)
+    model.fit(table)
+    model.save(out, force=force)
+    training = model.training_
+    kinds = ", ".join(f"{s.name}:{s.kind}" for s in model.schema_)
+    click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
+               f"(loss {loss}, stopped by {training['stopped_by']}); last losses D={training['history'][-1]['loss_d']:.3f} "
+               f"G={training['history'][-1]['loss_g']:.3f}")
+    click.echo(f"columns: {kinds}")
+    click.echo(f"model saved to {out}")
+
+
+@cli.command()
+@click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+@click.option("--num-rows", "-n", "--num", "num_rows", required=True, type=int, help="How many rows to generate.")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="CSV or Parquet file to write.")
+@click.option("--seed", type=int, help="Same seed, same rows.")
+@click.option("--condition", multiple=True, metavar="COLUMN=VALUE", help="Only rows with this value; repeatable.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...], device: str,
+           force: bool) -> None:
+    """Generate synthetic rows from a model folder."""
+    from .io import check_writable, write_table
+    from .tabular.synthesizer import TabularSynthesizer
+
+    if num_rows <= 0:
+        raise GanforgeError(f"--num-rows must be positive, got {num_rows}")
+    check_writable(out, force)
+    model = TabularSynthesizer.load(model_dir, device=device)
+    start = time.monotonic()
+    rows = model.sample(num_rows, conditions=_pairs(condition, "--condition"), seed=seed)
+    write_table(rows, out, force=force)
+    click.echo(f"wrote {len(rows):,} rows x {rows.shape[1]} columns to {out} in {time.monotonic() - start:.1f} s")
+
+
+@cli.command()
+@click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
+def info(model_dir: Path, as_json: bool) -> None:
+    """What a model was trained on and how: columns, kinds, epochs, loss, versions."""
+    from .persist import load_model_folder
+
+    config, _ = load_model_folder(model_dir, "tabular")
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in config.items() if k != "transform"} |
+                              {"columns": [c["spec"] for c in config.get("transform", [])]}, indent=2))
+        return
+    training, train = config.get("training", {}), config.get("train_config", {})
+    click.echo(f"model:      {model_dir} ({config['model_type']}, format {config['format_version']}, "
+               f"created {config.get('created', '?')})")
+    click.echo(f"trained on: {training.get('rows', '?'):,} rows, {training.get('epochs_run', '?')} epochs, "
+               f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
+               f"stopped by {training.get('stopped_by', '?')}")
+    click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, batch {training.get('batch_size')}, "
+               f"lr G {train.get('generator_lr')} / D {train.get('discriminator_lr')}, "
+               f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
+    history = training.get("history") or []
+    if history:
+        click.echo(f"last loss:  D {history[-1]['loss_d']:.4f}, G {history[-1]['loss_g']:.4f}")
+    click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))
+    click.echo("columns:")
+    for column in config.get("transform", []):
+        spec = column["spec"]
+        click.echo(f"  {spec['name']:<24} {spec['kind']:<12} {spec['dtype']:<16} missing {spec['null_rate']:.1%}")
+
+
+@cli.command("demo-data")
+@click.argument("name", required=False)
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="CSV or Parquet file to write.")
+@click.option("--force", is_flag=True)
+def demo_data(name: str | None, out: Path | None, force: bool) -> None:
+    """Write one of the real tables that install with ganforge[datasets]; without NAME, list them."""
+    from .datasets import DATASETS, load_dataset
+    from .io import write_table
+
+    if name is None:
+        for key, dataset in DATASETS.items():
+            click.echo(f"{key:<16} {dataset.description}")
+        return
+    if out is None:
+        raise GanforgeError("--out is required to write a data set")
+    table = load_dataset(name)
+    write_table(table, out, force=force)
+    click.echo(f"wrote {name} ({len(table):,} rows x {table.shape[1]} columns) to {out}")
+
+
+def main() -> None:
+    cli(prog_name="ganforge")

