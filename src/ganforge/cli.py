@@ -84,9 +84,10 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     model.save(out, force=force)
     training = model.training_
     kinds = ", ".join(f"{s.name}:{s.kind}" for s in model.schema_)
+    history = training["history"]
+    last = f"; last losses D={history[-1]['loss_d']:.3f} G={history[-1]['loss_g']:.3f}" if history else ""
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
-               f"(loss {loss}, stopped by {training['stopped_by']}); last losses D={training['history'][-1]['loss_d']:.3f} "
-               f"G={training['history'][-1]['loss_g']:.3f}")
+               f"(loss {loss}, stopped by {training['stopped_by']}){last}")
     click.echo(f"columns: {kinds}")
     click.echo(f"model saved to {out}")
 

@@ -101,10 +101,10 @@ class ContinuousEncoder:
         observed = values[~np.isnan(values)]
         nullable = bool(np.isnan(values).any())
         sample = observed if len(observed) <= sample_size else rng.choice(observed, sample_size, replace=False)
-        spread = float(np.std(sample)) or 1.0
+        center, spread = float(np.mean(sample)), float(np.std(sample)) or 1.0
         n_modes = min(max_modes, len(np.unique(sample)))
         if n_modes <= 1:
-            means, stds, weights = [float(sample.mean())], [spread], [1.0]
+            means, stds, weights = [center], [spread], [1.0]
         else:
             mixture = BayesianGaussianMixture(
                 n_components=n_modes, weight_concentration_prior_type="dirichlet_process",
@@ -112,10 +112,10 @@ class ContinuousEncoder:
                 random_state=int(rng.integers(2**31 - 1)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
-                mixture.fit(sample.reshape(-1, 1))
+                mixture.fit(((sample - center) / spread).reshape(-1, 1))  # unit scale keeps the fit stable
             keep = mixture.weights_ > 5e-3
-            means = mixture.means_[keep, 0].tolist()
-            stds = np.maximum(np.sqrt(mixture.covariances_.reshape(-1)[keep]), 1e-3 * spread).tolist()
+            means = (center + spread * mixture.means_[keep, 0]).tolist()
+            stds = (spread * np.maximum(np.sqrt(mixture.covariances_.reshape(-1)[keep]), 1e-3)).tolist()
             weights = (mixture.weights_[keep] / mixture.weights_[keep].sum()).tolist()
         if decimals is None:
             decimals = _decimals(observed)

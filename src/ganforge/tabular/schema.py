@@ -55,14 +55,17 @@ def guess_datetime_format(values: pd.Series) -> str | None:
     """A strftime format that parses every value of a text column, or None when it is not a date column."""
     if len(values) == 0 or not all(isinstance(v, str) for v in values.iloc[:100]):
         return None
-    fmt = pd.tseries.api.guess_datetime_format(str(values.iloc[0]))
-    if fmt is None or not any(p in fmt for p in ("%d", "%m", "%b", "%B")) or not any(
-            p in fmt for p in ("%Y", "%y")):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(values, format=fmt, errors="coerce")
-    return fmt if parsed.notna().all() else None
+    for day_first in (False, True):
+        fmt = pd.tseries.api.guess_datetime_format(str(values.iloc[0]), dayfirst=day_first)
+        if fmt is None or not any(p in fmt for p in ("%d", "%m", "%b", "%B")) or not any(
+                p in fmt for p in ("%Y", "%y")):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            return fmt
+    return None
 
 
 def infer_kind(column: pd.Series) -> tuple[str, str | None]:
@@ -121,6 +124,8 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None) -
     specs = []
     for name in frame.columns:
         column = frame[name]
+        if types.is_float_dtype(column.dtype) and np.isinf(column.to_numpy(np.float64, na_value=np.nan)).any():
+            raise GanforgeError(f"column {name!r}: has infinite values; replace them or drop those rows")
         if name in overrides:
             kind = overrides[name]
             if kind not in COLUMN_KINDS:

@@ -14,7 +14,7 @@ import torch
 
 from ..config import TabularConfig, TrainConfig, from_dict, to_dict
 from ..core.device import choose_device, seed_everything
-from ..core.trainer import train_gan
+from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..persist import load_model_folder, require_keys, save_model_folder
 from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices,
@@ -102,8 +102,11 @@ class TabularSynthesizer:
         batch_size = max(tabular.pack, min(train.batch_size, len(data)) // tabular.pack * tabular.pack)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
                                   transform, sampler, batch_size, tabular.embedding_dim)
-        result = train_gan(generator, discriminator, problem, train, steps_per_epoch=max(1, len(data) // batch_size),
-                           pack=tabular.pack)
+        if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
+            result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
+        else:
+            result = train_gan(generator, discriminator, problem, train,
+                               steps_per_epoch=max(1, len(data) // batch_size), pack=tabular.pack)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.sampler_ = sampler
         self.training_ = {"rows": len(data), "batch_size": batch_size, "epochs_run": len(result.history),

@@ -1,0 +1,40 @@
+# Set-up and everyday commands. The CPU build of torch is pinned here (not in pyproject.toml) so that CI and the
+# demo never pull a multi-GB CUDA build; GPU users install ganforge with their own torch.
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench-env clean
+
+$(STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet -e '.[datasets,test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p demo
+	$(BIN)/ganforge demo-data males --out demo/males.csv --force
+	$(BIN)/ganforge fit demo/males.csv --out demo/model --epochs 300 --seed 0 --force
+	$(BIN)/ganforge sample demo/model --num-rows 4360 --out demo/synthetic.csv --seed 0 --force
+	$(BIN)/ganforge info demo/model
+	@echo "real rows: demo/males.csv; synthetic rows: demo/synthetic.csv; model: demo/model/"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Benchmarks compare against ctgan, sdv and sdmetrics, which pin an older pandas: they get their own venv.
+bench-env: .bench/.installed
+.bench/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv .bench
+	.bench/bin/pip install --quiet "$(TORCH)"
+	.bench/bin/pip install --quiet -e '.[datasets]' 'ctgan==0.12.*' sdv sdmetrics
+	touch .bench/.installed
+
+clean:
+	rm -rf $(VENV) .bench demo .pytest_cache .hypothesis

@@ -1,0 +1,107 @@
+"""The real command, run in a subprocess on a temporary folder, as a user would."""
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import make_table
+
+
+def ganforge(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli")
+    make_table().to_csv(path / "data.csv", index=False)
+    result = ganforge("fit", "data.csv", "--out", "model", "--epochs", "3", "--seed", "1", cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "model saved to model" in result.stdout
+    return path
+
+
+def test_fit_sample_info_end_to_end(workdir):
+    result = ganforge("sample", "model", "--num-rows", "250", "--out", "synthetic.parquet", "--seed", "3", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    real, synthetic = pd.read_csv(workdir / "data.csv"), pd.read_parquet(workdir / "synthetic.parquet")
+    assert list(synthetic.columns) == list(real.columns) and len(synthetic) == 250
+    info = ganforge("info", "model", cwd=workdir)
+    assert info.returncode == 0 and "colour" in info.stdout and "categorical" in info.stdout
+    assert "wgan-gp" in info.stdout and "torch" in info.stdout
+
+
+def test_same_seed_same_file(workdir):
+    for name in ("a.csv", "b.csv"):
+        assert ganforge("sample", "model", "-n", "100", "--out", name, "--seed", "9", cwd=workdir).returncode == 0
+    assert (workdir / "a.csv").read_text() == (workdir / "b.csv").read_text()
+
+
+def test_conditions_from_the_command_line(workdir):
+    result = ganforge("sample", "model", "-n", "40", "--out", "violet.csv", "--condition", "colour=violet",
+                      "--condition", "member=False", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    rows = pd.read_csv(workdir / "violet.csv")
+    assert (rows["colour"] == "violet").all() and not rows["member"].any()
+
+
+def write(path, text):
+    path.write_text(text)
+    return path.name
+
+
+@pytest.mark.parametrize("make_input, message", [
+    (lambda d: "missing.csv", "missing.csv: no such file"),
+    (lambda d: write(d / "empty.csv", ""), "empty.csv: file is empty"),
+    (lambda d: write(d / "header.csv", "a,b\n"), "header.csv: has a header but no rows"),
+    (lambda d: write(d / "one.csv", "a,b\n1,2\n"), "has 1 row(s)"),
+    (lambda d: write(d / "dup.csv", "a,a\n" + "1,2\n" * 20), "dup.csv: duplicate column names: 'a'"),
+    (lambda d: write(d / "data.txt", "hello"), "unsupported table format"),
+    (lambda d: (d / "bad.csv").write_bytes(b"a,b\n\xff\xfe\x00\x81" * 20) and "bad.csv", "bad.csv: not UTF-8 text"),
+    (lambda d: write(d / "ragged.csv", "a,b\n1,2\n" + "1,2,3,4\n" * 20), "ragged.csv: cannot be read"),
+])
+def test_bad_training_input_is_one_line_and_exit_2(workdir, make_input, message):
+    result = ganforge("fit", make_input(workdir), "--out", "never", "--epochs", "1", cwd=workdir)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (workdir / "never").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["sample", "model", "-n", "5", "--out", "x.csv", "--condition", "nope=1"], "unknown column 'nope'"),
+    (["sample", "model", "-n", "5", "--out", "x.csv", "--condition", "colour=pink"], "never occurs"),
+    (["sample", "model", "-n", "5", "--out", "x.csv", "--condition", "colour"], "expected COLUMN=VALUE"),
+    (["sample", "model", "-n", "0", "--out", "x.csv"], "--num-rows must be positive"),
+    (["sample", "model", "-n", "5", "--out", "data.csv"], "data.csv: already exists"),
+    (["sample", ".", "-n", "5", "--out", "x.csv"], "not a ganforge model folder"),
+    (["sample", "model", "-n", "5", "--out", "no/such/dir.csv"], "output folder does not exist"),
+    (["fit", "data.csv", "--out", "model", "--epochs", "1"], "model: already exists"),
+    (["fit", "data.csv", "--out", "m2", "--column-kind", "colour=number"], "kind 'number' is not one of"),
+    (["info", "nowhere"], "no such model folder"),
+])
+def test_bad_use_is_one_line_and_exit_2(workdir, args, message):
+    before = (workdir / "data.csv").read_text()
+    result = ganforge(*args, cwd=workdir)
+    assert result.returncode == 2, result.stdout
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert (workdir / "data.csv").read_text() == before  # nothing the user had is touched
+
+
+def test_force_replaces_output(workdir):
+    result = ganforge("sample", "model", "-n", "5", "--out", "forced.csv", cwd=workdir)
+    assert result.returncode == 0
+    result = ganforge("sample", "model", "-n", "7", "--out", "forced.csv", "--force", cwd=workdir)
+    assert result.returncode == 0 and len(pd.read_csv(workdir / "forced.csv")) == 7
+
+
+def test_bundled_data_sets(tmp_path):
+    listing = ganforge("demo-data", cwd=tmp_path)
+    assert listing.returncode == 0 and "males" in listing.stdout
+    result = ganforge("demo-data", "seattle-weather", "--out", "weather.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    weather = pd.read_csv(tmp_path / "weather.csv")
+    assert len(weather) == 1461 and "weather" in weather.columns

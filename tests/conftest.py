@@ -1,0 +1,33 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+TINY = dict(epochs=3, batch_size=100, embedding_dim=16, generator_dims=(32, 32), discriminator_dims=(32, 32),
+            seed=0)
+
+
+def make_table(rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    """A small mixed table with the hard parts: a rare category, two modes, missing values, dates, booleans."""
+    rng = np.random.default_rng(seed)
+    colour = rng.choice(["red", "green", "blue", "violet"], rows, p=[0.5, 0.3, 0.18, 0.02])
+    colour[:3] = "violet"
+    income = np.where(colour == "red", rng.normal(20, 3, rows), rng.normal(80, 10, rows)).round(2)
+    return pd.DataFrame({
+        "colour": colour,
+        "income": income,
+        "age": rng.integers(18, 90, rows),
+        "member": rng.random(rows) < 0.3,
+        "joined": pd.Series(pd.date_range("2020-01-01", periods=rows, freq="D")).dt.strftime("%Y-%m-%d"),
+        "score": np.where(rng.random(rows) < 0.2, np.nan, rng.exponential(2.0, rows)),
+        "country": "NZ",
+    })
+
+
+@pytest.fixture
+def table() -> pd.DataFrame:
+    return make_table()
+
+
+@pytest.fixture
+def tiny() -> dict:
+    return dict(TINY)

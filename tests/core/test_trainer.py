@@ -1,0 +1,81 @@
+import pytest
+import torch
+from torch import nn
+
+from ganforge.config import TrainConfig
+from ganforge.core.device import seed_everything
+from ganforge.core.trainer import train_gan, update_ema
+from ganforge.errors import GanforgeError
+
+
+class Shifted:
+    """Real data N(3, 0.5^2) in 1-D; an unconditional game."""
+
+    def __init__(self, batch_size: int = 64):
+        self.batch_size = batch_size
+
+    def real_batch(self):
+        return 3.0 + 0.5 * torch.randn(self.batch_size, 1), None
+
+    def sample_condition(self):
+        return None
+
+    def generate(self, generator, condition):
+        return generator(torch.randn(self.batch_size, 4)), torch.zeros(())
+
+
+class Critic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(1, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+
+    def forward(self, x, condition):
+        return self.body(x)
+
+
+def fit(loss: str, seed: int = 0, epochs: int = 60, **settings):
+    seed_everything(seed)
+    generator = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))
+    settings = {"generator_lr": 2e-3, "discriminator_lr": 2e-3, **settings}
+    config = TrainConfig(epochs=epochs, loss=loss, seed=seed, **settings)
+    return train_gan(generator, Critic(), Shifted(), config, steps_per_epoch=10)
+
+
+@pytest.mark.parametrize("loss, settings", [("wgan-gp", {"n_critic": 5, "gradient_penalty": 1.0}), ("hinge", {}),
+                                            ("nonsaturating", {}), ("minimax", {}), ("lsgan", {})])
+def test_every_loss_moves_the_generator_towards_the_data(loss, settings):
+    result = fit(loss, ema_decay=0.0, **settings)
+    with torch.no_grad():
+        samples = result.generator(torch.randn(2000, 4))
+    assert abs(samples.mean().item() - 3.0) < 1.0  # an untrained generator sits about 3 away
+    assert len(result.history) == 60 and result.stopped_by == "epochs"
+
+
+def test_same_seed_gives_the_same_weights_on_cpu():
+    first, second = fit("hinge", epochs=5), fit("hinge", epochs=5)
+    for a, b in zip(first.generator.parameters(), second.generator.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_time_budget_stops_training():
+    result = fit("hinge", epochs=10_000, max_minutes=0.002)
+    assert result.stopped_by == "time" and len(result.history) < 10_000
+
+
+def test_divergence_is_reported_not_hidden():
+    with pytest.raises(GanforgeError, match="diverged"):
+        fit("wgan-gp", epochs=3, generator_lr=1e30, discriminator_lr=1e30, weight_decay=0.0)
+
+
+def test_ema_moves_towards_the_live_weights():
+    average, live = nn.Linear(2, 2), nn.Linear(2, 2)
+    before = average.weight.detach().clone()
+    update_ema(average, live, decay=0.9)
+    assert torch.allclose(average.weight, 0.9 * before + 0.1 * live.weight)
+
+
+def test_config_names_the_bad_field():
+    with pytest.raises(GanforgeError, match="loss"):
+        TrainConfig(loss="nope")
+    with pytest.raises(GanforgeError, match="epochs"):
+        TrainConfig(epochs=0)
