@@ -112,3 +112,14 @@ def test_infinite_values_are_refused():
     frame = pd.DataFrame({"x": [1.0, 2.0, np.inf] * 10})
     with pytest.raises(GanforgeError, match="'x': has infinite values"):
         round_trip(frame)
+
+
+def test_repeated_values_are_snapped_onto_the_seen_set():
+    sizes = np.asarray([80, 85, 100, 107, 120, 130, 170, 200, 210, 212, 214, 230, 240, 245, 250, 270, 320, 340,
+                        345, 365, 405, 420, 424, 425, 426, 450, 452, 500, 525, 527, 528, 540, 545, 1000, 2100])
+    frame = pd.DataFrame({"hd": np.random.default_rng(0).choice(sizes, 2000)})
+    transform, _ = round_trip(frame)
+    scalars = np.random.default_rng(1).uniform(-1, 1, (500, 1)).astype(np.float32)
+    codes = np.random.default_rng(2).integers(0, transform.layout.block_sizes[0], (500, 1))
+    decoded = transform.decode(scalars, codes, np.random.default_rng(0))["hd"]
+    assert set(decoded) <= set(sizes) and decoded.nunique() > 10
