@@ -123,3 +123,15 @@ def test_repeated_values_are_snapped_onto_the_seen_set():
     codes = np.random.default_rng(2).integers(0, transform.layout.block_sizes[0], (500, 1))
     decoded = transform.decode(scalars, codes, np.random.default_rng(0))["hd"]
     assert set(decoded) <= set(sizes) and decoded.nunique() > 10
+
+
+def test_snapping_keeps_the_frequencies_of_unevenly_spaced_values():
+    from ganforge.tabular.encoders import _snap
+
+    support, counts = np.asarray([0.0, 1.0, 100.0]), np.asarray([10, 10, 10])
+    spread = np.random.default_rng(0).uniform(0.0, 100.0, 30_000)  # mass spread evenly over the range
+    quantile_like = np.interp(np.random.default_rng(1).uniform(size=30_000), [0, 1 / 6, 0.5, 5 / 6, 1],
+                              [0.0, 0.0, 1.0, 100.0, 100.0])
+    shares = np.unique(_snap(support, counts, quantile_like), return_counts=True)[1] / 30_000
+    np.testing.assert_allclose(shares, [1 / 3] * 3, atol=0.02)
+    assert set(_snap(support, counts, spread)) <= {0.0, 1.0, 100.0}

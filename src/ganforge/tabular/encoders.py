@@ -74,13 +74,14 @@ class CategoricalEncoder:
         return cls(state["levels"], state["counts"], state["top"])
 
 
-def _nearest(support: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Each value moved to the closest value of the sorted `support`."""
-    right = np.clip(np.searchsorted(support, values), 1, len(support) - 1) if len(support) > 1 else \
-        np.zeros(len(values), dtype=np.int64)
-    left = np.maximum(right - 1, 0)
-    closer_left = np.abs(values - support[left]) <= np.abs(support[right] - values)
-    return np.where(closer_left, support[left], support[right])
+def _snap(support: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Map values onto the sorted `support` through the real distribution function: a value's quantile under
+    a piecewise-linear CDF through the support points picks the support value owning that quantile. Unlike
+    rounding to the nearest neighbour, this keeps each value's frequency when the values are unevenly spaced."""
+    cumulative = np.cumsum(counts) / counts.sum()
+    midpoints = cumulative - counts / counts.sum() / 2
+    quantiles = np.interp(values, support, midpoints)
+    return support[np.minimum(np.searchsorted(cumulative, quantiles, side="right"), len(support) - 1)]
 
 
 def _decimals(values: np.ndarray) -> int | None:
@@ -102,16 +103,18 @@ class ContinuousEncoder:
     million rows cost the same as twenty thousand; encoding is vectorised NumPy.
 
     A column that repeats a small set of values (disk sizes 80, 120, 170 ...; at most 1,000 distinct, each
-    seen five times on average) gets its values snapped back onto that set: a made-up 113 would give every
-    synthetic row away to a detector, while single values are not records and leak nothing."""
+    seen five times on average) gets its values snapped back onto that set with their frequencies: a made-up
+    113 would give every synthetic row away to a detector, while single values are not records."""
 
     scalar_count = 1
 
     def __init__(self, means: list[float], stds: list[float], weights: list[float], minimum: float,
-                 maximum: float, decimals: int | None, nullable: bool, support: list[float] | None = None):
+                 maximum: float, decimals: int | None, nullable: bool, support: list[float] | None = None,
+                 support_counts: list[int] | None = None):
         self.means, self.stds, self.weights = np.asarray(means), np.asarray(stds), np.asarray(weights)
         self.minimum, self.maximum, self.decimals, self.nullable = minimum, maximum, decimals, nullable
         self.support = None if support is None else np.asarray(support, dtype=np.float64)
+        self.support_counts = None if support_counts is None else np.asarray(support_counts, dtype=np.int64)
 
     @classmethod
     def fit(cls, values: np.ndarray, max_modes: int, sample_size: int, rng: np.random.Generator,
@@ -137,10 +140,10 @@ class ContinuousEncoder:
             weights = (mixture.weights_[keep] / mixture.weights_[keep].sum()).tolist()
         if decimals is None:
             decimals = _decimals(observed)
-        distinct = np.unique(observed)
-        support = distinct.tolist() if len(distinct) <= SUPPORT_MAX_VALUES and \
-            len(distinct) <= SUPPORT_MAX_SHARE * len(observed) else None
-        return cls(means, stds, weights, float(observed.min()), float(observed.max()), decimals, nullable, support)
+        distinct, counts = np.unique(observed, return_counts=True)
+        snap = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
+        return cls(means, stds, weights, float(observed.min()), float(observed.max()), decimals, nullable,
+                   distinct.tolist() if snap else None, counts.tolist() if snap else None)
 
     @property
     def block_sizes(self) -> list[int]:
@@ -164,7 +167,7 @@ class ContinuousEncoder:
         values = scalars[:, 0].astype(np.float64) * 4 * self.stds[modes] + self.means[modes]
         values = np.clip(values, self.minimum, self.maximum)
         if self.support is not None:
-            values = _nearest(self.support, values)
+            values = _snap(self.support, self.support_counts, values)
         elif self.decimals is not None:
             values = np.round(values, self.decimals)
         if self.nullable:
@@ -175,9 +178,10 @@ class ContinuousEncoder:
         return {"type": "continuous", "means": self.means.tolist(), "stds": self.stds.tolist(),
                 "weights": self.weights.tolist(), "minimum": self.minimum, "maximum": self.maximum,
                 "decimals": self.decimals, "nullable": self.nullable,
-                "support": None if self.support is None else self.support.tolist()}
+                "support": None if self.support is None else self.support.tolist(),
+                "support_counts": None if self.support_counts is None else self.support_counts.tolist()}
 
     @classmethod
     def from_state(cls, state: dict) -> "ContinuousEncoder":
         return cls(state["means"], state["stds"], state["weights"], state["minimum"], state["maximum"],
-                   state["decimals"], state["nullable"], state["support"])
+                   state["decimals"], state["nullable"], state["support"], state["support_counts"])
