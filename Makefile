@@ -20,10 +20,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p demo
 	$(BIN)/ganforge demo-data males --out demo/males.csv --force
-	$(BIN)/ganforge fit demo/males.csv --out demo/model --epochs 300 --seed 0 --force
+	$(BIN)/ganforge fit demo/males.csv --out demo/model --epochs 300 --seed 0 --force \
+		--report demo/report.html --target union
 	$(BIN)/ganforge sample demo/model --num-rows 4360 --out demo/synthetic.csv --seed 0 --force
 	$(BIN)/ganforge info demo/model
 	@echo "real rows: demo/males.csv; synthetic rows: demo/synthetic.csv; model: demo/model/"
+	@echo "report: $(CURDIR)/demo/report.html"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

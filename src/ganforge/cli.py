@@ -62,16 +62,25 @@ def cli(verbose: bool) -> None:
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--force", is_flag=True, help="Replace an existing model folder.")
+@click.option("--report", type=click.Path(path_type=Path),
+              help="Hold out part of the table, fit on the rest, and write an evaluation report here.")
+@click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
+@click.option("--target", help="With --report: the column to predict for the utility test.")
+@click.option("--force", is_flag=True, help="Replace an existing model folder (and report).")
 def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
         batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
-        pack: int, column_kind: tuple[str, ...], device: str, force: bool) -> None:
+        pack: int, column_kind: tuple[str, ...], device: str, report: Path | None, holdout_share: float,
+        target: str | None, force: bool) -> None:
     """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
-    from .io import read_table
+    from .io import check_writable, read_table
     from .persist import check_model_destination
     from .tabular.synthesizer import TabularSynthesizer
 
     check_model_destination(out, force)
+    if report is not None:
+        check_writable(report, force)
+        if not 0 < holdout_share < 1:
+            raise GanforgeError(f"--holdout-share must be between 0 and 1, got {holdout_share}")
     if epochs is None:
         epochs = UNTIL_TIME_IS_UP if max_minutes is not None else 300
     model = TabularSynthesizer(
@@ -79,6 +88,13 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
         column_kinds=_pairs(column_kind, "--column-kind"), device=device)
     table = read_table(data)
+    if target is not None and target not in table.columns:
+        raise GanforgeError(f"--target {target!r} is not a column of {data}")
+    holdout = None
+    if report is not None:
+        holdout = table.sample(frac=holdout_share, random_state=seed)
+        table = table.drop(index=holdout.index)
+        click.echo(f"holding out {len(holdout):,} rows for the report", err=True)
     click.echo(f"fitting {len(table):,} rows x {table.shape[1]} columns from {data} ...", err=True)
     model.fit(table)
     model.save(out, force=force)
@@ -90,6 +106,56 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
                f"(loss {loss}, stopped by {training['stopped_by']}){last}")
     click.echo(f"columns: {kinds}")
     click.echo(f"model saved to {out}")
+    if report is not None:
+        synthetic = model.sample(len(table), seed=seed)
+        _evaluate_and_report(table, synthetic, holdout, target, None, report, force, seed, history,
+                             title=f"ganforge report: {data.name}")
+
+
+def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, report: Path | None, force: bool,
+                         seed: int, history=None, title: str = "Synthetic data report") -> None:
+    from .io import write_text
+    from .metrics import evaluate
+    from .report.html import render_report
+
+    click.echo("evaluating ...", err=True)
+    results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed)
+    if out is not None:
+        public = {k: v for k, v in results.items() if not k.startswith("_")}
+        write_text(json.dumps(public, indent=2) + "\n", out, force=force)
+        click.echo(f"metrics written to {out}")
+    if report is not None:
+        write_text(render_report(results, real, synthetic, history=history, title=title), report, force=force)
+        click.echo(f"report written to {report}")
+    fidelity = results["fidelity"]
+    click.echo(f"quality {fidelity['overall']:.3f} (shapes {fidelity['column_shapes']:.3f}, pairs "
+               f"{fidelity['column_pair_trends'] if fidelity['column_pair_trends'] is None else round(fidelity['column_pair_trends'], 3)}); "
+               f"detection AUC {results['detection'].get('auc')}")
+    for key, text in results["verdict"].items():
+        click.echo(f"  {key}: {text}")
+
+
+@cli.command()
+@click.option("--real", "real_path", required=True, type=click.Path(path_type=Path), help="The training table.")
+@click.option("--synthetic", "synthetic_path", required=True, type=click.Path(path_type=Path))
+@click.option("--holdout", "holdout_path", type=click.Path(path_type=Path),
+              help="Real rows the generator never saw: enables the privacy tests.")
+@click.option("--target", help="Column to predict for the utility test (train on synthetic, test on real).")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
+@click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, target: str | None,
+             out: Path | None, report: Path | None, seed: int, force: bool) -> None:
+    """Is the synthetic table good, useful, and safe? Fidelity, detection, utility, privacy, validity."""
+    from .io import check_writable, read_table
+
+    for path in (out, report):
+        if path is not None:
+            check_writable(path, force)
+    real, synthetic = read_table(real_path), read_table(synthetic_path)
+    holdout = read_table(holdout_path) if holdout_path is not None else None
+    _evaluate_and_report(real, synthetic, holdout, target, out, report, force, seed)
 
 
 @cli.command()

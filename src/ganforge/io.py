@@ -78,19 +78,30 @@ def check_writable(path: str | os.PathLike, force: bool) -> Path:
     return path
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
-    """Write atomically: a crash mid-write leaves the old file (or nothing), never half a table."""
-    path = check_writable(path, force)
-    kind = _table_format(path)
+def _atomic_write(path: Path, write) -> Path:
+    """Write through a temporary sibling and rename: a crash leaves the old file (or nothing), never half."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
-        if kind == "parquet":
-            frame.to_parquet(temporary, index=False)
-        else:
-            frame.to_csv(temporary, index=False, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        write(temporary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return path
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike, force: bool = False) -> Path:
+    path = check_writable(path, force)
+    if _table_format(path) == "parquet":
+        return _atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
+    separator = "\t" if path.suffix.lower() == ".tsv" else ","
+    return _atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False, sep=separator))
+
+
+def write_text(text: str, path: str | os.PathLike, force: bool = False) -> Path:
+    path = check_writable(path, force)
+    return _atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))

@@ -1,0 +1,92 @@
+"""Does the synthetic table leak its training rows? Distances to closest records and a membership attack.
+
+The holdout (real rows the generator never saw) is the yardstick: synthetic rows should be no closer to the
+training rows than fresh real rows are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.neighbors import NearestNeighbors
+
+from ..tabular.schema import ColumnSpec
+
+
+def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], reference: pd.DataFrame) -> list[np.ndarray]:
+    """A space where distance means something for mixed rows: numbers and dates scaled to [0, 1] by the
+    reference's range, each category a one-hot scaled so that a mismatch costs 1, missing values their own
+    category (and 0.5 away from any number)."""
+    blocks: list[list[np.ndarray]] = [[] for _ in frames]
+    for spec in schema:
+        if spec.kind in ("id", "constant"):
+            continue
+        if spec.kind in ("continuous", "integer", "datetime"):
+            convert = (lambda c: (pd.to_datetime(c, format=spec.datetime_format, errors="coerce", utc=True)
+                                  - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)) \
+                if spec.kind == "datetime" else (lambda c: pd.to_numeric(c, errors="coerce"))
+            base = convert(reference[spec.name]).astype(float)
+            low, span = base.min(), (base.max() - base.min()) or 1.0
+            for i, frame in enumerate(frames):
+                values = ((convert(frame[spec.name]).astype(float) - low) / span).to_numpy()
+                missing = np.isnan(values)
+                blocks[i].append(np.where(missing, 0.5, values)[:, None])
+                blocks[i].append(missing[:, None].astype(float))
+        else:
+            levels = pd.Index(reference[spec.name].astype(str).unique())
+            for i, frame in enumerate(frames):
+                codes = levels.get_indexer(frame[spec.name].astype(str))
+                one_hot = np.zeros((len(frame), len(levels) + 1))
+                one_hot[np.arange(len(frame)), np.where(codes < 0, len(levels), codes)] = 1 / np.sqrt(2)
+                blocks[i].append(one_hot)
+    return [np.hstack(b) if b else np.zeros((len(f), 1)) for b, f in zip(blocks, frames)]
+
+
+def _row_keys(frame: pd.DataFrame) -> pd.Series:
+    return pd.util.hash_pandas_object(frame.astype(str), index=False)
+
+
+def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, schema: list[ColumnSpec],
+            seed: int = 0, max_rows: int = 5000) -> dict:
+    """Distance to closest record (DCR) and membership inference, with the holdout as non-members.
+
+    - dcr_synthetic / dcr_holdout: median distance to the nearest training row (higher is safer; synthetic
+      much below holdout means memorisation);
+    - share_closer_to_train: share of synthetic rows nearer to train than to an equal-size train sample's
+      counterpart, the holdout (0.5 is ideal; near 1.0 means copies);
+    - exact_copies: share of synthetic rows identical to a training row (0 is best);
+    - membership_auc: ROC AUC of an attacker scoring real rows by closeness to the synthetic data, training
+      rows against holdout rows (0.5 is ideal).
+    """
+    rng = np.random.default_rng(seed)
+    size = min(len(train), len(holdout), max_rows)
+    train_part = train.iloc[rng.choice(len(train), size, replace=False)]
+    holdout_part = holdout.iloc[rng.choice(len(holdout), size, replace=False)]
+    synthetic_part = synthetic.iloc[rng.choice(len(synthetic), min(len(synthetic), max_rows), replace=False)]
+    x_train, x_holdout, x_synthetic, x_train_all = distance_features(
+        [train_part, holdout_part, synthetic_part, train], schema, train)
+
+    nearest_train = NearestNeighbors(n_neighbors=1).fit(x_train_all)
+    dcr_synthetic = nearest_train.kneighbors(x_synthetic)[0][:, 0]
+    dcr_holdout = nearest_train.kneighbors(x_holdout)[0][:, 0]
+    # equal-size train and holdout samples, so a memorisation-free generator scores 0.5
+    to_train = NearestNeighbors(n_neighbors=1).fit(x_train).kneighbors(x_synthetic)[0][:, 0]
+    to_holdout = NearestNeighbors(n_neighbors=1).fit(x_holdout).kneighbors(x_synthetic)[0][:, 0]
+    closer = np.where(to_train == to_holdout, 0.5, (to_train < to_holdout).astype(float))
+
+    near_synthetic = NearestNeighbors(n_neighbors=1).fit(x_synthetic)
+    member_scores = -near_synthetic.kneighbors(np.vstack([x_train, x_holdout]))[0][:, 0]
+    labels = np.r_[np.ones(len(x_train)), np.zeros(len(x_holdout))]
+    copies = _row_keys(synthetic[train.columns]).isin(set(_row_keys(train)))
+    return {
+        "dcr_synthetic_median": round(float(np.median(dcr_synthetic)), 4),
+        "dcr_holdout_median": round(float(np.median(dcr_holdout)), 4),
+        "dcr_synthetic_5th_percentile": round(float(np.percentile(dcr_synthetic, 5)), 4),
+        "dcr_holdout_5th_percentile": round(float(np.percentile(dcr_holdout, 5)), 4),
+        "share_closer_to_train": round(float(closer.mean()), 4),
+        "exact_copies": round(float(copies.mean()), 4),
+        "membership_auc": round(float(roc_auc_score(labels, member_scores)), 4) if size > 1 else None,
+        "rows_compared": int(size),
+        "distances": {"synthetic": dcr_synthetic.round(4).tolist(), "holdout": dcr_holdout.round(4).tolist()},
+    }
