@@ -184,4 +184,4 @@ class ContinuousEncoder:
     @classmethod
     def from_state(cls, state: dict) -> "ContinuousEncoder":
         return cls(state["means"], state["stds"], state["weights"], state["minimum"], state["maximum"],
-                   state["decimals"], state["nullable"], state["support"], state["support_counts"])
+                   state["decimals"], state["nullable"], state.get("support"), state.get("support_counts"))
