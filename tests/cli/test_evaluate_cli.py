@@ -1,0 +1,56 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import make_table
+
+
+def ganforge(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    path = tmp_path_factory.mktemp("evaluate")
+    for name, seed in (("train.csv", 0), ("holdout.csv", 1), ("synthetic.csv", 2)):
+        make_table(300, seed).to_csv(path / name, index=False)
+    return path
+
+
+def test_evaluate_writes_metrics_and_report(tables):
+    result = ganforge("evaluate", "--real", "train.csv", "--synthetic", "synthetic.csv", "--holdout", "holdout.csv",
+                      "--target", "colour", "--out", "metrics.json", "--report", "report.html", cwd=tables)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tables / "metrics.json").read_text())
+    assert set(metrics) >= {"fidelity", "detection", "utility", "privacy", "validity", "verdict", "rows"}
+    assert 0 <= metrics["fidelity"]["overall"] <= 1 and "_distances" not in metrics
+    assert (tables / "report.html").stat().st_size > 10_000
+    assert "privacy:" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--real", "train.csv", "--synthetic", "nope.csv"], "nope.csv: no such file"),
+    (["--real", "train.csv", "--synthetic", "synthetic.csv", "--target", "nope"], "--target 'nope' is not a column"),
+    (["--real", "train.csv", "--synthetic", "empty.csv"], "empty.csv: file is empty"),
+    (["--real", "train.csv", "--synthetic", "fewer.csv"], "missing 'age'"),
+    (["--real", "train.csv", "--synthetic", "synthetic.csv", "--out", "train.csv"], "train.csv: already exists"),
+])
+def test_bad_evaluation_input_is_one_line(tables, args, message):
+    (tables / "empty.csv").write_text("")
+    make_table(50, 3).drop(columns=["age"]).to_csv(tables / "fewer.csv", index=False)
+    result = ganforge("evaluate", *args, cwd=tables)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_fit_with_report_holds_out_and_reports(tables):
+    result = ganforge("fit", "train.csv", "--out", "model", "--epochs", "2", "--report", "fit.html",
+                      "--target", "colour", cwd=tables)
+    assert result.returncode == 0, result.stderr
+    assert "holding out 60 rows" in result.stderr
+    html = (tables / "fit.html").read_text()
+    assert ">Training" in html and ">Privacy" in html
+    info = json.loads(ganforge("info", "model", "--json", cwd=tables).stdout)
+    assert info["training"]["rows"] == 240

@@ -1,0 +1,105 @@
+"""The metrics move the right way on constructed cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganforge import GanforgeError
+from ganforge.metrics import evaluate
+from tests.conftest import make_table
+
+
+@pytest.fixture(scope="module")
+def train():
+    return make_table(600, seed=0)
+
+
+@pytest.fixture(scope="module")
+def holdout():
+    return make_table(600, seed=1)
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """A second sample from the same process: what a perfect generator would give."""
+    return make_table(600, seed=2)
+
+
+def independent_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({c: frame[c].sample(frac=1, random_state=i).to_numpy() for i, c in enumerate(frame)})
+
+
+def test_a_copy_of_train_is_faithful_and_fails_privacy(train, holdout):
+    results = evaluate(train, train.copy(), holdout=holdout, target="colour")
+    assert results["fidelity"]["overall"] > 0.98
+    assert results["privacy"]["exact_copies"] == 1.0
+    assert results["privacy"]["share_closer_to_train"] > 0.9
+    assert results["privacy"]["membership_auc"] > 0.9
+    assert results["privacy"]["dcr_synthetic_median"] < results["privacy"]["dcr_holdout_median"]
+    assert results["verdict"]["privacy"].startswith("possible leak")
+
+
+def test_a_fresh_sample_passes_privacy_and_detection(train, holdout, fresh):
+    results = evaluate(train, fresh, holdout=holdout, target="colour")
+    assert results["privacy"]["exact_copies"] == 0.0
+    assert 0.35 < results["privacy"]["share_closer_to_train"] < 0.65
+    assert results["privacy"]["membership_auc"] < 0.6
+    assert results["detection"]["auc"] < 0.65
+    assert results["utility"]["ratio"] > 0.8
+    assert "no sign" in results["verdict"]["privacy"]
+
+
+def test_independent_columns_lose_pair_trends_and_are_detected(train, fresh):
+    faithful = evaluate(train, fresh)
+    shuffled = evaluate(train, independent_columns(fresh))
+    assert shuffled["fidelity"]["column_pair_trends"] < faithful["fidelity"]["column_pair_trends"] - 0.05
+    assert shuffled["detection"]["auc"] > max(0.65, faithful["detection"]["auc"] + 0.1)
+    assert abs(shuffled["fidelity"]["column_shapes"] - faithful["fidelity"]["column_shapes"]) < 0.03
+
+
+def test_a_shifted_column_lowers_its_shape_score(train, fresh):
+    shifted = fresh.assign(income=fresh["income"] + 40)
+    per_column = evaluate(train, shifted)["fidelity"]["per_column"]
+    assert per_column["income"]["score"] < 0.6
+    assert per_column["age"]["score"] > 0.85
+
+
+def test_validity_counts_out_of_range_and_unseen_values(train, fresh):
+    broken = fresh.copy()
+    broken.loc[:59, "age"] = 500
+    broken.loc[:29, "colour"] = "ultraviolet"
+    columns = evaluate(train, broken)["validity"]["columns"]
+    assert columns["age"]["out_of_range"] == pytest.approx(0.1)
+    assert columns["colour"]["unseen_categories"] == pytest.approx(0.05)
+    assert columns["score"]["null_rate_real"] == pytest.approx(train["score"].isna().mean(), abs=1e-4)
+
+
+def test_regression_target_reports_r2(train, holdout, fresh):
+    utility = evaluate(train, fresh, holdout=holdout, target="income")["utility"]
+    assert utility["task"] == "regression" and utility["train_on_real"]["r2"] > 0.5
+
+
+def test_awkward_tables_still_get_numbers():
+    rng = np.random.default_rng(0)
+    real = pd.DataFrame({"const": ["a"] * 12, "empty": [np.nan] * 12, "x": rng.normal(size=12),
+                         "label": ["yes"] * 12})
+    synthetic = real.assign(x=rng.normal(size=12))
+    results = evaluate(real, synthetic, holdout=real.copy(), target="label")
+    assert results["fidelity"]["overall"] is not None
+    assert results["utility"]["train_on_synthetic"]["accuracy"] == 1.0  # one class: predicted everywhere
+    assert results["privacy"]["rows_compared"] == 12
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda f: f.drop(columns=["age"]), "missing 'age'"),
+    (lambda f: f.assign(extra=1), "unexpected 'extra'"),
+    (lambda f: f.iloc[:0], "synthetic table has no rows"),
+])
+def test_mismatched_tables_are_named(train, change, message):
+    with pytest.raises(GanforgeError, match=message):
+        evaluate(train, change(train))
+
+
+def test_unknown_target_is_named(train):
+    with pytest.raises(GanforgeError, match="--target 'nope' is not a column"):
+        evaluate(train, train, target="nope")
