@@ -4,7 +4,7 @@ from torch import nn
 
 from ganforge.config import TrainConfig
 from ganforge.core.device import seed_everything
-from ganforge.core.trainer import train_gan, update_ema
+from ganforge.core.trainer import TrainingInterrupted, train_gan, update_ema
 from ganforge.errors import GanforgeError
 
 
@@ -62,9 +62,67 @@ def test_time_budget_stops_training():
     assert result.stopped_by == "time" and len(result.history) < 10_000
 
 
-def test_divergence_is_reported_not_hidden():
-    with pytest.raises(GanforgeError, match="diverged"):
-        fit("wgan-gp", epochs=3, generator_lr=1e30, discriminator_lr=1e30, weight_decay=0.0)
+def test_hopeless_divergence_stops_and_keeps_the_last_good_generator():
+    result = fit("wgan-gp", epochs=3, generator_lr=1e30, discriminator_lr=1e30, weight_decay=0.0)
+    assert result.stopped_by == "divergence" and result.rollbacks == 3
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+
+
+class Poisoned(Shifted):
+    """Returns a NaN loss once, at one step, as a bad batch or an overflow would."""
+
+    def __init__(self, at_call: int):
+        super().__init__()
+        self.calls, self.at_call = 0, at_call
+
+    def generate(self, generator, condition):
+        self.calls += 1
+        fake, extra = super().generate(generator, condition)
+        return fake, extra + (float("nan") if self.calls == self.at_call else 0.0)
+
+
+def test_an_injected_nan_is_rolled_back_and_training_recovers(caplog):
+    seed_everything(0)
+    generator = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))
+    config = TrainConfig(epochs=6, loss="hinge", seed=0)
+    result = train_gan(generator, Critic(), Poisoned(at_call=50), config, steps_per_epoch=10)
+    assert result.rollbacks == 1 and result.stopped_by == "epochs" and len(result.history) == 6
+    assert "rolled back to epoch 2 with halved learning rates" in caplog.text
+    assert all(torch.isfinite(p).all() for p in result.generator.parameters())
+
+
+class Interrupting(Shifted):
+    """Simulates Ctrl-C in the middle of an epoch."""
+
+    def __init__(self, at_call: int | None):
+        super().__init__()
+        self.calls, self.at_call = 0, at_call
+
+    def real_batch(self):
+        self.calls += 1
+        if self.calls == self.at_call:
+            raise KeyboardInterrupt
+        return super().real_batch()
+
+
+def run(problem, resume=None, saved=None):
+    seed_everything(0)
+    generator = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))
+    config = TrainConfig(epochs=7, loss="wgan-gp", seed=0)
+    return train_gan(generator, Critic(), problem, config, steps_per_epoch=10, resume=resume,
+                     save_checkpoint=None if saved is None else saved.append, checkpoint_every=2)
+
+
+def test_interrupted_and_resumed_run_ends_with_the_same_weights():
+    uninterrupted = run(Interrupting(at_call=None))
+    saved = []
+    with pytest.raises(TrainingInterrupted) as stopped:
+        run(Interrupting(at_call=55), saved=saved)  # in epoch 6
+    assert stopped.value.state["epoch"] == 5 and [s["epoch"] for s in saved] == [2, 4, 5]
+    resumed = run(Interrupting(at_call=None), resume=stopped.value.state)
+    assert len(resumed.history) == 7
+    for a, b in zip(uninterrupted.generator.state_dict().values(), resumed.generator.state_dict().values()):
+        assert torch.equal(a, b)
 
 
 def test_ema_moves_towards_the_live_weights():

@@ -12,14 +12,13 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable, Protocol
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig
-from ..errors import GanforgeError
 from .losses import LOSSES
 from .penalties import gradient_penalty, r1_penalty
 
@@ -38,12 +37,25 @@ class GanProblem(Protocol):
         """Fake samples for `condition` as the discriminator sees them, and an extra generator loss (or 0)."""
 
 
+MAX_ROLLBACKS = 3
+COLLAPSE_RATIO = 0.1  # warn when samples vary ten times less than real rows
+
+
 @dataclass
 class TrainResult:
     generator: nn.Module
     history: list[dict[str, float]] = field(default_factory=list)
     stopped_by: str = "epochs"
     seconds: float = 0.0
+    rollbacks: int = 0
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C or SIGTERM during training; `state` is the last completed epoch, ready to resume."""
+
+    def __init__(self, state: dict):
+        super().__init__("training interrupted")
+        self.state = state
 
 
 @torch.no_grad()
@@ -55,68 +67,161 @@ def update_ema(average: nn.Module, model: nn.Module, decay: float) -> None:
         averaged.copy_(current)
 
 
+@torch.no_grad()
+def diversity_ratio(problem: GanProblem, generator: nn.Module) -> float:
+    """Spread of generated samples over the spread of real ones, on a side RNG so training is unaffected."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        real, condition = problem.real_batch()
+        was_training = generator.training
+        generator.eval()
+        fake, _ = problem.generate(generator, condition)
+        generator.train(was_training)
+    return float(fake.std(dim=0).mean() / real.std(dim=0).mean().clamp_min(1e-12))
+
+
+class _Game:
+    """Everything that changes while training, so it can be snapshot, rolled back and resumed exactly."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, config: TrainConfig):
+        betas = (config.beta1, config.beta2)
+        self.generator, self.discriminator = generator, discriminator
+        self.average = copy.deepcopy(generator).requires_grad_(False)
+        self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=betas,
+                                            weight_decay=config.weight_decay)
+        self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=betas,
+                                            weight_decay=config.weight_decay)
+        self.epoch, self.step, self.elapsed, self.rollbacks = 0, 0, 0.0, 0
+        self.history: list[dict[str, float]] = []
+
+    def snapshot(self) -> dict:
+        state = {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
+                 "average": self.average.state_dict(), "optimizer_g": self.optimizer_g.state_dict(),
+                 "optimizer_d": self.optimizer_d.state_dict(), "rng": torch.get_rng_state(),
+                 "epoch": self.epoch, "step": self.step, "elapsed": self.elapsed, "rollbacks": self.rollbacks,
+                 "history": self.history}
+        if torch.cuda.is_available():
+            state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        return copy.deepcopy(state)
+
+    def restore(self, state: dict) -> None:
+        state = copy.deepcopy(state)
+        for name in ("generator", "discriminator", "average", "optimizer_g", "optimizer_d"):
+            getattr(self, name).load_state_dict(state[name])
+        torch.set_rng_state(state["rng"])
+        if "rng_cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self.epoch, self.step, self.elapsed = state["epoch"], state["step"], state["elapsed"]
+        self.rollbacks, self.history = state["rollbacks"], state["history"]
+
+    def healthy(self, losses: list[float]) -> bool:
+        parameters = list(self.generator.parameters()) + list(self.discriminator.parameters())
+        finite = torch.stack([torch.isfinite(p).all() for p in parameters]).all()
+        return all(math.isfinite(v) for v in losses) and bool(finite)
+
+    def scale_learning_rates(self, factor: float, config: TrainConfig) -> None:
+        for optimizer, base in ((self.optimizer_g, config.generator_lr), (self.optimizer_d, config.discriminator_lr)):
+            for group in optimizer.param_groups:
+                group["lr"] = base * factor
+
+
 def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
-              steps_per_epoch: int, pack: int = 1, description: str = "fit") -> TrainResult:
-    """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator."""
+              steps_per_epoch: int, pack: int = 1, description: str = "fit", resume: dict | None = None,
+              save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10) -> TrainResult:
+    """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator.
+
+    Every `checkpoint_every` epochs, and on Ctrl-C/SIGTERM, the last completed epoch goes to
+    `save_checkpoint`; `resume` continues such a state exactly. A non-finite loss or weight rolls back to the
+    last good epoch with halved learning rates, at most MAX_ROLLBACKS times; then training stops and keeps
+    the last good generator.
+    """
     loss = LOSSES[config.loss]
-    betas = (config.beta1, config.beta2)
-    optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=betas,
-                                   weight_decay=config.weight_decay)
-    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=betas,
-                                   weight_decay=config.weight_decay)
-    average = copy.deepcopy(generator).requires_grad_(False)
+    game = _Game(generator, discriminator, config)
+    if resume is not None:
+        game.restore(resume)
     use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
-    deadline = None if config.max_minutes is None else time.monotonic() + 60 * config.max_minutes
-    result = TrainResult(generator=average)
-    start = time.monotonic()
-    step = 0
-    progress = tqdm(range(config.epochs), desc=description, unit="epoch", leave=False,
+    good = game.snapshot()
+    started = time.monotonic() - game.elapsed
+    result = TrainResult(generator=game.average)
+    progress = tqdm(total=config.epochs, initial=game.epoch, desc=description, unit="epoch", leave=False,
                     disable=not sys.stderr.isatty(), dynamic_ncols=True)
-    for epoch in progress:
-        generator.train()
-        discriminator.train()
-        totals: Tensor | float = 0.0
-        steps_done = 0
-        for _ in range(steps_per_epoch):
-            for _ in range(config.n_critic):
-                real, condition = problem.real_batch()
-                with torch.no_grad():
-                    fake, _ = problem.generate(generator, condition)
-                loss_d = loss.discriminator(discriminator(real, condition), discriminator(fake, condition))
-                if use_gradient_penalty:
-                    loss_d = loss_d + config.gradient_penalty * gradient_penalty(
-                        discriminator, real, fake, condition, group_size=pack)
-                if config.r1_penalty > 0:
-                    loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(discriminator, real, condition)
-                optimizer_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                optimizer_d.step()
+    try:
+        while game.epoch < config.epochs:
+            generator.train()
+            discriminator.train()
+            totals: Tensor | float = 0.0
+            steps_done = 0
+            for _ in range(steps_per_epoch):
+                for _ in range(config.n_critic):
+                    real, condition = problem.real_batch()
+                    with torch.no_grad():
+                        fake, _ = problem.generate(generator, condition)
+                    loss_d = loss.discriminator(discriminator(real, condition), discriminator(fake, condition))
+                    if use_gradient_penalty:
+                        loss_d = loss_d + config.gradient_penalty * gradient_penalty(
+                            discriminator, real, fake, condition, group_size=pack)
+                    if config.r1_penalty > 0:
+                        loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(discriminator, real, condition)
+                    game.optimizer_d.zero_grad(set_to_none=True)
+                    loss_d.backward()
+                    game.optimizer_d.step()
 
-            condition = problem.sample_condition()
-            fake, auxiliary = problem.generate(generator, condition)
-            loss_g = loss.generator(discriminator(fake, condition)) + auxiliary
-            optimizer_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            optimizer_g.step()
-            step += 1
-            update_ema(average, generator, min(config.ema_decay, (1 + step) / (10 + step)))
-            totals = totals + torch.stack([loss_d.detach(), loss_g.detach()])
-            steps_done += 1
-            if deadline is not None and time.monotonic() > deadline:
-                result.stopped_by = "time"
+                condition = problem.sample_condition()
+                fake, auxiliary = problem.generate(generator, condition)
+                loss_g = loss.generator(discriminator(fake, condition)) + auxiliary
+                game.optimizer_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                game.optimizer_g.step()
+                game.step += 1
+                update_ema(game.average, generator, min(config.ema_decay, (1 + game.step) / (10 + game.step)))
+                totals = totals + torch.stack([loss_d.detach(), loss_g.detach()])
+                steps_done += 1
+                if config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes:
+                    result.stopped_by = "time"
+                    break
+
+            losses = (totals / steps_done).tolist()  # one sync per epoch
+            if not game.healthy(losses):
+                if game.rollbacks >= MAX_ROLLBACKS:
+                    game.restore(good)
+                    game.rollbacks = MAX_ROLLBACKS
+                    result.stopped_by = "divergence"
+                    log.warning("training diverged again at epoch %d; stopped, keeping the generator of epoch %d",
+                                game.epoch + 1, good["epoch"])
+                    break
+                rollbacks = game.rollbacks + 1
+                log.warning("loss or weights became non-finite at epoch %d; rolled back to epoch %d with halved "
+                            "learning rates (%d of %d)", game.epoch + 1, good["epoch"], rollbacks, MAX_ROLLBACKS)
+                game.restore(good)
+                game.rollbacks = rollbacks
+                game.scale_learning_rates(0.5 ** rollbacks, config)
+                continue
+            game.epoch += 1
+            game.elapsed = time.monotonic() - started
+            game.history.append({"epoch": game.epoch, "loss_d": losses[0], "loss_g": losses[1],
+                                 "seconds": game.elapsed})
+            if game.epoch % checkpoint_every == 0 or game.epoch == config.epochs:
+                ratio = diversity_ratio(problem, game.average)
+                game.history[-1]["diversity"] = ratio
+                if ratio < COLLAPSE_RATIO:
+                    log.warning("epoch %d: generated samples vary %.0fx less than real rows; the generator may "
+                                "have collapsed (try --loss wgan-gp, a larger --pack or a lower learning rate)",
+                                game.epoch, 1 / max(ratio, 1e-12))
+            good = game.snapshot()
+            if save_checkpoint is not None and game.epoch % checkpoint_every == 0:
+                save_checkpoint(good)
+            progress.update(1)
+            progress.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
+            if result.stopped_by == "time":
+                log.info("stopped after %d epochs: the %.1f-minute budget is spent", game.epoch, config.max_minutes)
                 break
-
-        loss_d_mean, loss_g_mean = (totals / steps_done).tolist()  # one sync per epoch
-        if not (math.isfinite(loss_d_mean) and math.isfinite(loss_g_mean)):
-            raise GanforgeError(f"training diverged at epoch {epoch + 1} (losses D={loss_d_mean}, "
-                                f"G={loss_g_mean}); try a lower learning rate or another --loss")
-        result.history.append({"epoch": epoch + 1, "loss_d": loss_d_mean, "loss_g": loss_g_mean,
-                               "seconds": time.monotonic() - start})
-        progress.set_postfix(loss_d=f"{loss_d_mean:.3f}", loss_g=f"{loss_g_mean:.3f}")
-        if result.stopped_by == "time":
-            log.info("stopped after %d epochs: the %.1f-minute budget is spent", epoch + 1, config.max_minutes)
-            break
+    except KeyboardInterrupt:
+        progress.close()
+        if save_checkpoint is not None:
+            save_checkpoint(good)
+        raise TrainingInterrupted(good) from None
     progress.close()
-    result.seconds = time.monotonic() - start
-    average.eval()
+    result.history, result.rollbacks = game.history, game.rollbacks
+    result.seconds = time.monotonic() - started
+    game.average.eval()
     return result
