@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import time
 from pathlib import Path
 
@@ -25,6 +26,11 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; nothing was written", err=True)
             ctx.exit(130)
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM (a scheduler's stop) is handled like Ctrl-C: checkpoint, then exit."""
+    raise KeyboardInterrupt
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -66,14 +72,17 @@ def cli(verbose: bool) -> None:
               help="Hold out part of the table, fit on the rest, and write an evaluation report here.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
 @click.option("--target", help="With --report: the column to predict for the utility test.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted fit from its checkpoint (OUT.checkpoint/).")
+@click.option("--checkpoint-every", type=int, default=10, show_default=True, help="Epochs between checkpoints.")
 @click.option("--force", is_flag=True, help="Replace an existing model folder (and report).")
 def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
         batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
         pack: int, column_kind: tuple[str, ...], device: str, report: Path | None, holdout_share: float,
-        target: str | None, force: bool) -> None:
+        target: str | None, resume: bool, checkpoint_every: int, force: bool) -> None:
     """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
+    from .core.trainer import TrainingInterrupted
     from .io import check_writable, read_table
-    from .persist import check_model_destination
+    from .persist import Checkpoint, check_model_destination
     from .tabular.synthesizer import TabularSynthesizer
 
     check_model_destination(out, force)
@@ -95,11 +104,25 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         holdout = table.sample(frac=holdout_share, random_state=seed)
         table = table.drop(index=holdout.index)
         click.echo(f"holding out {len(holdout):,} rows for the report", err=True)
+    checkpoint = out.with_name(out.name + ".checkpoint")
+    if resume and not checkpoint.is_dir():
+        raise GanforgeError(f"{checkpoint}: no checkpoint to resume from")
+    if checkpoint_every < 1:
+        raise GanforgeError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
     click.echo(f"fitting {len(table):,} rows x {table.shape[1]} columns from {data} ...", err=True)
-    model.fit(table)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        model.fit(table, checkpoint_dir=checkpoint, resume=resume, checkpoint_every=checkpoint_every)
+    except TrainingInterrupted as stopped:
+        click.echo(f"interrupted after epoch {stopped.state['epoch']}; checkpoint saved in {checkpoint}; "
+                   "run the same command with --resume to continue", err=True)
+        raise SystemExit(130) from None
     model.save(out, force=force)
+    Checkpoint(checkpoint, {}).remove()
     training = model.training_
     kinds = ", ".join(f"{s.name}:{s.kind}" for s in model.schema_)
+    if training["stopped_by"] == "divergence":
+        click.echo("warning: training diverged and could not recover; saved the last good generator", err=True)
     history = training["history"]
     last = f"; last losses D={history[-1]['loss_d']:.3f} G={history[-1]['loss_g']:.3f}" if history else ""
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "

@@ -113,3 +113,42 @@ def require_keys(config: dict[str, Any], keys: tuple[str, ...], source: str) -> 
     missing = [key for key in keys if key not in config]
     if missing:
         raise GanforgeError(f"{source}: missing key(s) {', '.join(missing)}")
+
+
+class Checkpoint:
+    """A training state for `--resume`: torch.save of tensors and plain values (read back with
+    weights_only=True, so loading runs no code) beside the settings it belongs to."""
+
+    STATE_FILE, SETTINGS_FILE = "checkpoint.pt", "checkpoint.json"
+
+    def __init__(self, folder: Path, settings: dict[str, Any]):
+        self.folder, self.settings = Path(folder), json.loads(json.dumps(settings))
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for name, write in ((self.STATE_FILE, lambda path: torch.save(state, path)),
+                            (self.SETTINGS_FILE, lambda path: Path(path).write_text(json.dumps(self.settings)))):
+            temporary = self.folder / f".{name}.tmp"
+            write(temporary)
+            os.replace(temporary, self.folder / name)
+
+    def load(self) -> dict[str, Any]:
+        state_path, settings_path = self.folder / self.STATE_FILE, self.folder / self.SETTINGS_FILE
+        if not state_path.is_file() or not settings_path.is_file():
+            raise GanforgeError(f"{self.folder}: no checkpoint to resume from")
+        try:
+            saved_settings = json.loads(settings_path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise GanforgeError(f"{settings_path}: not valid JSON ({error})") from None
+        if saved_settings != self.settings:
+            differing = sorted(k for k in set(saved_settings) | set(self.settings)
+                               if saved_settings.get(k) != self.settings.get(k))
+            raise GanforgeError(f"{self.folder}: the checkpoint was made with other data or settings "
+                                f"({', '.join(differing)} differ); resume with the same command")
+        try:
+            return torch.load(state_path, weights_only=True)
+        except Exception as error:  # any failure to read the file is the file's fault
+            raise GanforgeError(f"{state_path}: damaged checkpoint ({type(error).__name__})") from None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

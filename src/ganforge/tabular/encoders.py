@@ -168,8 +168,8 @@ class ContinuousEncoder:
         values = np.clip(values, self.minimum, self.maximum)
         if self.support is not None:
             values = _snap(self.support, self.support_counts, values)
-        elif self.decimals is not None:
-            values = np.round(values, self.decimals)
+        elif self.decimals is not None:  # rounding may step just past an edge: clip again
+            values = np.clip(np.round(values, self.decimals), self.minimum, self.maximum)
         if self.nullable:
             values[codes[:, 1] == 1] = np.nan
         return values

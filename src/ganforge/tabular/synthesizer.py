@@ -16,7 +16,7 @@ from ..config import TabularConfig, TrainConfig, from_dict, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
-from ..persist import load_model_folder, require_keys, save_model_folder
+from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
 from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices,
                        sample_categories)
 from .sampler import ConditionSampler
@@ -86,7 +86,11 @@ class TabularSynthesizer:
         self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
 
     # -- fitting -------------------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame) -> "TabularSynthesizer":
+    def fit(self, data: pd.DataFrame, checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+            checkpoint_every: int = 10) -> "TabularSynthesizer":
+        """Learn `data`. With `checkpoint_dir`, the training state is saved there every `checkpoint_every`
+        epochs and on Ctrl-C/SIGTERM (then `TrainingInterrupted` is raised); `resume=True` continues from it and,
+        on the CPU with a seed, ends with the same weights as an uninterrupted fit."""
         check_table(data)
         train, tabular = self.train_config, self.tabular_config
         if tabular.pack > len(data):
@@ -102,15 +106,24 @@ class TabularSynthesizer:
         batch_size = max(tabular.pack, min(train.batch_size, len(data)) // tabular.pack * tabular.pack)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
                                   transform, sampler, batch_size, tabular.embedding_dim)
+        checkpoint = None if checkpoint_dir is None else Checkpoint(
+            Path(checkpoint_dir), {"train_config": to_dict(train), "tabular_config": to_dict(tabular),
+                                   "columns": [s.to_dict() for s in schema], "rows": len(data)})
+        state = checkpoint.load() if resume and checkpoint is not None else None
+        if resume and checkpoint is None:
+            raise GanforgeError("resume needs the checkpoint folder of the interrupted fit")
         if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
         else:
             result = train_gan(generator, discriminator, problem, train,
-                               steps_per_epoch=max(1, len(data) // batch_size), pack=tabular.pack)
+                               steps_per_epoch=max(1, len(data) // batch_size), pack=tabular.pack, resume=state,
+                               save_checkpoint=None if checkpoint is None else checkpoint.save,
+                               checkpoint_every=checkpoint_every)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.sampler_ = sampler
         self.training_ = {"rows": len(data), "batch_size": batch_size, "epochs_run": len(result.history),
                           "stopped_by": result.stopped_by, "seconds": round(result.seconds, 3),
+                          "rollbacks": result.rollbacks, "resumed_from_epoch": state["epoch"] if state else None,
                           "device": str(device), "history": result.history}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", len(data), len(schema),
                  len(result.history), result.seconds)
