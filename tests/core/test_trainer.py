@@ -137,3 +137,30 @@ def test_config_names_the_bad_field():
         TrainConfig(loss="nope")
     with pytest.raises(GanforgeError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+class Collapsed(nn.Module):
+    """A generator that ignores its noise: every sample is the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.value = nn.Parameter(torch.zeros(1, 1))
+
+    def forward(self, noise):
+        return self.value.expand(noise.shape[0], 1)
+
+
+def test_a_collapsed_generator_is_reported(caplog):
+    seed_everything(0)
+    config = TrainConfig(epochs=2, loss="hinge", seed=0)
+    result = train_gan(Collapsed(), Critic(), Shifted(), config, steps_per_epoch=5, checkpoint_every=1)
+    assert result.history[-1]["diversity"] < 0.01
+    assert "may have collapsed" in caplog.text
+
+
+def test_a_healthy_generator_is_not_reported(caplog):
+    seed_everything(0)
+    generator = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 1))
+    result = train_gan(generator, Critic(), Shifted(), TrainConfig(epochs=2, loss="hinge"), steps_per_epoch=5,
+                       checkpoint_every=1)
+    assert result.history[-1]["diversity"] > 0.1 and "collapsed" not in caplog.text
