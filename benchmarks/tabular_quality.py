@@ -113,7 +113,13 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--json", type=Path, help="Also write every measurement here.")
+    parser.add_argument("--rows-from", nargs="+", type=Path, metavar="LOG",
+                        help="Print the table from measurements saved by earlier runs (their JSON lines on "
+                             "stderr, or --json files) instead of fitting; for runs split across processes.")
     args = parser.parse_args()
+    if args.rows_from:
+        summarise(load_rows(args.rows_from), args.epochs, sorted({r["seed"] for r in load_rows(args.rows_from)}))
+        return
 
     from sdv.metadata import Metadata
 
@@ -141,12 +147,28 @@ def main() -> None:
                        "out_of_range": out_of_range_share(real, synthetic)}
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
-    results = pd.DataFrame(rows)
     if args.json:
-        results.to_json(args.json, orient="records", indent=1)
+        pd.DataFrame(rows).to_json(args.json, orient="records", indent=1)
+    summarise(rows, args.epochs, args.seeds)
+
+
+def load_rows(paths: list[Path]) -> list[dict]:
+    """Measurements from logs or JSON files; a later measurement of the same (table, method, seed) wins."""
+    rows: dict[tuple, dict] = {}
+    for path in paths:
+        text = path.read_text()
+        records = json.loads(text) if text.lstrip().startswith("[") else \
+            [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+        for record in records:
+            rows[(record["table"], record["method"], record["seed"])] = record
+    return list(rows.values())
+
+
+def summarise(rows: list[dict], epochs: int, seeds: list[int]) -> None:
+    results = pd.DataFrame(rows)
     metrics = ["quality", "shapes", "pairs", "detection_auc", "out_of_range", "seconds"]
     summary = results.groupby(["table", "method"], sort=False)[metrics].agg(["mean", "std"])
-    print(f"\nepochs {args.epochs}, seeds {args.seeds}; mean ± std over seeds "
+    print(f"\nepochs {epochs}, seeds {seeds}; mean ± std over seeds "
           "(quality/shapes/pairs: higher is better; detection AUC: 0.5 is best; out_of_range: 0 is best)")
     table_rows = []
     for (table, method), values in summary.iterrows():
