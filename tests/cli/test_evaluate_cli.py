@@ -54,3 +54,19 @@ def test_fit_with_report_holds_out_and_reports(tables):
     assert ">Training" in html and ">Privacy" in html
     info = json.loads(ganforge("info", "model", "--json", cwd=tables).stdout)
     assert info["training"]["rows"] == 240
+
+
+def test_augment_end_to_end(tmp_path):
+    from tests.tabular.test_augment import imbalanced
+
+    imbalanced(300).to_csv(tmp_path / "data.csv", index=False)
+    result = ganforge("augment", "data.csv", "--target", "label", "--ratio", "1.0", "--out", "out.csv",
+                      "--epochs", "2", "--mark-synthetic", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    augmented = pd.read_csv(tmp_path / "out.csv")
+    counts = augmented["label"].value_counts()
+    assert counts["fraud"] == counts["ok"] and augmented["is_synthetic"].sum() == len(augmented) - 300
+    bad = ganforge("augment", "data.csv", "--target", "amount", "--ratio", "1", "--out", "x.csv", cwd=tmp_path)
+    assert bad.returncode == 2 and "must be categorical" in bad.stderr
