@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,3 +34,9 @@ def table() -> pd.DataFrame:
 @pytest.fixture
 def tiny() -> dict:
     return dict(TINY)
+
+
+def run_ganforge(*args, cwd, timeout: int = 600) -> subprocess.CompletedProcess:
+    """The real command in a subprocess, as a user would run it."""
+    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)

@@ -1,17 +1,13 @@
 """The real command, run in a subprocess on a temporary folder, as a user would."""
 
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from tests.conftest import make_table
+from tests.conftest import make_table, run_ganforge
 
 
-def ganforge(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+ganforge = run_ganforge
 
 
 @pytest.fixture(scope="module")

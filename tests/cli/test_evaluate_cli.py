@@ -1,15 +1,11 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import make_table
+from tests.conftest import make_table, run_ganforge
 
 
-def ganforge(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+ganforge = run_ganforge
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,13 @@ import subprocess
 import sys
 import time
 
-import torch
 from safetensors.torch import load_file
 
-from tests.conftest import make_table
+from tests.conftest import make_table, run_ganforge
 
 FIT = ["fit", "data.csv", "--epochs", "16", "--seed", "3", "--checkpoint-every", "2", "--batch-size", "100"]
 
-
-def ganforge(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "ganforge", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+ganforge = run_ganforge
 
 
 def test_sigterm_then_resume_matches_an_uninterrupted_fit(tmp_path):
