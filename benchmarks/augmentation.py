@@ -29,19 +29,20 @@ def main() -> None:
                         metavar="NAME:TARGET")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--ratio", type=float, default=1.0, help="Top minority classes up to ratio x majority.")
     args = parser.parse_args()
     summaries = []
     for entry in args.tables:
         name, target = entry.split(":")
         table = load_dataset(name)
-        results = compare(table, target, seeds=tuple(args.seeds), epochs=args.epochs)
+        results = compare(table, target, seeds=tuple(args.seeds), ratio=args.ratio, epochs=args.epochs)
         share = table[target].value_counts(normalize=True).min()
         summary = results.groupby("method", sort=False)[METRICS].agg(["mean", "std"])
         for method, values in summary.iterrows():
             summaries.append({"table": f"{name} ({target}, minority {share:.0%})", "method": method,
                               **{m: f"{values[(m, 'mean')]:.3f} ± {values[(m, 'std')]:.3f}" for m in METRICS}})
         print(pd.DataFrame(summaries[-3:]).to_string(index=False), flush=True)
-    print(f"\nepochs {args.epochs}, seeds {args.seeds}; higher is better everywhere")
+    print(f"\nepochs {args.epochs}, ratio {args.ratio}, seeds {args.seeds}; higher is better everywhere")
     print(pd.DataFrame(summaries).to_string(index=False))
 
 

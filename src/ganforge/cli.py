@@ -263,7 +263,7 @@ def augment(data: Path, target: str, out: Path | None, ratio: float | None, add:
             seed_list = tuple(int(s) for s in seeds.split(","))
         except ValueError:
             raise GanforgeError(f"--seeds {seeds!r}: expected comma-separated integers") from None
-        results = augmentation.compare(table, target, seeds=seed_list, epochs=epochs)
+        results = augmentation.compare(table, target, seeds=seed_list, ratio=ratio or 1.0, epochs=epochs)
         metrics = ["minority_recall", "minority_f1", "minority_pr_auc", "balanced_accuracy"]
         summary = results.groupby("method", sort=False)[metrics].agg(["mean", "std"])
         click.echo(f"{target}: {len(seed_list)} seeds, 30% stratified test split; mean ± std")

@@ -114,7 +114,7 @@ def _smote(features: pd.DataFrame, labels: pd.Series, schema: list[ColumnSpec], 
 
 
 def compare(table: pd.DataFrame, target: str, seeds: tuple[int, ...] = (0, 1, 2), test_share: float = 0.3,
-            **settings: Any) -> pd.DataFrame:
+            ratio: float = 1.0, **settings: Any) -> pd.DataFrame:
     """One row per (method, seed): minority-class recall, F1, PR-AUC and balanced accuracy on a held-out
     stratified split, for no augmentation, SMOTE and ganforge (the same classifier each time)."""
     check_table(table)
@@ -126,7 +126,7 @@ def compare(table: pd.DataFrame, target: str, seeds: tuple[int, ...] = (0, 1, 2)
         train, test = train_test_split(table, test_size=test_share, stratify=table[target], random_state=seed)
         minority = str(train[target].value_counts().idxmin())
         schema = [s for s in infer_schema(train) if s.name != target]
-        synthetic_train = augment(train, target, ratio=1.0, seed=seed, **settings)
+        synthetic_train = augment(train, target, ratio=ratio, seed=seed, **settings)
         x_train, x_test, x_augmented = encode_features([train, test, synthetic_train], schema)
         y_train, y_test = train[target].astype(str), test[target].astype(str)
         x_smote, y_smote, impute = _smote(x_train, y_train, schema, seed)
