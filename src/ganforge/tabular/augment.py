@@ -86,7 +86,7 @@ def _scores(y_test: pd.Series, predictions: np.ndarray, probabilities: np.ndarra
             "balanced_accuracy": balanced_accuracy_score(y_test, predictions)}
 
 
-def _smote(features: pd.DataFrame, labels: pd.Series, schema: list[ColumnSpec], seed: int):
+def _smote(features: pd.DataFrame, labels: pd.Series, schema: list[ColumnSpec], seed: int, ratio: float):
     """SMOTE (SMOTENC with categorical features) on imputed features; returns the resampled training set and
     the imputation to apply to test rows."""
     from imblearn.over_sampling import SMOTE, SMOTENC
@@ -103,12 +103,16 @@ def _smote(features: pd.DataFrame, labels: pd.Series, schema: list[ColumnSpec], 
         frame[categorical] = frame[categorical].fillna(-1)
         return frame
 
-    neighbours = max(1, min(5, labels.value_counts().min() - 1))
+    counts = labels.value_counts()
+    neighbours = max(1, min(5, counts.min() - 1))
+    goal = math.ceil(ratio * counts.max())
+    strategy = {label: max(int(count), goal) for label, count in counts.items()}  # the same rows ganforge adds
     if categorical and numbers:
         positions = [features.columns.get_loc(name) for name in categorical]
-        sampler = SMOTENC(categorical_features=positions, k_neighbors=neighbours, random_state=seed)
+        sampler = SMOTENC(categorical_features=positions, k_neighbors=neighbours, sampling_strategy=strategy,
+                          random_state=seed)
     else:
-        sampler = SMOTE(k_neighbors=neighbours, random_state=seed)
+        sampler = SMOTE(k_neighbors=neighbours, sampling_strategy=strategy, random_state=seed)
     x, y = sampler.fit_resample(impute(features), labels)
     return x, y, impute
 
@@ -116,7 +120,8 @@ def _smote(features: pd.DataFrame, labels: pd.Series, schema: list[ColumnSpec], 
 def compare(table: pd.DataFrame, target: str, seeds: tuple[int, ...] = (0, 1, 2), test_share: float = 0.3,
             ratio: float = 1.0, **settings: Any) -> pd.DataFrame:
     """One row per (method, seed): minority-class recall, F1, PR-AUC and balanced accuracy on a held-out
-    stratified split, for no augmentation, SMOTE and ganforge (the same classifier each time)."""
+    stratified split, for no augmentation, SMOTE and ganforge (the same classifier each time; SMOTE and ganforge
+    add the same number of rows, topping minority classes up to `ratio` x the majority's count)."""
     check_table(table)
     _class_counts(table, target)
     table = table[table[target].notna()]
@@ -129,7 +134,7 @@ def compare(table: pd.DataFrame, target: str, seeds: tuple[int, ...] = (0, 1, 2)
         synthetic_train = augment(train, target, ratio=ratio, seed=seed, **settings)
         x_train, x_test, x_augmented = encode_features([train, test, synthetic_train], schema)
         y_train, y_test = train[target].astype(str), test[target].astype(str)
-        x_smote, y_smote, impute = _smote(x_train, y_train, schema, seed)
+        x_smote, y_smote, impute = _smote(x_train, y_train, schema, seed, ratio)
         candidates = {"none": (x_train, y_train, x_test), "smote": (x_smote, y_smote, impute(x_test)),
                       "ganforge": (x_augmented, synthetic_train[target].astype(str), x_test)}
         for method, (x, y, x_eval) in candidates.items():
