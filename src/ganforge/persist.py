@@ -61,6 +61,9 @@ def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: 
     document = {"format_version": FORMAT_VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "library_versions": library_versions(), **config}
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a model folder is an ordinary folder
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, staging / WEIGHTS_FILE)
         (staging / CONFIG_FILE).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
