@@ -78,15 +78,20 @@ def check_writable(path: str | os.PathLike, force: bool) -> Path:
     return path
 
 
+def make_ordinary(path: str | os.PathLike, mode: int = 0o666) -> None:
+    """mkstemp and mkdtemp create private files; a finished output gets the permissions the umask allows."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
 def _atomic_write(path: Path, write) -> Path:
     """Write through a temporary sibling and rename: a crash leaves the old file (or nothing), never half."""
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         write(temporary)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes it private; the result is an ordinary file
+        make_ordinary(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

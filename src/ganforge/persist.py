@@ -20,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .errors import GanforgeError
+from .io import make_ordinary
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -35,6 +36,13 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "unknown"
     return versions
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise GanforgeError(f"{path}: not valid JSON ({error})") from None
 
 
 def is_model_folder(path: Path) -> bool:
@@ -61,9 +69,7 @@ def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: 
     document = {"format_version": FORMAT_VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "library_versions": library_versions(), **config}
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a model folder is an ordinary folder
+    make_ordinary(staging, 0o777)
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in weights.items()}, staging / WEIGHTS_FILE)
         (staging / CONFIG_FILE).write_text(json.dumps(document, indent=2, allow_nan=False) + "\n")
@@ -88,10 +94,7 @@ def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[st
     config_path, weights_path = path / CONFIG_FILE, path / WEIGHTS_FILE
     if not path.is_dir() or not config_path.is_file():
         raise GanforgeError(f"{path}: not a ganforge model folder (no {CONFIG_FILE})")
-    try:
-        config = json.loads(config_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise GanforgeError(f"{config_path}: not valid JSON ({error})") from None
+    config = read_json(config_path)
     if not isinstance(config, dict):
         raise GanforgeError(f"{config_path}: expected a JSON object")
     missing = [key for key in REQUIRED_KEYS if key not in config]
@@ -139,10 +142,7 @@ class Checkpoint:
         state_path, settings_path = self.folder / self.STATE_FILE, self.folder / self.SETTINGS_FILE
         if not state_path.is_file() or not settings_path.is_file():
             raise GanforgeError(f"{self.folder}: no checkpoint to resume from")
-        try:
-            saved_settings = json.loads(settings_path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise GanforgeError(f"{settings_path}: not valid JSON ({error})") from None
+        saved_settings = read_json(settings_path)
         if saved_settings != self.settings:
             differing = sorted(k for k in set(saved_settings) | set(self.settings)
                                if saved_settings.get(k) != self.settings.get(k))
