@@ -69,6 +69,7 @@ class TabularConfig:
     generator_dims: tuple[int, ...] = (256, 256)
     discriminator_dims: tuple[int, ...] = (256, 256)
     pack: int = 10
+    focus_columns: tuple[str, ...] = ()  # condition training on these categorical columns only
 
     def __post_init__(self) -> None:
         for column, kind in self.column_kinds.items():

@@ -120,3 +120,16 @@ def test_a_table_of_constants_and_identifiers_still_samples(tiny):
     rows = TabularSynthesizer(**tiny).fit(table).sample(12, seed=0)
     assert rows.shape == (12, 2) and (rows["country"] == "NZ").all()
     assert rows["id"].str.match(r"^[a-z]{3}-\d{3}$").all()
+
+
+def test_focus_columns_put_every_condition_on_them(tiny, table, tmp_path):
+    model = TabularSynthesizer(**{**tiny, "epochs": 1, "focus_columns": ("colour",)}).fit(table)
+    block = model.transform_.column_block("colour")
+    start = int(model.sampler_.offsets[model.transform_.layout.conditional_blocks.index(block)])
+    width = model.transform_.layout.block_sizes[block]
+    _, condition = model.sampler_.training_batch(300)
+    assert condition[:, start:start + width].sum().item() == 300
+    again = TabularSynthesizer.load(model.save(tmp_path / "m"))
+    pd.testing.assert_frame_equal(model.sample(50, seed=1), again.sample(50, seed=1))
+    with pytest.raises(GanforgeError, match="focus column 'income' is not a categorical column"):
+        TabularSynthesizer(**{**tiny, "focus_columns": ("income",)}).fit(table)

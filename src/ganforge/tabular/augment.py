@@ -64,8 +64,8 @@ def augment(table: pd.DataFrame, target: str, model: TabularSynthesizer | None =
     plan = rows_to_add(counts, ratio, add)
     if mark and MARK_COLUMN in table.columns:
         raise GanforgeError(f"the table already has a column {MARK_COLUMN!r}; cannot mark synthetic rows")
-    if model is None:
-        model = TabularSynthesizer(**{"seed": seed, **settings}).fit(table)
+    if model is None:  # every training step conditions on the target: the conditionals are what we sample
+        model = TabularSynthesizer(**{"seed": seed, "focus_columns": (target,), **settings}).fit(table)
     elif target not in [s.name for s in model.schema_]:
         raise GanforgeError(f"the model was not trained on a table with column {target!r}")
     parts = [model.sample(n, conditions={target: label}, seed=seed + i) for i, (label, n) in enumerate(plan.items())]

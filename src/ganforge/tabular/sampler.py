@@ -17,10 +17,12 @@ Tensor = torch.Tensor
 
 class ConditionSampler:
     def __init__(self, layout: Layout, category_counts: list[np.ndarray], device: torch.device,
-                 codes: np.ndarray | None = None):
+                 codes: np.ndarray | None = None, focus: list[int] | None = None):
         """`category_counts` holds each conditional block's code frequencies; `codes` (the encoded table's
-        block codes, one row per real row) is needed for training only."""
+        block codes, one row per real row) is needed for training only. `focus` (indices among the conditional
+        columns) limits which columns are picked, so the generator spends every step on their conditionals."""
         self.device = device
+        self.focus = None if not focus else torch.as_tensor(focus, device=device)
         self.blocks = list(layout.conditional_blocks)
         sizes = [layout.block_sizes[b] for b in self.blocks]
         self.width = int(sum(sizes))
@@ -53,6 +55,11 @@ class ConditionSampler:
         self.counts = torch.as_tensor(counts, device=self.device)
         self.starts = torch.as_tensor(starts, device=self.device)
 
+    def _columns(self, size: int, generator: torch.Generator | None) -> Tensor:
+        if self.focus is None:
+            return torch.randint(self.n_columns, (size,), device=self.device, generator=generator)
+        return self.focus[torch.randint(len(self.focus), (size,), device=self.device, generator=generator)]
+
     def _one_hot(self, columns: Tensor, categories: Tensor) -> Tensor:
         condition = torch.zeros(len(columns), self.width, device=self.device)
         condition[torch.arange(len(columns), device=self.device), self.offsets[columns] + categories] = 1.0
@@ -62,7 +69,7 @@ class ConditionSampler:
         """(real row indices, condition vectors) for one step: each row holds the category it is asked for."""
         if not self.blocks:
             return torch.randint(self.n_rows, (size,), device=self.device, generator=generator), None
-        columns = torch.randint(self.n_columns, (size,), device=self.device, generator=generator)
+        columns = self._columns(size, generator)
         categories = torch.multinomial(self.training_probabilities[columns], 1, generator=generator)[:, 0]
         within = (torch.rand(size, device=self.device, generator=generator)
                   * self.counts[columns, categories]).long()
@@ -79,6 +86,6 @@ class ConditionSampler:
             columns = torch.full((size,), fixed[0], device=self.device)
             categories = torch.full((size,), fixed[1], device=self.device)
         else:
-            columns = torch.randint(self.n_columns, (size,), device=self.device, generator=generator)
+            columns = self._columns(size, generator)
             categories = torch.multinomial(self.empirical_probabilities[columns], 1, generator=generator)[:, 0]
         return self._one_hot(columns, categories)

@@ -100,7 +100,8 @@ class TabularSynthesizer:
         schema = infer_schema(data, tabular.column_kinds)
         transform = TableTransform.fit(data, schema, tabular, rng)
         scalars, codes = transform.encode(data, rng)
-        sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes)
+        sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes,
+                                   self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
         batch_size = max(tabular.pack, min(train.batch_size, len(data)) // tabular.pack * tabular.pack)
@@ -128,6 +129,16 @@ class TabularSynthesizer:
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", len(data), len(schema),
                  len(result.history), result.seconds)
         return self
+
+    def _focus(self, transform: TableTransform) -> list[int]:
+        """Indices, among the conditional columns, of `focus_columns`; each must be categorical."""
+        focus = []
+        for name in self.tabular_config.focus_columns:
+            discrete = [c.spec.name for c in transform.columns if c.is_discrete]
+            if name not in discrete:
+                raise GanforgeError(f"focus column {name!r} is not a categorical column of the table")
+            focus.append(transform.layout.conditional_blocks.index(transform.column_block(name)))
+        return focus
 
     def _networks(self, transform: TableTransform, condition_dim: int,
                   device: torch.device) -> tuple[TabularGenerator, TabularDiscriminator]:
@@ -230,7 +241,8 @@ class TabularSynthesizer:
         except (KeyError, TypeError, ValueError) as error:
             raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
         torch_device = choose_device(device)
-        sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device)
+        sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device,
+                                   focus=model._focus(transform))
         generator, _ = model._networks(transform, sampler.width, torch_device)
         try:
             generator.load_state_dict(weights)
