@@ -140,15 +140,19 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
     from .io import write_text
     from .metrics import evaluate
     from .report.html import render_report
+    from .tabular.schema import check_table, infer_schema
 
     click.echo("evaluating ...", err=True)
-    results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed)
+    check_table(real, "real")
+    schema = infer_schema(real)  # once, for the metrics and the report
+    results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed, schema=schema)
     if out is not None:
         public = {k: v for k, v in results.items() if not k.startswith("_")}
         write_text(json.dumps(public, indent=2) + "\n", out, force=force)
         click.echo(f"metrics written to {out}")
     if report is not None:
-        write_text(render_report(results, real, synthetic, history=history, title=title), report, force=force)
+        write_text(render_report(results, real, synthetic, history=history, title=title, schema=schema), report,
+                   force=force)
         click.echo(f"report written to {report}")
     fidelity = results["fidelity"]
     click.echo(f"quality {fidelity['overall']:.3f} (shapes {fidelity['column_shapes']:.3f}, pairs "

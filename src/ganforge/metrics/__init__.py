@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..errors import GanforgeError
-from ..tabular.schema import check_table, infer_schema
+from ..tabular.schema import ColumnSpec, check_table, infer_schema
 from .privacy import privacy
 from .tabular import detection, fidelity, utility, validity
 
@@ -58,13 +58,14 @@ def verdict(results: dict) -> dict[str, str]:
 
 
 def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
-             target: str | None = None, seed: int = 0) -> dict:
+             target: str | None = None, seed: int = 0, schema: list[ColumnSpec] | None = None) -> dict:
     """Fidelity, detection, validity, and (with `target`) utility and (with `holdout`) privacy, as a JSON-ready
-    dict with stable keys. Raw distances for plotting are under the private key `_distances`."""
+    dict with stable keys. Raw distances for plotting are under the private key `_distances`. `schema` is the
+    real table's, inferred when not given."""
     check_table(real, "real")
     synthetic = _check_columns(real, synthetic, "synthetic")
     holdout = None if holdout is None else _check_columns(real, holdout, "holdout")
-    schema = infer_schema(real)
+    schema = schema or infer_schema(real)
     if target is not None and target not in real.columns:
         raise GanforgeError(f"--target {target!r} is not a column; columns are: {', '.join(real.columns)}")
     results: dict = {"rows": {"real": len(real), "synthetic": len(synthetic),

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from ..tabular.schema import ColumnSpec
+from ..tabular.schema import ColumnSpec, datetime_seconds
 
 
 def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], reference: pd.DataFrame) -> list[np.ndarray]:
@@ -23,9 +23,8 @@ def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], refe
         if spec.kind in ("id", "constant"):
             continue
         if spec.kind in ("continuous", "integer", "datetime"):
-            convert = (lambda c: (pd.to_datetime(c, format=spec.datetime_format, errors="coerce", utc=True)
-                                  - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)) \
-                if spec.kind == "datetime" else (lambda c: pd.to_numeric(c, errors="coerce"))
+            convert = (lambda c: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
+                (lambda c: pd.to_numeric(c, errors="coerce"))
             base = convert(reference[spec.name]).astype(float)
             low, span = base.min(), (base.max() - base.min()) or 1.0
             for i, frame in enumerate(frames):

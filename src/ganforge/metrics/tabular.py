@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
 from ..errors import GanforgeError
-from ..tabular.schema import ColumnSpec
+from ..tabular.schema import ColumnSpec, datetime_seconds
 
 SDTYPES = {"continuous": "numerical", "integer": "numerical", "categorical": "categorical",
            "boolean": "boolean", "datetime": "datetime", "constant": "categorical", "id": "id"}
@@ -70,8 +70,7 @@ def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> lis
         if spec.kind in ("continuous", "integer"):
             features[spec.name] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif spec.kind == "datetime":
-            stamps = pd.to_datetime(column, format=spec.datetime_format, errors="coerce", utc=True)
-            features[spec.name] = (stamps - pd.Timestamp("1970-01-01", tz="UTC")) / pd.Timedelta(seconds=1)
+            features[spec.name] = datetime_seconds(column, spec)
         else:
             codes = column.astype(str).where(column.notna()).astype("category").cat.codes
             features[spec.name] = codes.replace(-1, np.nan).astype("float64")
@@ -159,12 +158,10 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpe
                  "null_rate_synthetic": _number(synthetic_column.isna().mean())}
         observed = synthetic_column.dropna()
         if spec.kind in ("continuous", "integer", "datetime") and real_column.notna().any() and len(observed):
-            if spec.kind == "datetime":
-                low, high = (pd.to_datetime(real_column, format=spec.datetime_format, errors="coerce").agg(["min", "max"]))
-                values = pd.to_datetime(observed, format=spec.datetime_format, errors="coerce")
-            else:
-                low, high = real_column.min(), real_column.max()
-                values = pd.to_numeric(observed, errors="coerce")
+            convert = (lambda c: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
+                (lambda c: pd.to_numeric(c, errors="coerce"))
+            low, high = convert(real_column).agg(["min", "max"])
+            values = convert(observed)
             entry["out_of_range"] = _number(((values < low) | (values > high) | values.isna()).mean())
         elif spec.kind in ("categorical", "boolean", "constant") and len(observed):
             seen = set(real_column.dropna().astype(str))

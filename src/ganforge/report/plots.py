@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..tabular.schema import ColumnSpec  # noqa: E402
+from ..tabular.schema import ColumnSpec, datetime_seconds  # noqa: E402
 
 REAL, SYNTHETIC = "#4C72B0", "#DD8452"
 MAX_LEVELS = 15
@@ -27,7 +27,7 @@ def _data_uri(figure) -> str:
 
 def _as_numbers(column: pd.Series, spec: ColumnSpec) -> pd.Series:
     if spec.kind == "datetime":
-        return pd.to_datetime(column, format=spec.datetime_format, errors="coerce", utc=True).dropna().astype("int64") / 1e9 / 86400
+        return (datetime_seconds(column, spec) / 86_400).dropna()
     return pd.to_numeric(column, errors="coerce").dropna()
 
 

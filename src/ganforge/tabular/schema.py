@@ -12,6 +12,7 @@ from pandas.api import types
 from ..config import COLUMN_KINDS
 from ..errors import GanforgeError
 
+EPOCH = pd.Timestamp("1970-01-01")
 MIN_ROWS = 10
 CATEGORICAL_NUMERIC_LEVELS = 10  # a number column with this few distinct values is a category
 ID_MIN_ROWS = 20
@@ -27,6 +28,15 @@ class ColumnSpec:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def datetime_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    """Seconds since 1970-01-01 UTC for a datetime or date-text column; NaN where missing or unparseable."""
+    if not types.is_datetime64_any_dtype(values.dtype):
+        values = pd.to_datetime(values, format=spec.datetime_format, errors="coerce", utc=True)
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return (values - EPOCH) / pd.Timedelta(seconds=1)
 
 
 def check_table(frame: pd.DataFrame, source: str = "table") -> None:

@@ -132,9 +132,8 @@ class TabularSynthesizer:
 
     def _focus(self, transform: TableTransform) -> list[int]:
         """Indices, among the conditional columns, of `focus_columns`; each must be categorical."""
-        focus = []
+        focus, discrete = [], [c.spec.name for c in transform.columns if c.is_discrete]
         for name in self.tabular_config.focus_columns:
-            discrete = [c.spec.name for c in transform.columns if c.is_discrete]
             if name not in discrete:
                 raise GanforgeError(f"focus column {name!r} is not a categorical column of the table")
             focus.append(transform.layout.conditional_blocks.index(transform.column_block(name)))

@@ -14,20 +14,10 @@ import pandas as pd
 
 from ..config import TabularConfig
 from .encoders import CategoricalEncoder, ContinuousEncoder, to_python
-from .schema import ColumnSpec
+from .schema import EPOCH, ColumnSpec, datetime_seconds
 
 DISCRETE_INTEGER_LEVELS = 32  # integers with at most this many values are encoded as categories
 SECONDS_PER_DAY = 86_400
-EPOCH = pd.Timestamp("1970-01-01")
-
-
-def _datetimes(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """Naive UTC timestamps from a datetime or date-text column."""
-    if spec.datetime_format is not None and not pd.api.types.is_datetime64_any_dtype(values.dtype):
-        values = pd.to_datetime(values, format=spec.datetime_format, errors="coerce")
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return values
 
 
 class ColumnTransform:
@@ -50,7 +40,7 @@ class ColumnTransform:
                 kind == "integer" and values.nunique() <= DISCRETE_INTEGER_LEVELS):
             return cls(spec, CategoricalEncoder.fit(_categorical_values(values), config.max_categories))
         if kind == "datetime":
-            seconds = (_datetimes(values, spec) - EPOCH) / pd.Timedelta(seconds=1)
+            seconds = datetime_seconds(values, spec)
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
@@ -80,7 +70,7 @@ class ColumnTransform:
         if self.is_discrete:
             return self.encoder.encode(_categorical_values(values))
         if self.spec.kind == "datetime":
-            numbers = ((_datetimes(values, self.spec) - EPOCH) / pd.Timedelta(seconds=1)).to_numpy(np.float64)
+            numbers = datetime_seconds(values, self.spec).to_numpy(np.float64)
         else:
             numbers = values.to_numpy(np.float64, na_value=np.nan)
         return self.encoder.encode(numbers, rng)
