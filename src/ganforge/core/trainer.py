@@ -87,10 +87,11 @@ class _Game:
         betas = (config.beta1, config.beta2)
         self.generator, self.discriminator = generator, discriminator
         self.average = copy.deepcopy(generator).requires_grad_(False)
+        # fused Adam: one kernel for all parameters instead of several per tensor (a quarter of a small step)
         self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=betas,
-                                            weight_decay=config.weight_decay)
+                                            weight_decay=config.weight_decay, fused=True)
         self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=betas,
-                                            weight_decay=config.weight_decay)
+                                            weight_decay=config.weight_decay, fused=True)
         self.epoch, self.step, self.elapsed, self.rollbacks = 0, 0, 0.0, 0
         self.history: list[dict[str, float]] = []
 
@@ -168,9 +169,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
 
                 condition = problem.sample_condition()
                 fake, auxiliary = problem.generate(generator, condition)
+                discriminator.requires_grad_(False)  # its weight gradients would be thrown away
                 loss_g = loss.generator(discriminator(fake, condition)) + auxiliary
                 game.optimizer_g.zero_grad(set_to_none=True)
                 loss_g.backward()
+                discriminator.requires_grad_(True)
                 game.optimizer_g.step()
                 game.step += 1
                 update_ema(game.average, generator, min(config.ema_decay, (1 + game.step) / (10 + game.step)))

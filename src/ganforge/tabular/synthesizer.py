@@ -17,8 +17,7 @@ from ..core.device import choose_device, seed_everything
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
-from .networks import (TabularDiscriminator, TabularGenerator, activate, block_log_softmax, block_slices,
-                       sample_categories)
+from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema
 from .transform import TableTransform
@@ -37,7 +36,7 @@ class _TabularProblem:
                  batch_size: int, noise_dim: int):
         self.scalars, self.codes, self.sampler = scalars, codes, sampler
         self.layout = transform.layout
-        self.slices = block_slices(self.layout)
+        self.blocks = Blocks(self.layout, scalars.device)
         self.block_offsets = torch.as_tensor(self.layout.block_offsets, device=scalars.device)
         self.batch_size, self.noise_dim = batch_size, noise_dim
 
@@ -54,10 +53,11 @@ class _TabularProblem:
     def generate(self, generator: torch.nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
         noise = torch.randn(self.batch_size, self.noise_dim, device=self.scalars.device)
         raw = generator(noise, condition)
-        fake = activate(raw, self.layout, self.slices)
+        fake = activate(raw, self.blocks)
         if condition is None:
             return fake, raw.new_zeros(())
-        log_probabilities = block_log_softmax(raw, self.slices)[:, self.sampler.data_positions - self.layout.n_scalars]
+        logits = raw[:, self.layout.n_scalars:]
+        log_probabilities = self.blocks.log_softmax(logits)[:, self.sampler.data_positions - self.layout.n_scalars]
         return fake, -(log_probabilities * condition).sum(dim=1).mean()
 
 
@@ -192,7 +192,8 @@ class TabularSynthesizer:
         seed = int(np.random.default_rng().integers(2**63 - 1)) if seed is None else seed
         torch_rng = torch.Generator(device=device).manual_seed(seed)
         numpy_rng = np.random.default_rng(seed)
-        layout, slices = self.transform_.layout, block_slices(self.transform_.layout)
+        layout = self.transform_.layout
+        blocks = Blocks(layout, device)
         frames, produced, generated = [], 0, 0
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
@@ -203,8 +204,7 @@ class TabularSynthesizer:
             condition = self.sampler_.generation_batch(SAMPLE_CHUNK, torch_rng, fixed)
             raw = generator(noise, condition)
             scalars = torch.tanh(raw[:, :layout.n_scalars]).cpu().numpy()
-            codes = torch.stack([sample_categories(raw[:, s], torch_rng) for s in slices], dim=1) if slices \
-                else raw.new_zeros((SAMPLE_CHUNK, 0), dtype=torch.long)
+            codes = blocks.sample(raw[:, layout.n_scalars:], torch_rng)
             frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
