@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -81,7 +82,7 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         target: str | None, resume: bool, checkpoint_every: int, force: bool) -> None:
     """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
     from .core.trainer import TrainingInterrupted
-    from .io import check_writable, read_table
+    from .io import ParquetColumns, check_writable, read_table
     from .persist import Checkpoint, check_model_destination
     from .tabular.synthesizer import TabularSynthesizer
 
@@ -96,7 +97,9 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         epochs=epochs, max_minutes=max_minutes, seed=seed, loss=loss, batch_size=batch_size, n_critic=n_critic,
         generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
         column_kinds=_pairs(column_kind, "--column-kind"), device=device)
-    table = read_table(data)
+    # without a report nothing needs the whole table at once: a Parquet file is then read a column at a time
+    is_parquet = data.suffix.lower() in (".parquet", ".pq")
+    table = ParquetColumns(data) if is_parquet and report is None else read_table(data)
     if target is not None and target not in table.columns:
         raise GanforgeError(f"--target {target!r} is not a column of {data}")
     holdout = None
@@ -109,7 +112,8 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         raise GanforgeError(f"{checkpoint}: no checkpoint to resume from")
     if checkpoint_every < 1:
         raise GanforgeError(f"--checkpoint-every must be at least 1, got {checkpoint_every}")
-    click.echo(f"fitting {len(table):,} rows x {table.shape[1]} columns from {data} ...", err=True)
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one process speaks for all
+        click.echo(f"fitting {len(table):,} rows x {table.shape[1]} columns from {data} ...", err=True)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         model.fit(table, checkpoint_dir=checkpoint, resume=resume, checkpoint_every=checkpoint_every)
@@ -117,6 +121,13 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         click.echo(f"interrupted after epoch {stopped.state['epoch']}; checkpoint saved in {checkpoint}; "
                    "run the same command with --resume to continue", err=True)
         raise SystemExit(130) from None
+    if model.training_["processes"] > 1:
+        from .core.distributed import current, finish
+
+        main = current().is_main
+        finish()
+        if not main:  # rank 0 writes the model (and any report)
+            return
     model.save(out, force=force)
     Checkpoint(checkpoint, {}).remove()
     training = model.training_
@@ -196,7 +207,7 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...], device: str,
            force: bool) -> None:
     """Generate synthetic rows from a model folder."""
-    from .io import check_writable, write_table
+    from .io import check_writable, write_table_chunks
     from .tabular.synthesizer import TabularSynthesizer
 
     if num_rows <= 0:
@@ -204,9 +215,9 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     check_writable(out, force)
     model = TabularSynthesizer.load(model_dir, device=device)
     start = time.monotonic()
-    rows = model.sample(num_rows, conditions=_pairs(condition, "--condition"), seed=seed)
-    write_table(rows, out, force=force)
-    click.echo(f"wrote {len(rows):,} rows x {rows.shape[1]} columns to {out} in {time.monotonic() - start:.1f} s")
+    chunks = model.sample_chunks(num_rows, conditions=_pairs(condition, "--condition"), seed=seed)
+    written = write_table_chunks(chunks, out, force=force)  # constant memory, whatever --num-rows is
+    click.echo(f"wrote {written:,} rows x {len(model.schema_)} columns to {out} in {time.monotonic() - start:.1f} s")
 
 
 @cli.command()

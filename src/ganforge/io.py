@@ -7,7 +7,9 @@ import os
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from .errors import GanforgeError
@@ -66,6 +68,60 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return frame
 
 
+class ParquetColumns:
+    """A Parquet table read one column at a time: fitting and encoding need one column at once, so a table
+    bigger than memory allows twice never sits whole in memory. Looks like a read-only DataFrame to them
+    (`columns`, `len`, `shape`, `table[name]`); `rows` keeps a shard (sorted row numbers) of a distributed fit."""
+
+    def __init__(self, path: str | os.PathLike, rows: np.ndarray | None = None):
+        import pyarrow.parquet as pq
+
+        self.path, self.rows = Path(path), rows
+        if not self.path.is_file():
+            raise GanforgeError(f"{self.path}: no such file")
+        try:
+            metadata = pq.ParquetFile(self.path).metadata
+        except Exception as error:  # pyarrow raises several types for a damaged file
+            raise GanforgeError(f"{self.path}: cannot be read as parquet: {_first_line(error)}") from None
+        schema = metadata.schema.to_arrow_schema()
+        index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
+        names = [name for name in schema.names if name not in index]  # what pandas.read_parquet makes columns
+        duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+        if duplicates:
+            raise GanforgeError(f"{self.path}: duplicate column names: {', '.join(map(repr, duplicates))}")
+        self.columns = pd.Index(names)
+        self.total_rows = metadata.num_rows
+        if self.total_rows == 0:
+            raise GanforgeError(f"{self.path}: has a header but no rows")
+
+    def __len__(self) -> int:
+        return self.total_rows if self.rows is None else len(self.rows)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self), len(self.columns)
+
+    def __getitem__(self, name: str) -> pd.Series:
+        import pyarrow.parquet as pq
+
+        try:
+            table = pq.read_table(self.path, columns=[name])
+        except Exception as error:
+            raise GanforgeError(f"{self.path}: column {name!r} cannot be read: {_first_line(error)}") from None
+        values = table.to_pandas(self_destruct=True)[name]
+        return values if self.rows is None else values.iloc[self.rows].reset_index(drop=True)
+
+    def shard(self, rows: np.ndarray) -> "ParquetColumns":
+        shard = ParquetColumns.__new__(ParquetColumns)
+        shard.__dict__.update(self.__dict__, rows=rows)
+        return shard
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def check_writable(path: str | os.PathLike, force: bool) -> Path:
     """Refuse to overwrite what the user has, unless they said --force."""
     path = Path(path)
@@ -105,6 +161,41 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike, force: bool = Fals
         return _atomic_write(path, lambda temporary: frame.to_parquet(temporary, index=False))
     separator = "\t" if path.suffix.lower() == ".tsv" else ","
     return _atomic_write(path, lambda temporary: frame.to_csv(temporary, index=False, sep=separator))
+
+
+def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike, force: bool = False) -> int:
+    """Write frames with the same columns one after another into one table file; returns the row count.
+    Parquet chunks are cast to the first chunk's schema, so a chunk whose column happens to be all missing
+    keeps the column's type."""
+    path = check_writable(path, force)
+    written = 0
+
+    def write(temporary: str) -> None:
+        nonlocal written
+        if _table_format(path) == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            writer = None
+            try:
+                for frame in chunks:
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    if writer is None:
+                        writer = pq.ParquetWriter(temporary, table.schema)
+                    writer.write_table(table.cast(writer.schema))
+                    written += len(frame)
+            finally:
+                if writer is not None:
+                    writer.close()
+            return
+        separator = "\t" if path.suffix.lower() == ".tsv" else ","
+        with open(temporary, "w", newline="", encoding="utf-8") as handle:
+            for frame in chunks:
+                frame.to_csv(handle, index=False, sep=separator, header=written == 0)
+                written += len(frame)
+
+    _atomic_write(path, write)
+    return written
 
 
 def write_text(text: str, path: str | os.PathLike, force: bool = False) -> Path:

@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig
+from .distributed import Distributed
 from .losses import LOSSES
 from .penalties import gradient_penalty, r1_penalty
 
@@ -128,24 +129,38 @@ class _Game:
 
 def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
               steps_per_epoch: int, pack: int = 1, description: str = "fit", resume: dict | None = None,
-              save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10) -> TrainResult:
+              save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10,
+              distributed: Distributed | None = None) -> TrainResult:
     """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator.
 
     Every `checkpoint_every` epochs, and on Ctrl-C/SIGTERM, the last completed epoch goes to
     `save_checkpoint`; `resume` continues such a state exactly. A non-finite loss or weight rolls back to the
     last good epoch with halved learning rates, at most MAX_ROLLBACKS times; then training stops and keeps
     the last good generator.
+
+    With `distributed`, every rank calls this with the same `steps_per_epoch` on its own shard; the networks
+    run wrapped in DistributedDataParallel, epoch losses and the time limit are agreed on across ranks (so
+    all ranks roll back or stop together), and only rank 0 shows progress and saves checkpoints.
     """
     loss = LOSSES[config.loss]
+    playing_generator, playing_discriminator = generator, discriminator
+    if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken
+        playing_generator, playing_discriminator = distributed.wrap(generator), distributed.wrap(discriminator)
+        if not distributed.is_main:
+            save_checkpoint = None
     game = _Game(generator, discriminator, config)
     if resume is not None:
         game.restore(resume)
+        if distributed is not None:  # the checkpoint holds rank 0's random state: give each rank its own again
+            torch.manual_seed((config.seed or 0) + 1000 * game.epoch + distributed.rank)
+    generator, discriminator = playing_generator, playing_discriminator
+    main_process = distributed is None or distributed.is_main
     use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
     good = game.snapshot()
     started = time.monotonic() - game.elapsed
     result = TrainResult(generator=game.average)
     progress = tqdm(total=config.epochs, initial=game.epoch, desc=description, unit="epoch", leave=False,
-                    disable=not sys.stderr.isatty(), dynamic_ncols=True)
+                    disable=not sys.stderr.isatty() or not main_process, dynamic_ncols=True)
     try:
         while game.epoch < config.epochs:
             generator.train()
@@ -179,10 +194,17 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                 update_ema(game.average, generator, min(config.ema_decay, (1 + game.step) / (10 + game.step)))
                 totals = totals + torch.stack([loss_d.detach(), loss_g.detach()])
                 steps_done += 1
-                if config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes:
+                if (distributed is None and config.max_minutes is not None
+                        and time.monotonic() - started > 60 * config.max_minutes):
                     result.stopped_by = "time"
                     break
 
+            if distributed is not None:  # one agreement per epoch: mean losses, and whether time is up
+                time_up = config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes
+                agreed = distributed.sum(torch.cat([totals / steps_done, totals.new_tensor([float(time_up)])]))
+                totals, steps_done = agreed[:2], distributed.world_size
+                if agreed[2] > 0:
+                    result.stopped_by = "time"
             losses = (totals / steps_done).tolist()  # one sync per epoch
             if not game.healthy(losses):
                 if game.rollbacks >= MAX_ROLLBACKS:

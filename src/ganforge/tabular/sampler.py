@@ -33,17 +33,19 @@ class ConditionSampler:
         counts = np.zeros((self.n_columns, max(sizes)), dtype=np.int64)
         for j, column_counts in enumerate(category_counts):
             counts[j, :len(column_counts)] = column_counts
-        if codes is not None:
-            self._index_rows(codes, counts)
-        self.training_probabilities = torch.as_tensor(np.log1p(counts), dtype=torch.float32, device=device)
+        # training draws categories by the rows at hand (a distributed shard may lack a rare category)
+        training_counts = counts if codes is None else self._index_rows(codes, counts)
+        self.training_probabilities = torch.as_tensor(np.log1p(training_counts), dtype=torch.float32,
+                                                      device=device)
         self.empirical_probabilities = torch.as_tensor(counts, dtype=torch.float32, device=device)
         self.offsets = torch.as_tensor(np.concatenate([[0], np.cumsum(sizes)[:-1]]), device=device)
         data_offsets = layout.block_offsets[self.blocks]
         self.data_positions = torch.as_tensor(
             np.concatenate([offset + np.arange(size) for offset, size in zip(data_offsets, sizes)]), device=device)
 
-    def _index_rows(self, codes: np.ndarray, counts: np.ndarray) -> None:
-        """Rows sorted by category, per conditional column, so a row holding any category is one lookup."""
+    def _index_rows(self, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Rows sorted by category, per conditional column, so a row holding any category is one lookup;
+        returns the category counts of these rows."""
         counts = np.zeros_like(counts)
         starts = np.zeros_like(counts)
         rows_by_category = []
@@ -54,6 +56,7 @@ class ConditionSampler:
         self.rows_by_category = torch.as_tensor(np.concatenate(rows_by_category), device=self.device)
         self.counts = torch.as_tensor(counts, device=self.device)
         self.starts = torch.as_tensor(starts, device=self.device)
+        return counts
 
     def _columns(self, size: int, generator: torch.Generator | None) -> Tensor:
         if self.focus is None:

@@ -41,7 +41,9 @@ def datetime_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
 
 def check_table(frame: pd.DataFrame, source: str = "table") -> None:
     """The shape problems that make a table unusable for training, each named plainly."""
-    if not isinstance(frame, pd.DataFrame):
+    from ..io import ParquetColumns
+
+    if not isinstance(frame, (pd.DataFrame, ParquetColumns)):
         raise GanforgeError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
     if frame.shape[1] == 0:
         raise GanforgeError(f"{source}: has no columns")

@@ -6,7 +6,7 @@ import logging
 import os
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,8 +14,10 @@ import torch
 
 from ..config import TabularConfig, TrainConfig, from_dict, to_dict
 from ..core.device import choose_device, seed_everything
+from ..core.distributed import current as distributed_job
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
+from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .sampler import ConditionSampler
@@ -86,30 +88,47 @@ class TabularSynthesizer:
         self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
 
     # -- fitting -------------------------------------------------------------------------------------------
-    def fit(self, data: pd.DataFrame, checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
+    def fit(self, data: pd.DataFrame | ParquetColumns | str | os.PathLike,
+            checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
             checkpoint_every: int = 10) -> "TabularSynthesizer":
-        """Learn `data`. With `checkpoint_dir`, the training state is saved there every `checkpoint_every`
-        epochs and on Ctrl-C/SIGTERM (then `TrainingInterrupted` is raised); `resume=True` continues from it and,
-        on the CPU with a seed, ends with the same weights as an uninterrupted fit."""
+        """Learn `data`: a data frame or a CSV/Parquet path (Parquet is read one column at a time).
+
+        With `checkpoint_dir`, the training state is saved there every `checkpoint_every` epochs and on
+        Ctrl-C/SIGTERM (then `TrainingInterrupted` is raised); `resume=True` continues from it and, on the CPU
+        with a seed, ends with the same weights as an uninterrupted fit. Started by torchrun, each process
+        trains on its shard of the rows (see `core.distributed`)."""
+        if isinstance(data, (str, os.PathLike)):
+            data = ParquetColumns(data) if Path(data).suffix.lower() in (".parquet", ".pq") else read_table(data)
         check_table(data)
         train, tabular = self.train_config, self.tabular_config
-        if tabular.pack > len(data):
-            raise GanforgeError(f"table has {len(data)} rows, fewer than pack={tabular.pack}")
+        total_rows = len(data)
+        if tabular.pack > total_rows:
+            raise GanforgeError(f"table has {total_rows} rows, fewer than pack={tabular.pack}")
+        distributed = distributed_job()
         rng = seed_everything(train.seed)
-        device = choose_device(train.device)
-        schema = infer_schema(data, tabular.column_kinds)
-        transform = TableTransform.fit(data, schema, tabular, rng)
+        device = choose_device(train.device) if distributed is None else distributed.device(train.device)
+        if distributed is None or distributed.is_main:
+            transform = TableTransform.fit(data, infer_schema(data, tabular.column_kinds), tabular, rng)
+        if distributed is not None:  # rank 0's transform for all; each rank keeps and encodes its own rows
+            transform = TableTransform.from_state(distributed.broadcast(
+                transform.state() if distributed.is_main else None))
+            rows = distributed.shard(total_rows)
+            data = data.shard(rows) if isinstance(data, ParquetColumns) else data.iloc[rows]
+            rng = seed_everything(None if train.seed is None else train.seed + distributed.rank)
+        schema = [column.spec for column in transform.columns]
         scalars, codes = transform.encode(data, rng)
         sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes,
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
-        batch_size = max(tabular.pack, min(train.batch_size, len(data)) // tabular.pack * tabular.pack)
+        batch_size = max(tabular.pack, min(train.batch_size, total_rows) // tabular.pack * tabular.pack)
+        processes = 1 if distributed is None else distributed.world_size
+        rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
-                                  transform, sampler, batch_size, tabular.embedding_dim)
+                                  transform, sampler, rank_batch, tabular.embedding_dim)
         checkpoint = None if checkpoint_dir is None else Checkpoint(
             Path(checkpoint_dir), {"train_config": to_dict(train), "tabular_config": to_dict(tabular),
-                                   "columns": [s.to_dict() for s in schema], "rows": len(data)})
+                                   "columns": [s.to_dict() for s in schema], "rows": total_rows})
         state = checkpoint.load() if resume and checkpoint is not None else None
         if resume and checkpoint is None:
             raise GanforgeError("resume needs the checkpoint folder of the interrupted fit")
@@ -117,16 +136,17 @@ class TabularSynthesizer:
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
         else:
             result = train_gan(generator, discriminator, problem, train,
-                               steps_per_epoch=max(1, len(data) // batch_size), pack=tabular.pack, resume=state,
+                               steps_per_epoch=max(1, total_rows // batch_size), pack=tabular.pack, resume=state,
                                save_checkpoint=None if checkpoint is None else checkpoint.save,
-                               checkpoint_every=checkpoint_every)
+                               checkpoint_every=checkpoint_every, distributed=distributed)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.sampler_ = sampler
-        self.training_ = {"rows": len(data), "batch_size": batch_size, "epochs_run": len(result.history),
-                          "stopped_by": result.stopped_by, "seconds": round(result.seconds, 3),
-                          "rollbacks": result.rollbacks, "resumed_from_epoch": state["epoch"] if state else None,
-                          "device": str(device), "history": result.history}
-        log.info("fitted %d rows x %d columns: %d epochs in %.1f s", len(data), len(schema),
+        self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
+                          "epochs_run": len(result.history), "stopped_by": result.stopped_by,
+                          "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
+                          "resumed_from_epoch": state["epoch"] if state else None, "device": str(device),
+                          "history": result.history}
+        log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
                  len(result.history), result.seconds)
         return self
 
@@ -178,10 +198,18 @@ class TabularSynthesizer:
                            column.encoder.counts[index]))
         return parsed
 
-    @torch.no_grad()
     def sample(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
                seed: int | None = None) -> pd.DataFrame:
         """`num_rows` new rows; every row satisfies `conditions` ({column: value}) when given."""
+        frames = list(self.sample_chunks(num_rows, conditions, seed))
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    @torch.no_grad()
+    def sample_chunks(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
+                      seed: int | None = None) -> Iterator[pd.DataFrame]:
+        """The rows of `sample()` as consecutive frames of at most SAMPLE_CHUNK rows, so any number of rows
+        can be written out in constant memory. Rows come from a fixed-size generation unit, so the first k
+        rows are the same whatever `num_rows` is."""
         self._check_fitted()
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
@@ -194,7 +222,7 @@ class TabularSynthesizer:
         numpy_rng = np.random.default_rng(seed)
         layout = self.transform_.layout
         blocks = Blocks(layout, device)
-        frames, produced, generated = [], 0, 0
+        produced, generated = 0, 0
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
@@ -208,10 +236,12 @@ class TabularSynthesizer:
             frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
-            frames.append(frame)
-            produced += len(frame)
             generated += SAMPLE_CHUNK
-        return pd.concat(frames, ignore_index=True).iloc[:num_rows].reset_index(drop=True)
+            if len(frame):
+                frame = frame.iloc[:num_rows - produced]
+                frame.index = pd.RangeIndex(produced, produced + len(frame))
+                produced += len(frame)
+                yield frame
 
     # -- persistence ---------------------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:

@@ -1,0 +1,110 @@
+"""A million-row table: how long the reversible transform takes, and how much memory a Parquet fit needs.
+
+    .venv/bin/python benchmarks/large_table.py [--rows 1000000] [--epochs 1]
+
+Part 1 times the transform's steps (schema, fit, encode, decode) in this process. Part 2 writes the table as
+Parquet and CSV and measures, each in a fresh process, the peak resident memory of: importing ganforge alone,
+reading the Parquet file with pandas (one copy of the table), and `ganforge fit` on the Parquet file (read a
+column at a time) and on the CSV file (read whole). A fit that holds less than one extra copy of the table
+stays below "import + one copy".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ganforge.config import TabularConfig
+from ganforge.tabular.schema import infer_schema
+from ganforge.tabular.transform import TableTransform
+
+PEAK = "import resource, sys; print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+
+
+def mixed_table(rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    return pd.DataFrame({
+        "normal": rng.normal(size=rows),
+        "bimodal": np.where(rng.random(rows) < 0.5, rng.normal(0, 1, rows), rng.normal(10, 2, rows)),
+        "count": rng.integers(0, 1000, rows),
+        "city": rng.choice([f"city-{i}" for i in range(5000)], rows),
+        "segment": rng.choice(["a", "b", "c"], rows),
+        "amount": np.where(rng.random(rows) < 0.1, np.nan, rng.exponential(1.0, rows)),
+    })
+
+
+def transform_timings(table: pd.DataFrame, rng: np.random.Generator) -> None:
+    timings = {}
+    start = time.perf_counter()
+    schema = infer_schema(table)
+    timings["infer schema"] = time.perf_counter() - start
+    start = time.perf_counter()
+    transform = TableTransform.fit(table, schema, TabularConfig(), rng)
+    timings["fit transform"] = time.perf_counter() - start
+    start = time.perf_counter()
+    scalars, codes = transform.encode(table, rng)
+    timings["encode"] = time.perf_counter() - start
+    start = time.perf_counter()
+    transform.decode(scalars, codes, rng)
+    timings["decode"] = time.perf_counter() - start
+    print(f"{len(table):,} rows x {table.shape[1]} columns; generator width {transform.layout.width}")
+    for step, seconds in timings.items():
+        print(f"{step:<14} {seconds:6.2f} s")
+
+
+def peak_of(code: str) -> tuple[float, float]:
+    """(peak resident MB, seconds) of a fresh Python process running `code`."""
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", f"{code}\n{PEAK}"], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(result.stderr[-2000:])
+    line = [line for line in result.stdout.splitlines() if line.startswith("PEAK")][-1]
+    return float(line.split()[1]), seconds
+
+
+def fit_code(path: Path, epochs: int) -> str:
+    arguments = ["fit", str(path), "--out", str(path.with_suffix(".model")), "--epochs", str(epochs), "--force"]
+    return f"from ganforge.cli import cli\ncli({json.dumps(arguments)}, standalone_mode=False)"
+
+
+def memory(table: pd.DataFrame, epochs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        parquet, csv = Path(folder) / "big.parquet", Path(folder) / "big.csv"
+        table.to_parquet(parquet, index=False)
+        table.to_csv(csv, index=False)
+        size = table.memory_usage(deep=True).sum() / 2**20
+        rows = [("import ganforge", *peak_of("import ganforge, torch, sklearn.mixture"))]
+        rows.append(("pandas.read_parquet", *peak_of(
+            f"import ganforge, torch, sklearn.mixture, pandas\nframe = pandas.read_parquet({str(parquet)!r})")))
+        rows.append((f"fit parquet, {epochs} epoch(s)", *peak_of(fit_code(parquet, epochs))))
+        rows.append((f"fit csv, {epochs} epoch(s)", *peak_of(fit_code(csv, epochs))))
+    base = rows[0][1]
+    print(f"\ntable in pandas: {size:,.0f} MB ({len(table):,} rows); peak resident memory of a fresh process:")
+    for name, peak, seconds in rows:
+        print(f"{name:<26} {peak:7,.0f} MB  (+{peak - base:5,.0f} MB over the import, "
+              f"{(peak - base) / size:4.2f} table copies)  {seconds:6.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--skip-memory", action="store_true", help="Only time the transform.")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    table = mixed_table(args.rows, rng)
+    transform_timings(table, rng)
+    if not args.skip_memory:
+        memory(table, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
