@@ -69,6 +69,8 @@ def cli(verbose: bool) -> None:
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--mixed-precision", is_flag=True, help="bfloat16 autocast for the networks (GPUs); penalties stay float32.")
+@click.option("--compile", "compile_generator", is_flag=True, help="torch.compile the generator (costs a minute first).")
 @click.option("--report", type=click.Path(path_type=Path),
               help="Hold out part of the table, fit on the rest, and write an evaluation report here.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
@@ -78,7 +80,8 @@ def cli(verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing model folder (and report).")
 def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
         batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
-        pack: int, column_kind: tuple[str, ...], device: str, report: Path | None, holdout_share: float,
+        pack: int, column_kind: tuple[str, ...], device: str, mixed_precision: bool, compile_generator: bool,
+        report: Path | None, holdout_share: float,
         target: str | None, resume: bool, checkpoint_every: int, force: bool) -> None:
     """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
     from .core.trainer import TrainingInterrupted
@@ -96,7 +99,8 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     model = TabularSynthesizer(
         epochs=epochs, max_minutes=max_minutes, seed=seed, loss=loss, batch_size=batch_size, n_critic=n_critic,
         generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
-        column_kinds=_pairs(column_kind, "--column-kind"), device=device)
+        column_kinds=_pairs(column_kind, "--column-kind"), device=device, mixed_precision=mixed_precision,
+        compile=compile_generator)
     # without a report nothing needs the whole table at once: a Parquet file is then read a column at a time
     is_parquet = data.suffix.lower() in (".parquet", ".pq")
     table = ParquetColumns(data) if is_parquet and report is None else read_table(data)

@@ -12,6 +12,7 @@ LOSS_NAMES = ("wgan-gp", "hinge", "nonsaturating", "minimax", "lsgan")
 COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "constant", "id")
 
 T = TypeVar("T")
+REFERENCE_BATCH = 500
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:
@@ -39,6 +40,14 @@ class TrainConfig:
     ema_decay: float = 0.995
     seed: int | None = 0
     device: str = "auto"
+    mixed_precision: bool = False  # bfloat16 autocast for the networks' passes; penalties stay float32
+    compile: bool = False  # torch.compile the generator (the discriminator's penalty needs double backward)
+
+    @property
+    def learning_rate_scale(self) -> float:
+        """Batches above REFERENCE_BATCH raise both learning rates by the square root of the ratio (the usual
+        rule for Adam), so a GPU-sized batch learns about as fast per epoch as the reference one."""
+        return max(1.0, (self.batch_size / REFERENCE_BATCH) ** 0.5)
 
     def __post_init__(self) -> None:
         _require(self.epochs >= 1, "epochs", f"must be at least 1, got {self.epochs}")

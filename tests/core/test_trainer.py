@@ -164,3 +164,15 @@ def test_a_healthy_generator_is_not_reported(caplog):
     result = train_gan(generator, Critic(), Shifted(), TrainConfig(epochs=2, loss="hinge"), steps_per_epoch=5,
                        checkpoint_every=1)
     assert result.history[-1]["diversity"] > 0.1 and "collapsed" not in caplog.text
+
+
+def test_large_batches_scale_the_learning_rates_and_small_ones_do_not():
+    from ganforge.core.trainer import _Game
+
+    for batch_size, scale in ((100, 1.0), (500, 1.0), (2000, 2.0)):
+        config = TrainConfig(batch_size=batch_size, generator_lr=1e-4, discriminator_lr=3e-4)
+        game = _Game(nn.Linear(4, 1), Critic(), config)
+        assert game.optimizer_g.param_groups[0]["lr"] == pytest.approx(1e-4 * scale)
+        assert game.optimizer_d.param_groups[0]["lr"] == pytest.approx(3e-4 * scale)
+        game.scale_learning_rates(0.5, config)  # a rollback halves the scaled rate
+        assert game.optimizer_d.param_groups[0]["lr"] == pytest.approx(1.5e-4 * scale)

@@ -85,13 +85,14 @@ class _Game:
     """Everything that changes while training, so it can be snapshot, rolled back and resumed exactly."""
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, config: TrainConfig):
-        betas = (config.beta1, config.beta2)
+        betas, scale = (config.beta1, config.beta2), config.learning_rate_scale
         self.generator, self.discriminator = generator, discriminator
         self.average = copy.deepcopy(generator).requires_grad_(False)
         # fused Adam: one kernel for all parameters instead of several per tensor (a quarter of a small step)
-        self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr, betas=betas,
+        self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr * scale, betas=betas,
                                             weight_decay=config.weight_decay, fused=True)
-        self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr, betas=betas,
+        self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr * scale,
+                                            betas=betas,
                                             weight_decay=config.weight_decay, fused=True)
         self.epoch, self.step, self.elapsed, self.rollbacks = 0, 0, 0.0, 0
         self.history: list[dict[str, float]] = []
@@ -124,7 +125,7 @@ class _Game:
     def scale_learning_rates(self, factor: float, config: TrainConfig) -> None:
         for optimizer, base in ((self.optimizer_g, config.generator_lr), (self.optimizer_d, config.discriminator_lr)):
             for group in optimizer.param_groups:
-                group["lr"] = base * factor
+                group["lr"] = base * config.learning_rate_scale * factor
 
 
 def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
@@ -153,7 +154,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
         game.restore(resume)
         if distributed is not None:  # the checkpoint holds rank 0's random state: give each rank its own again
             torch.manual_seed((config.seed or 0) + 1000 * game.epoch + distributed.rank)
+    if config.compile:
+        playing_generator = torch.compile(playing_generator)
     generator, discriminator = playing_generator, playing_discriminator
+    device_type = next(game.generator.parameters()).device.type
+    precision = torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.mixed_precision)
     main_process = distributed is None or distributed.is_main
     use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
     good = game.snapshot()
@@ -170,9 +175,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
             for _ in range(steps_per_epoch):
                 for _ in range(config.n_critic):
                     real, condition = problem.real_batch()
-                    with torch.no_grad():
-                        fake, _ = problem.generate(generator, condition)
-                    loss_d = loss.discriminator(discriminator(real, condition), discriminator(fake, condition))
+                    with precision:
+                        with torch.no_grad():
+                            fake, _ = problem.generate(generator, condition)
+                        fake = fake.float()
+                        scores = discriminator(real, condition).float(), discriminator(fake, condition).float()
+                    loss_d = loss.discriminator(*scores)
                     if use_gradient_penalty:
                         loss_d = loss_d + config.gradient_penalty * gradient_penalty(
                             discriminator, real, fake, condition, group_size=pack)
@@ -183,9 +191,11 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                     game.optimizer_d.step()
 
                 condition = problem.sample_condition()
-                fake, auxiliary = problem.generate(generator, condition)
                 discriminator.requires_grad_(False)  # its weight gradients would be thrown away
-                loss_g = loss.generator(discriminator(fake, condition)) + auxiliary
+                with precision:
+                    fake, auxiliary = problem.generate(generator, condition)
+                    scores = discriminator(fake, condition).float()
+                loss_g = loss.generator(scores) + auxiliary.float()
                 game.optimizer_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 discriminator.requires_grad_(True)
