@@ -34,6 +34,28 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _bounds(values: tuple[str, ...]) -> dict[str, list[float]]:
+    bounds = {}
+    for name, text in _pairs(values, "--dp-bounds").items():
+        low, sep, high = text.partition(":")
+        try:
+            bounds[name] = [float(low), float(high)]
+        except ValueError:
+            raise GanforgeError(f"--dp-bounds {name}={text!r}: expected LOW:HIGH numbers") from None
+    return bounds
+
+
+def _privacy_line(privacy: dict | None) -> str:
+    if not privacy:
+        return "none (no differential privacy; see the evaluation's privacy section for empirical risk)"
+    training = privacy["training"]
+    return (f"differentially private, epsilon {privacy['epsilon']:.3f} spent of {privacy['epsilon_budget']:g}, "
+            f"delta {privacy['delta']:g} (statistics epsilon {privacy['statistics']['epsilon']:.3g}; DP-SGD "
+            f"noise {training['noise_multiplier']:.3g}, clip {training['max_grad_norm']:g}, "
+            f"{training['steps']} steps at rate {training['sample_rate']:.3g}); covers {privacy['covers']}; "
+            f"not covered: {privacy['not_covered']}")
+
+
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     """'column=value' options into a dict; the column is everything before the first '='."""
     pairs = {}
@@ -59,7 +81,7 @@ def cli(verbose: bool) -> None:
 @click.option("--epochs", type=int, help="Passes over the data [default: 300].")
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
-@click.option("--loss", type=click.Choice(LOSS_NAMES), default="wgan-gp", show_default=True)
+@click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
 @click.option("--batch-size", type=int, default=500, show_default=True)
 @click.option("--n-critic", type=int, default=1, show_default=True, help="Discriminator steps per generator step.")
 @click.option("--generator-lr", type=float, default=2e-4, show_default=True)
@@ -71,6 +93,13 @@ def cli(verbose: bool) -> None:
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--mixed-precision", is_flag=True, help="bfloat16 autocast for the networks (GPUs); penalties stay float32.")
 @click.option("--compile", "compile_generator", is_flag=True, help="torch.compile the generator (costs a minute first).")
+@click.option("--dp-epsilon", type=float, help="Train with differential privacy at this epsilon (the whole budget).")
+@click.option("--dp-delta", type=float, default=1e-5, show_default=True, help="With --dp-epsilon: delta.")
+@click.option("--max-grad-norm", type=float, default=1.0, show_default=True, help="With --dp-epsilon: per-row clip.")
+@click.option("--dp-bounds", multiple=True, metavar="COLUMN=LOW:HIGH",
+              help="With --dp-epsilon: a public range for a number/date column (saves budget); repeatable.")
+@click.option("--dp-categories", multiple=True, metavar="COLUMN=A,B,C",
+              help="With --dp-epsilon: the public levels of a category column (none is hidden); repeatable.")
 @click.option("--report", type=click.Path(path_type=Path),
               help="Hold out part of the table, fit on the rest, and write an evaluation report here.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
@@ -81,7 +110,8 @@ def cli(verbose: bool) -> None:
 def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
         batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
         pack: int, column_kind: tuple[str, ...], device: str, mixed_precision: bool, compile_generator: bool,
-        report: Path | None, holdout_share: float,
+        dp_epsilon: float | None, dp_delta: float, max_grad_norm: float, dp_bounds: tuple[str, ...],
+        dp_categories: tuple[str, ...], report: Path | None, holdout_share: float,
         target: str | None, resume: bool, checkpoint_every: int, force: bool) -> None:
     """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
     from .core.trainer import TrainingInterrupted
@@ -96,11 +126,19 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
             raise GanforgeError(f"--holdout-share must be between 0 and 1, got {holdout_share}")
     if epochs is None:
         epochs = UNTIL_TIME_IS_UP if max_minutes is not None else 300
+    if dp_epsilon is not None and max_minutes is not None and epochs == UNTIL_TIME_IS_UP:
+        raise GanforgeError("--dp-epsilon needs --epochs: the noise is set for a known number of steps")
+    if loss is None:
+        loss = "nonsaturating" if dp_epsilon is not None else "wgan-gp"
+    if dp_epsilon is None and (dp_bounds or dp_categories):
+        raise GanforgeError("--dp-bounds and --dp-categories only apply with --dp-epsilon")
     model = TabularSynthesizer(
         epochs=epochs, max_minutes=max_minutes, seed=seed, loss=loss, batch_size=batch_size, n_critic=n_critic,
         generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
         column_kinds=_pairs(column_kind, "--column-kind"), device=device, mixed_precision=mixed_precision,
-        compile=compile_generator)
+        compile=compile_generator, dp_epsilon=dp_epsilon, dp_delta=dp_delta, max_grad_norm=max_grad_norm,
+        dp_public_bounds=_bounds(dp_bounds), dp_public_categories={
+            name: value.split(",") for name, value in _pairs(dp_categories, "--dp-categories").items()})
     # without a report nothing needs the whole table at once: a Parquet file is then read a column at a time
     is_parquet = data.suffix.lower() in (".parquet", ".pq")
     table = ParquetColumns(data) if is_parquet and report is None else read_table(data)
@@ -143,15 +181,18 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"(loss {loss}, stopped by {training['stopped_by']}){last}")
     click.echo(f"columns: {kinds}")
+    if model.privacy_:
+        click.echo(f"privacy: {_privacy_line(model.privacy_)}")
     click.echo(f"model saved to {out}")
     if report is not None:
         synthetic = model.sample(len(table), seed=seed)
         _evaluate_and_report(table, synthetic, holdout, target, None, report, force, seed, history,
-                             title=f"ganforge report: {data.name}")
+                             title=f"ganforge report: {data.name}", guarantee=model.privacy_)
 
 
 def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, report: Path | None, force: bool,
-                         seed: int, history=None, title: str = "Synthetic data report") -> None:
+                         seed: int, history=None, title: str = "Synthetic data report",
+                         guarantee: dict | None = None) -> None:
     from .io import write_text
     from .metrics import evaluate
     from .report.html import render_report
@@ -161,6 +202,9 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
     check_table(real, "real")
     schema = infer_schema(real)  # once, for the metrics and the report
     results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed, schema=schema)
+    if guarantee:
+        results["verdict"]["differential privacy"] = _privacy_line(guarantee)
+        results["differential_privacy"] = guarantee
     if out is not None:
         public = {k: v for k, v in results.items() if not k.startswith("_")}
         write_text(json.dumps(public, indent=2) + "\n", out, force=force)
@@ -245,6 +289,7 @@ def info(model_dir: Path, as_json: bool) -> None:
     click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, batch {training.get('batch_size')}, "
                f"lr G {train.get('generator_lr')} / D {train.get('discriminator_lr')}, "
                f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
+    click.echo(f"privacy:    {_privacy_line(config.get('privacy'))}")
     history = training.get("history") or []
     if history:
         click.echo(f"last loss:  D {history[-1]['loss_d']:.4f}, G {history[-1]['loss_g']:.4f}")
@@ -252,7 +297,8 @@ def info(model_dir: Path, as_json: bool) -> None:
     click.echo("columns:")
     for column in config.get("transform", []):
         spec = column["spec"]
-        click.echo(f"  {spec['name']:<24} {spec['kind']:<12} {spec['dtype']:<16} missing {spec['null_rate']:.1%}")
+        missing = "missing (private)" if spec["null_rate"] is None else f"missing {spec['null_rate']:.1%}"
+        click.echo(f"  {spec['name']:<24} {spec['kind']:<12} {spec['dtype']:<16} {missing}")
 
 
 @cli.command()

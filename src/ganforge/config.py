@@ -109,3 +109,39 @@ def from_dict(cls: type[T], data: dict[str, Any]) -> T:
             value = tuple(value)
         values[name] = value
     return cls(**values)
+
+
+@dataclass(frozen=True)
+class PrivacyConfig:
+    """Differential privacy for a fit: (dp_epsilon, dp_delta) covers everything read from the real rows.
+
+    `dp_statistics_share` of epsilon (and half of delta) buys noisy column statistics (category lists and
+    counts, numeric ranges and mixture modes); the rest buys DP-SGD on the discriminator. Columns with
+    `dp_public_bounds` ({column: [low, high]}) or `dp_public_categories` ({column: [levels]}) declared by the
+    user skip the matching estimate. No epsilon: no privacy claim, ordinary training.
+    """
+
+    dp_epsilon: float | None = None
+    dp_delta: float = 1e-5
+    max_grad_norm: float = 1.0
+    dp_statistics_share: float = 0.2
+    dp_public_bounds: dict[str, list[float]] = field(default_factory=dict)
+    dp_public_categories: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return self.dp_epsilon is not None
+
+    def __post_init__(self) -> None:
+        _require(self.dp_epsilon is None or self.dp_epsilon > 0, "dp_epsilon",
+                 f"must be positive, got {self.dp_epsilon}")
+        _require(0 < self.dp_delta < 1, "dp_delta", f"must be in (0, 1), got {self.dp_delta}")
+        _require(self.max_grad_norm > 0, "max_grad_norm", f"must be positive, got {self.max_grad_norm}")
+        _require(0 < self.dp_statistics_share < 1, "dp_statistics_share",
+                 f"must be in (0, 1), got {self.dp_statistics_share}")
+        for column, bounds in self.dp_public_bounds.items():
+            _require(len(bounds) == 2 and float(bounds[0]) < float(bounds[1]), "dp_public_bounds",
+                     f"column {column!r}: expected [low, high] with low < high, got {bounds!r}")
+        for column, levels in self.dp_public_categories.items():
+            _require(len(levels) >= 1, "dp_public_categories", f"column {column!r}: no levels given")
+

@@ -11,6 +11,7 @@ import logging
 import math
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
@@ -19,8 +20,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..config import TrainConfig
+from ..errors import GanforgeError
 from .distributed import Distributed
 from .losses import LOSSES
+from .privacy import PrivateDiscriminator
 from .penalties import gradient_penalty, r1_penalty
 
 Tensor = torch.Tensor
@@ -128,10 +131,28 @@ class _Game:
                 group["lr"] = base * config.learning_rate_scale * factor
 
 
+def _private_critic_step(problem: GanProblem, generator: nn.Module, discriminator: nn.Module, loss,
+                         game: _Game, privacy: PrivateDiscriminator) -> Tensor:
+    """One DP-SGD step of the discriminator: real and fake rows in one forward, the loss summed over rows
+    (each real row weighs 1 before clipping), then the private optimiser clips, adds noise and steps."""
+    real, condition = problem.real_batch()
+    privacy.record_step()  # the sample was drawn: it counts even when it is empty
+    if len(real) == 0:
+        return real.new_zeros(())
+    with torch.no_grad():
+        fake, _ = problem.generate(generator, condition)  # one fake row per condition row
+    scores = discriminator(torch.cat([real, fake]), None if condition is None else torch.cat([condition, condition]))
+    loss_d = loss.discriminator(scores[:len(real)], scores[len(real):])
+    game.optimizer_d.zero_grad(set_to_none=True)
+    (loss_d * len(real)).backward()
+    game.optimizer_d.step()
+    return loss_d.detach()
+
+
 def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
               steps_per_epoch: int, pack: int = 1, description: str = "fit", resume: dict | None = None,
               save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10,
-              distributed: Distributed | None = None) -> TrainResult:
+              distributed: Distributed | None = None, privacy: PrivateDiscriminator | None = None) -> TrainResult:
     """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator.
 
     Every `checkpoint_every` epochs, and on Ctrl-C/SIGTERM, the last completed epoch goes to
@@ -142,6 +163,10 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
     With `distributed`, every rank calls this with the same `steps_per_epoch` on its own shard; the networks
     run wrapped in DistributedDataParallel, epoch losses and the time limit are agreed on across ranks (so
     all ranks roll back or stop together), and only rank 0 shows progress and saves checkpoints.
+
+    With `privacy`, the discriminator trains by DP-SGD on Poisson samples of the real rows (one forward over
+    real and fake rows, so each row's gradient is clipped on its own), and training stops before a step
+    that would overspend the budget; rollbacks do not refund what discarded steps spent.
     """
     loss = LOSSES[config.loss]
     playing_generator, playing_discriminator = generator, discriminator
@@ -150,6 +175,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
         if not distributed.is_main:
             save_checkpoint = None
     game = _Game(generator, discriminator, config)
+    if privacy is not None:
+        if loss.needs_gradient_penalty or config.r1_penalty > 0 or distributed is not None:
+            raise GanforgeError("differential privacy works with the nonsaturating, minimax, hinge or lsgan "
+                                "loss, no R1 penalty, in one process")
+        playing_discriminator = privacy.module
+        game.optimizer_d = privacy.private_optimizer(game.optimizer_d)
     if resume is not None:
         game.restore(resume)
         if distributed is not None:  # the checkpoint holds rank 0's random state: give each rank its own again
@@ -173,7 +204,13 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
             totals: Tensor | float = 0.0
             steps_done = 0
             for _ in range(steps_per_epoch):
-                for _ in range(config.n_critic):
+                if privacy is not None and not privacy.can_step():
+                    result.stopped_by = "privacy budget"
+                    break
+                for _ in range(config.n_critic if privacy is None else 1):
+                    if privacy is not None:
+                        loss_d = _private_critic_step(problem, generator, discriminator, loss, game, privacy)
+                        continue
                     real, condition = problem.real_batch()
                     with precision:
                         with torch.no_grad():
@@ -192,12 +229,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
 
                 condition = problem.sample_condition()
                 discriminator.requires_grad_(False)  # its weight gradients would be thrown away
-                with precision:
+                with precision, (nullcontext() if privacy is None else privacy.generator_step()):
                     fake, auxiliary = problem.generate(generator, condition)
                     scores = discriminator(fake, condition).float()
-                loss_g = loss.generator(scores) + auxiliary.float()
-                game.optimizer_g.zero_grad(set_to_none=True)
-                loss_g.backward()
+                    loss_g = loss.generator(scores) + auxiliary.float()
+                    game.optimizer_g.zero_grad(set_to_none=True)
+                    loss_g.backward()
                 discriminator.requires_grad_(True)
                 game.optimizer_g.step()
                 game.step += 1
@@ -209,6 +246,8 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                     result.stopped_by = "time"
                     break
 
+            if steps_done == 0:  # the privacy budget ran out at the start of this epoch
+                break
             if distributed is not None:  # one agreement per epoch: mean losses, and whether time is up
                 time_up = config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes
                 agreed = distributed.sum(torch.cat([totals / steps_done, totals.new_tensor([float(time_up)])]))
@@ -247,6 +286,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                 save_checkpoint(good)
             progress.update(1)
             progress.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
+            if result.stopped_by == "privacy budget":
+                log.info("stopped after %d epochs: the privacy budget is spent", game.epoch)
+                break
             if result.stopped_by == "time":
                 log.info("stopped after %d epochs: the %.1f-minute budget is spent", game.epoch, config.max_minutes)
                 break

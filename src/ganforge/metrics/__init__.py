@@ -52,6 +52,8 @@ def verdict(results: dict) -> dict[str, str]:
             warnings.append(f"{p['share_closer_to_train']:.0%} of rows sit closer to training rows than to holdout rows")
         if p["membership_auc"] is not None and p["membership_auc"] > 0.6:
             warnings.append(f"a membership attack reaches AUC {p['membership_auc']:.2f}")
+        if p["density_membership_auc"] is not None and p["density_membership_auc"] > 0.6:
+            warnings.append(f"a density membership attack reaches AUC {p['density_membership_auc']:.2f}")
         words["privacy"] = ("possible leak: " + "; ".join(warnings)) if warnings else \
             "no sign of memorised training rows (synthetic rows are as far from them as fresh real rows)"
     return words

@@ -42,6 +42,38 @@ def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], refe
     return [np.hstack(b) if b else np.zeros((len(f), 1)) for b, f in zip(blocks, frames)]
 
 
+DENSITY_DIMENSIONS = 10
+
+
+def density_membership_auc(x_train: np.ndarray, x_holdout: np.ndarray, x_synthetic: np.ndarray,
+                           rng: np.random.Generator) -> float | None:
+    """A density attack in the spirit of DOMIAS (van Breugel et al. 2023): a row is called a member when the
+    synthetic data is denser around it than the real population is, log p_synthetic(x) - log p_reference(x).
+    Half of the holdout serves as the reference population, the other half as the non-members, against as
+    many training rows; densities are Gaussian kernel estimates in the first principal components."""
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import KernelDensity
+
+    order = rng.permutation(len(x_holdout))
+    reference, non_members = x_holdout[order[: len(order) // 2]], x_holdout[order[len(order) // 2:]]
+    members = x_train[rng.choice(len(x_train), min(len(x_train), len(non_members)), replace=False)]
+    if len(reference) < 10 or len(non_members) < 5:
+        return None
+    dimensions = int(min(DENSITY_DIMENSIONS, x_holdout.shape[1], len(reference) - 1))
+    projection = PCA(n_components=dimensions, random_state=0).fit(np.vstack([reference, x_synthetic]))
+    scale = projection.transform(reference).std(axis=0) + 1e-9
+
+    def density(fitted_on: np.ndarray):
+        points = projection.transform(fitted_on) / scale
+        bandwidth = len(points) ** (-1 / (dimensions + 4))  # Scott's rule on unit-variance axes
+        return KernelDensity(bandwidth=bandwidth).fit(points)
+
+    queried = projection.transform(np.vstack([members, non_members])) / scale
+    scores = density(x_synthetic).score_samples(queried) - density(reference).score_samples(queried)
+    labels = np.r_[np.ones(len(members)), np.zeros(len(non_members))]
+    return float(roc_auc_score(labels, scores))
+
+
 def _row_keys(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame.astype(str), index=False)
 
@@ -56,7 +88,8 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
       counterpart, the holdout (0.5 is ideal; near 1.0 means copies);
     - exact_copies: share of synthetic rows identical to a training row (0 is best);
     - membership_auc: ROC AUC of an attacker scoring real rows by closeness to the synthetic data, training
-      rows against holdout rows (0.5 is ideal).
+      rows against holdout rows (0.5 is ideal);
+    - density_membership_auc: the same for a density-ratio attacker (DOMIAS-like, see above).
     """
     rng = np.random.default_rng(seed)
     size = min(len(train), len(holdout), max_rows)
@@ -78,6 +111,7 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
     member_scores = -near_synthetic.kneighbors(np.vstack([x_train, x_holdout]))[0][:, 0]
     labels = np.r_[np.ones(len(x_train)), np.zeros(len(x_holdout))]
     copies = _row_keys(synthetic[train.columns]).isin(set(_row_keys(train)))
+    density_auc = density_membership_auc(x_train, x_holdout, x_synthetic, rng)
     return {
         "dcr_synthetic_median": round(float(np.median(dcr_synthetic)), 4),
         "dcr_holdout_median": round(float(np.median(dcr_holdout)), 4),
@@ -86,6 +120,7 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
         "share_closer_to_train": round(float(closer.mean()), 4),
         "exact_copies": round(float(copies.mean()), 4),
         "membership_auc": round(float(roc_auc_score(labels, member_scores)), 4) if size > 1 else None,
+        "density_membership_auc": None if density_auc is None else round(density_auc, 4),
         "rows_compared": int(size),
         "distances": {"synthetic": dcr_synthetic.round(4).tolist(), "holdout": dcr_holdout.round(4).tolist()},
     }

@@ -55,7 +55,9 @@ class CategoricalEncoder:
         return codes
 
     def encode(self, values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-        codes = np.minimum(self.level_codes(values), self.top)
+        codes = self.level_codes(values)
+        codes[codes < 0] = 0  # a level left out (by privacy thresholds) counts as the most frequent one
+        codes = np.minimum(codes, self.top)
         return np.zeros((len(values), 0), dtype=np.float32), codes[:, None]
 
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:

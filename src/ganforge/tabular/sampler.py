@@ -54,6 +54,7 @@ class ConditionSampler:
             counts[j, :codes[:, block].max() + 1] = np.bincount(codes[:, block])
             starts[j] = j * self.n_rows + np.concatenate([[0], np.cumsum(counts[j])[:-1]])
         self.rows_by_category = torch.as_tensor(np.concatenate(rows_by_category), device=self.device)
+        self.row_codes = torch.as_tensor(codes[:, self.blocks], device=self.device)
         self.counts = torch.as_tensor(counts, device=self.device)
         self.starts = torch.as_tensor(starts, device=self.device)
         return counts
@@ -78,6 +79,15 @@ class ConditionSampler:
                   * self.counts[columns, categories]).long()
         rows = self.rows_by_category[self.starts[columns, categories] + within]
         return rows, self._one_hot(columns, categories)
+
+    def poisson_batch(self, rate: float, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor | None]:
+        """Each real row in with probability `rate`, asked for its own category of a random conditional column:
+        the sampling that DP-SGD's accountant assumes (training-by-sampling picks rows by their category)."""
+        rows = torch.nonzero(torch.rand(self.n_rows, device=self.device, generator=generator) < rate)[:, 0]
+        if not self.blocks:
+            return rows, None
+        columns = self._columns(len(rows), generator)
+        return rows, self._one_hot(columns, self.row_codes[rows, columns])
 
     def generation_batch(self, size: int, generator: torch.Generator | None = None,
                          fixed: tuple[int, int] | None = None) -> Tensor | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -12,14 +12,17 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import TabularConfig, TrainConfig, from_dict, to_dict
+from ..config import PrivacyConfig, TabularConfig, TrainConfig, from_dict, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
+from ..core.losses import LOSSES
+from ..core.privacy import PrivateDiscriminator
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
+from .private import fit_private_transform, privacy_coverage
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema
 from .transform import TableTransform
@@ -35,16 +38,19 @@ class _TabularProblem:
     """What the shared trainer needs to play the game on an encoded table."""
 
     def __init__(self, scalars: Tensor, codes: Tensor, transform: TableTransform, sampler: ConditionSampler,
-                 batch_size: int, noise_dim: int):
-        self.scalars, self.codes, self.sampler = scalars, codes, sampler
+                 batch_size: int, noise_dim: int, poisson_rate: float | None = None):
+        self.scalars, self.codes, self.sampler, self.poisson_rate = scalars, codes, sampler, poisson_rate
         self.layout = transform.layout
         self.blocks = Blocks(self.layout, scalars.device)
         self.block_offsets = torch.as_tensor(self.layout.block_offsets, device=scalars.device)
         self.batch_size, self.noise_dim = batch_size, noise_dim
 
     def real_batch(self) -> tuple[Tensor, Tensor | None]:
-        rows, condition = self.sampler.training_batch(self.batch_size)
-        batch = torch.zeros(self.batch_size, self.layout.width, device=self.scalars.device)
+        if self.poisson_rate is None:
+            rows, condition = self.sampler.training_batch(self.batch_size)
+        else:
+            rows, condition = self.sampler.poisson_batch(self.poisson_rate)
+        batch = torch.zeros(len(rows), self.layout.width, device=self.scalars.device)
         batch[:, :self.layout.n_scalars] = self.scalars[rows]
         batch.scatter_(1, self.codes[rows] + self.block_offsets, 1.0)
         return batch, condition
@@ -53,7 +59,8 @@ class _TabularProblem:
         return self.sampler.training_batch(self.batch_size)[1]
 
     def generate(self, generator: torch.nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
-        noise = torch.randn(self.batch_size, self.noise_dim, device=self.scalars.device)
+        rows = self.batch_size if condition is None else len(condition)
+        noise = torch.randn(rows, self.noise_dim, device=self.scalars.device)
         raw = generator(noise, condition)
         fake = activate(raw, self.blocks)
         if condition is None:
@@ -63,15 +70,14 @@ class _TabularProblem:
         return fake, -(log_probabilities * condition).sum(dim=1).mean()
 
 
-def split_settings(settings: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Route keyword settings to TrainConfig or TabularConfig by name; unknown names are an error."""
-    train_names = {f.name for f in fields(TrainConfig)}
-    tabular_names = {f.name for f in fields(TabularConfig)}
-    unknown = sorted(set(settings) - train_names - tabular_names)
+def split_settings(settings: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Route keyword settings to TrainConfig, TabularConfig or PrivacyConfig by name; unknown names are an
+    error."""
+    names = [{f.name for f in fields(cls)} for cls in (TrainConfig, TabularConfig, PrivacyConfig)]
+    unknown = sorted(set(settings) - set().union(*names))
     if unknown:
         raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
-    return ({k: v for k, v in settings.items() if k in train_names},
-            {k: v for k, v in settings.items() if k in tabular_names})
+    return tuple({k: v for k, v in settings.items() if k in group} for group in names)
 
 
 class TabularSynthesizer:
@@ -82,10 +88,12 @@ class TabularSynthesizer:
     `TabularSynthesizer(epochs=300, loss="wgan-gp", column_kinds={"zip": "categorical"})`.
     """
 
-    def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None, **settings: Any):
-        train_settings, tabular_settings = split_settings(settings)
+    def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None,
+                 privacy: PrivacyConfig | None = None, **settings: Any):
+        train_settings, tabular_settings, privacy_settings = split_settings(settings)
         self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
         self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
+        self.privacy_config = PrivacyConfig(**{**to_dict(privacy or PrivacyConfig()), **privacy_settings})
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | ParquetColumns | str | os.PathLike,
@@ -107,7 +115,15 @@ class TabularSynthesizer:
         distributed = distributed_job()
         rng = seed_everything(train.seed)
         device = choose_device(train.device) if distributed is None else distributed.device(train.device)
-        if distributed is None or distributed.is_main:
+        dp = self.privacy_config
+        if dp.enabled:
+            self._check_private(data, distributed)
+            tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
+        if dp.enabled:
+            transform = fit_private_transform(
+                data, infer_schema(data, tabular.column_kinds), tabular, dp, dp.dp_epsilon * dp.dp_statistics_share,
+                dp.dp_delta / 2, rng)
+        elif distributed is None or distributed.is_main:
             transform = TableTransform.fit(data, infer_schema(data, tabular.column_kinds), tabular, rng)
         if distributed is not None:  # rank 0's transform for all; each rank keeps and encodes its own rows
             transform = TableTransform.from_state(distributed.broadcast(
@@ -124,21 +140,34 @@ class TabularSynthesizer:
         batch_size = max(tabular.pack, min(train.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
+        steps_per_epoch = max(1, total_rows // batch_size)
+        privacy = None
+        if dp.enabled:
+            privacy = PrivateDiscriminator(discriminator, dp.dp_epsilon * (1 - dp.dp_statistics_share),
+                                           dp.dp_delta / 2, dp.max_grad_norm, batch_size / total_rows,
+                                           steps_per_epoch * train.epochs)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
-                                  transform, sampler, rank_batch, tabular.embedding_dim)
+                                  transform, sampler, rank_batch, tabular.embedding_dim,
+                                  poisson_rate=None if privacy is None else batch_size / total_rows)
         checkpoint = None if checkpoint_dir is None else Checkpoint(
             Path(checkpoint_dir), {"train_config": to_dict(train), "tabular_config": to_dict(tabular),
                                    "columns": [s.to_dict() for s in schema], "rows": total_rows})
         state = checkpoint.load() if resume and checkpoint is not None else None
         if resume and checkpoint is None:
             raise GanforgeError("resume needs the checkpoint folder of the interrupted fit")
+        save_checkpoint = None if checkpoint is None else checkpoint.save
+        if privacy is not None:
+            if state is not None:  # what the interrupted run spent stays spent
+                privacy.accountant.history = [tuple(entry) for entry in state.pop("privacy_history")]
+            if checkpoint is not None:
+                save_checkpoint = lambda good: checkpoint.save(  # noqa: E731
+                    {**good, "privacy_history": [list(entry) for entry in privacy.accountant.history]})
         if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
         else:
-            result = train_gan(generator, discriminator, problem, train,
-                               steps_per_epoch=max(1, total_rows // batch_size), pack=tabular.pack, resume=state,
-                               save_checkpoint=None if checkpoint is None else checkpoint.save,
-                               checkpoint_every=checkpoint_every, distributed=distributed)
+            result = train_gan(generator, discriminator, problem, train, steps_per_epoch=steps_per_epoch,
+                               pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
+                               checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.sampler_ = sampler
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
@@ -146,9 +175,31 @@ class TabularSynthesizer:
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
                           "resumed_from_epoch": state["epoch"] if state else None, "device": str(device),
                           "history": result.history}
+        self.privacy_ = None
+        if privacy is not None:
+            coverage = privacy_coverage(dp.dp_epsilon * dp.dp_statistics_share, dp.dp_delta / 2, dp)
+            self.privacy_ = {"epsilon": round(coverage["statistics"]["epsilon"] + privacy.spent(), 6),
+                             "delta": dp.dp_delta, **coverage, "training": privacy.summary()}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
                  len(result.history), result.seconds)
         return self
+
+    def _check_private(self, data, distributed) -> None:
+        """Settings DP-SGD cannot honour are refused before anything is read."""
+        train, dp = self.train_config, self.privacy_config
+        if distributed is not None:
+            raise GanforgeError("differentially private training runs in one process, not under torchrun")
+        if LOSSES[train.loss].needs_gradient_penalty:
+            raise GanforgeError(f"differential privacy cannot use loss {train.loss!r} (its gradient penalty "
+                                "needs the critic's gradient per row twice): use nonsaturating, hinge or lsgan")
+        if train.r1_penalty > 0 or train.spectral_norm:
+            raise GanforgeError("differential privacy works without r1_penalty and spectral_norm")
+        if dp.dp_delta >= 1 / len(data):
+            raise GanforgeError(f"dp_delta={dp.dp_delta:g} must be well below 1/rows = {1 / len(data):.2g}, "
+                                "or one row could be released whole")
+        unknown = sorted((set(dp.dp_public_bounds) | set(dp.dp_public_categories)) - set(data.columns))
+        if unknown:
+            raise GanforgeError(f"public bounds or categories given for unknown column(s): {', '.join(unknown)}")
 
     def _focus(self, transform: TableTransform) -> list[int]:
         """Indices, among the conditional columns, of `focus_columns`; each must be categorical."""
@@ -247,16 +298,19 @@ class TabularSynthesizer:
     def info(self) -> dict[str, Any]:
         self._check_fitted()
         return {"model_type": MODEL_TYPE,
-                "columns": [{"name": s.name, "kind": s.kind, "dtype": s.dtype, "null_rate": round(s.null_rate, 4)}
+                "columns": [{"name": s.name, "kind": s.kind, "dtype": s.dtype,
+                             "null_rate": None if s.null_rate is None else round(s.null_rate, 4)}
                             for s in self.schema_],
                 "train_config": to_dict(self.train_config), "tabular_config": to_dict(self.tabular_config),
-                "training": {k: v for k, v in self.training_.items() if k != "history"}}
+                "training": {k: v for k, v in self.training_.items() if k != "history"},
+                "privacy": self.privacy_}
 
     def save(self, path: str | os.PathLike, force: bool = False) -> Path:
         self._check_fitted()
         config = {"model_type": MODEL_TYPE, "train_config": to_dict(self.train_config),
                   "tabular_config": to_dict(self.tabular_config), "transform": self.transform_.state(),
-                  "training": self.training_}
+                  "training": self.training_, "privacy_config": to_dict(self.privacy_config),
+                  "privacy": self.privacy_}
         return save_model_folder(path, config, self.generator_.state_dict(), force=force)
 
     @classmethod
@@ -265,7 +319,8 @@ class TabularSynthesizer:
         source = str(Path(path) / "config.json")
         require_keys(config, ("train_config", "tabular_config", "transform", "training"), source)
         try:
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]))
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]),
+                        from_dict(PrivacyConfig, config.get("privacy_config", {})))
             transform = TableTransform.from_state(config["transform"])
         except (KeyError, TypeError, ValueError) as error:
             raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
@@ -281,5 +336,5 @@ class TabularSynthesizer:
                                 f"({first[1].strip() if len(first) > 1 else first[0]})") from None
         model.schema_ = [column.spec for column in transform.columns]
         model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
-        model.training_ = config["training"]
+        model.training_, model.privacy_ = config["training"], config.get("privacy")
         return model

@@ -1,0 +1,106 @@
+"""Differential privacy: the accountant, the budget, the settings it refuses, and what the transform hides."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from torch import nn
+
+from ganforge import GanforgeError, TabularSynthesizer
+from ganforge.config import PrivacyConfig, TabularConfig
+from ganforge.core.privacy import PrivateDiscriminator
+from ganforge.metrics.privacy import density_membership_auc
+from ganforge.tabular.private import fit_private_transform, private_range
+from ganforge.tabular.schema import infer_schema
+from tests.conftest import TINY, make_table
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+PUBLIC = dict(dp_public_bounds={"income": [0, 150], "age": [0, 100], "score": [0, 20]},
+              dp_public_categories={"colour": ["red", "green", "blue", "violet"], "member": [True, False]})
+
+
+def test_spent_epsilon_is_opacus_own_and_within_the_budget():
+    from opacus.accountants.analysis.rdp import compute_rdp, get_privacy_spent
+
+    private = PrivateDiscriminator(nn.Linear(3, 1), epsilon=2.0, delta=1e-5, max_grad_norm=1.0,
+                                   sample_rate=0.05, steps=400)
+    while private.can_step():
+        private.record_step()
+    orders = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 64))
+    rdp = compute_rdp(q=0.05, noise_multiplier=private.noise_multiplier, steps=private.steps, orders=orders)
+    expected, _ = get_privacy_spent(orders=orders, rdp=rdp, delta=1e-5)
+    assert private.spent() == pytest.approx(expected, rel=1e-6)
+    assert 1.9 < private.spent() <= 2.0 + 1e-6 and private.steps >= 400  # calibrated to the plan
+    assert not private.can_step()  # one more step would overspend
+
+
+def test_a_fit_stops_when_its_budget_is_spent_and_reports_it():
+    table = make_table(3000)
+    model = TabularSynthesizer(**{**TINY, "loss": "nonsaturating", "dp_epsilon": 4.0, "epochs": 2}, **PUBLIC)
+    model.fit(table)
+    spent = model.privacy_
+    assert spent["epsilon"] <= 4.0 + 1e-6 and spent["training"]["steps"] == spent["training"]["planned_steps"]
+    assert spent["statistics"]["epsilon"] == pytest.approx(0.8)
+    assert model.tabular_config.pack == 1 and model.training_["stopped_by"] == "epochs"
+    rows = model.sample(300, seed=0)
+    assert list(rows.columns) == list(table.columns) and len(rows) == 300
+    assert all(spec.null_rate is None for spec in model.schema_)  # no exact statistic is stored
+
+
+def test_privacy_metadata_round_trips(tmp_path):
+    model = TabularSynthesizer(**{**TINY, "loss": "hinge", "dp_epsilon": 5.0, "epochs": 1}, **PUBLIC)
+    model.fit(make_table(3000)).save(tmp_path / "m")
+    loaded = TabularSynthesizer.load(tmp_path / "m")
+    assert loaded.privacy_ == json.loads(json.dumps(model.privacy_))
+    assert loaded.privacy_config == model.privacy_config and loaded.info()["privacy"]["epsilon"] <= 5.0
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"dp_epsilon": 1e-3, "epochs": 50}, "too few values"),
+    ({"dp_epsilon": 1.0, "loss": "wgan-gp"}, "gradient penalty"),
+    ({"dp_epsilon": 1.0, "dp_delta": 0.01}, "below 1/rows"),
+    ({"dp_epsilon": 1.0, "spectral_norm": True}, "spectral_norm"),
+])
+def test_settings_that_cannot_keep_the_promise_are_refused(settings, message):
+    model = TabularSynthesizer(**{**TINY, "loss": "nonsaturating", **settings}, **PUBLIC)
+    with pytest.raises(GanforgeError, match=message):
+        model.fit(make_table(1000))
+
+
+def test_a_budget_no_noise_can_reach_is_refused():
+    with pytest.raises(GanforgeError, match="cannot be reached"):
+        PrivateDiscriminator(nn.Linear(3, 1), epsilon=1e-4, delta=1e-5, max_grad_norm=1.0, sample_rate=0.5,
+                             steps=10_000)
+
+
+def test_rare_levels_are_hidden_unless_declared_public():
+    table = make_table(3000)
+    table.loc[5, "colour"] = "unique-to-one-row"
+    schema = infer_schema(table)
+    rng = np.random.default_rng(0)
+    hidden = fit_private_transform(table, schema, TabularConfig(), PrivacyConfig(dp_epsilon=10), 10, 1e-6, rng)
+    assert "unique-to-one-row" not in hidden.columns[0].encoder.levels
+    assert {"red", "green"} <= set(hidden.columns[0].encoder.levels)
+    declared = PrivacyConfig(dp_epsilon=10, dp_public_categories={"colour": ["red", "unique-to-one-row"]})
+    shown = fit_private_transform(table, schema, TabularConfig(), declared, 10, 1e-6, rng)
+    assert "unique-to-one-row" in shown.columns[0].encoder.levels
+
+
+def test_private_range_covers_the_values_coarsely():
+    values = np.random.default_rng(0).normal(50, 10, 5000)
+    low, high = private_range(values, "x", 1.0, np.random.default_rng(1))
+    assert low <= np.percentile(values, 1) and high >= np.percentile(values, 99) and high <= 256
+    with pytest.raises(GanforgeError, match="too few values"):
+        private_range(values[:3], "x", 0.01, np.random.default_rng(1))
+
+
+def test_density_attack_finds_copies_and_not_fresh_rows():
+    rng = np.random.default_rng(0)
+    population = rng.normal(size=(2000, 4))
+    train, holdout = population[:500], population[500:1000]
+    copies = np.repeat(train, 2, axis=0) + rng.normal(0, 0.01, (1000, 4))
+    assert density_membership_auc(train, holdout, copies, np.random.default_rng(1)) > 0.7
+    fresh = population[1000:]
+    assert abs(density_membership_auc(train, holdout, fresh, np.random.default_rng(1)) - 0.5) < 0.1
