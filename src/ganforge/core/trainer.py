@@ -207,10 +207,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                 if privacy is not None and not privacy.can_step():
                     result.stopped_by = "privacy budget"
                     break
-                for _ in range(config.n_critic if privacy is None else 1):
-                    if privacy is not None:
-                        loss_d = _private_critic_step(problem, generator, discriminator, loss, game, privacy)
-                        continue
+                if privacy is not None:
+                    loss_d = _private_critic_step(problem, generator, discriminator, loss, game, privacy)
+                for _ in range(config.n_critic if privacy is None else 0):  # DP: the private step instead
                     real, condition = problem.real_batch()
                     with precision:
                         with torch.no_grad():

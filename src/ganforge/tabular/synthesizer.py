@@ -119,7 +119,6 @@ class TabularSynthesizer:
         if dp.enabled:
             self._check_private(data, distributed)
             tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
-        if dp.enabled:
             transform = fit_private_transform(
                 data, infer_schema(data, tabular.column_kinds), tabular, dp, dp.dp_epsilon * dp.dp_statistics_share,
                 dp.dp_delta / 2, rng)
