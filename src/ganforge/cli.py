@@ -82,12 +82,13 @@ def cli(verbose: bool) -> None:
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
-@click.option("--batch-size", type=int, default=500, show_default=True)
+@click.option("--batch-size", type=int, help="[default: 500 for tables, 64 for images]")
 @click.option("--n-critic", type=int, default=1, show_default=True, help="Discriminator steps per generator step.")
-@click.option("--generator-lr", type=float, default=2e-4, show_default=True)
-@click.option("--discriminator-lr", type=float, default=2e-4, show_default=True)
+@click.option("--generator-lr", type=float, help="[default: 2e-4]")
+@click.option("--discriminator-lr", type=float, help="[default: 2e-4]")
+@click.option("--r1-penalty", type=float, help="R1 gradient penalty weight gamma on real data [default: 0].")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator.")
-@click.option("--pack", type=int, default=10, show_default=True, help="Rows the discriminator judges together.")
+@click.option("--pack", type=int, help="Tables: rows the discriminator judges together [default: 10].")
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -100,20 +101,40 @@ def cli(verbose: bool) -> None:
               help="With --dp-epsilon: a public range for a number/date column (saves budget); repeatable.")
 @click.option("--dp-categories", multiple=True, metavar="COLUMN=A,B,C",
               help="With --dp-epsilon: the public levels of a category column (none is hidden); repeatable.")
+@click.option("--arch", "architecture", type=click.Choice(["dcgan", "resnet"]), help="Images: network [default: dcgan].")
+@click.option("--conditional", type=click.Choice(["auto", "none", "cgan", "acgan"]),
+              help="Images: label conditioning [default: auto, cgan when the images are labelled].")
+@click.option("--image-size", type=click.Choice(["8", "16", "32", "64"]),
+              help="Images: side in pixels [default: the images' own, rounded up to a power of two].")
+@click.option("--width", type=int, help="Images: channels of the first discriminator layer [default: 64].")
+@click.option("--diffaugment", is_flag=True, help="Images: differentiable augmentation, for small data sets.")
 @click.option("--report", type=click.Path(path_type=Path),
-              help="Hold out part of the table, fit on the rest, and write an evaluation report here.")
+              help="Tables: hold out part of the table, fit on the rest, and write an evaluation report here. "
+                   "Images: an evaluation report of samples against the training images.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
 @click.option("--target", help="With --report: the column to predict for the utility test.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted fit from its checkpoint (OUT.checkpoint/).")
 @click.option("--checkpoint-every", type=int, default=10, show_default=True, help="Epochs between checkpoints.")
 @click.option("--force", is_flag=True, help="Replace an existing model folder (and report).")
-def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str,
-        batch_size: int, n_critic: int, generator_lr: float, discriminator_lr: float, spectral_norm: bool,
-        pack: int, column_kind: tuple[str, ...], device: str, mixed_precision: bool, compile_generator: bool,
-        dp_epsilon: float | None, dp_delta: float, max_grad_norm: float, dp_bounds: tuple[str, ...],
-        dp_categories: tuple[str, ...], report: Path | None, holdout_share: float,
-        target: str | None, resume: bool, checkpoint_every: int, force: bool) -> None:
-    """Fit a synthesizer on a CSV/Parquet table and save it as a model folder."""
+def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str | None,
+        batch_size: int | None, n_critic: int, generator_lr: float | None, discriminator_lr: float | None,
+        r1_penalty: float | None, spectral_norm: bool, pack: int | None, column_kind: tuple[str, ...], device: str,
+        mixed_precision: bool, compile_generator: bool, dp_epsilon: float | None, dp_delta: float,
+        max_grad_norm: float, dp_bounds: tuple[str, ...], dp_categories: tuple[str, ...],
+        architecture: str | None, conditional: str | None, image_size: str | None, width: int | None,
+        diffaugment: bool, report: Path | None, holdout_share: float, target: str | None, resume: bool,
+        checkpoint_every: int, force: bool) -> None:
+    """Fit a synthesizer on a CSV/Parquet table, or on images (a folder with a sub-folder per class, or an
+    .npz), and save it as a model folder."""
+    from .cli_image import IMAGE_ONLY, fit_images, is_image_data, refuse_options
+
+    options = dict(locals())
+    if is_image_data(data):
+        options["image_size"] = None if image_size is None else int(image_size)
+        if max_minutes is not None and epochs is None:
+            options["epochs"] = UNTIL_TIME_IS_UP
+        return fit_images(data, out, options)
+    refuse_options(options, IMAGE_ONLY, "images")
     from .core.trainer import TrainingInterrupted
     from .io import ParquetColumns, check_writable, read_table
     from .persist import Checkpoint, check_model_destination
@@ -128,13 +149,14 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         epochs = UNTIL_TIME_IS_UP if max_minutes is not None else 300
     if dp_epsilon is not None and max_minutes is not None and epochs == UNTIL_TIME_IS_UP:
         raise GanforgeError("--dp-epsilon needs --epochs: the noise is set for a known number of steps")
-    if loss is None:
-        loss = "nonsaturating" if dp_epsilon is not None else "wgan-gp"
     if dp_epsilon is None and (dp_bounds or dp_categories):
         raise GanforgeError("--dp-bounds and --dp-categories only apply with --dp-epsilon")
     model = TabularSynthesizer(
-        epochs=epochs, max_minutes=max_minutes, seed=seed, loss=loss, batch_size=batch_size, n_critic=n_critic,
-        generator_lr=generator_lr, discriminator_lr=discriminator_lr, spectral_norm=spectral_norm, pack=pack,
+        **({} if loss is None else {"loss": loss}),  # unnamed: the API picks (wgan-gp, or nonsaturating under DP)
+        **{key: value for key, value in (("batch_size", batch_size), ("generator_lr", generator_lr),
+                                         ("discriminator_lr", discriminator_lr), ("pack", pack),
+                                         ("r1_penalty", r1_penalty)) if value is not None},
+        epochs=epochs, max_minutes=max_minutes, seed=seed, n_critic=n_critic, spectral_norm=spectral_norm,
         column_kinds=_pairs(column_kind, "--column-kind"), device=device, mixed_precision=mixed_precision,
         compile=compile_generator, dp_epsilon=dp_epsilon, dp_delta=dp_delta, max_grad_norm=max_grad_norm,
         dp_public_bounds=_bounds(dp_bounds), dp_public_categories={
@@ -179,7 +201,7 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     history = training["history"]
     last = f"; last losses D={history[-1]['loss_d']:.3f} G={history[-1]['loss_g']:.3f}" if history else ""
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
-               f"(loss {loss}, stopped by {training['stopped_by']}){last}")
+               f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
     click.echo(f"columns: {kinds}")
     if model.privacy_:
         click.echo(f"privacy: {_privacy_line(model.privacy_)}")
@@ -230,11 +252,23 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--features", type=click.Choice(["auto", "ganforge-cnn", "inception"]), default="auto",
+              show_default=True, help="Images: feature extractor (auto: InceptionV3 when installed, else offline).")
+@click.option("--feature-net", type=click.Path(path_type=Path),
+              help="Images: reuse an offline feature network saved by --save-feature-net.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, target: str | None,
-             out: Path | None, report: Path | None, seed: int, force: bool) -> None:
-    """Is the synthetic table good, useful, and safe? Fidelity, detection, utility, privacy, validity."""
+             out: Path | None, report: Path | None, seed: int, features: str, feature_net: Path | None,
+             force: bool) -> None:
+    """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
+    Images: FID, KID, Inception Score, precision/recall, density/coverage."""
+    from .cli_image import evaluate_images_command, is_image_data
     from .io import check_writable, read_table
+
+    if is_image_data(real_path):
+        if holdout_path is not None or target is not None:
+            raise GanforgeError("--holdout and --target apply to tables only")
+        return evaluate_images_command(real_path, synthetic_path, out, report, seed, features, feature_net, force)
 
     for path in (out, report):
         if path is not None:
@@ -246,20 +280,32 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 
 @cli.command()
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
-@click.option("--num-rows", "-n", "--num", "num_rows", required=True, type=int, help="How many rows to generate.")
-@click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="CSV or Parquet file to write.")
-@click.option("--seed", type=int, help="Same seed, same rows.")
-@click.option("--condition", multiple=True, metavar="COLUMN=VALUE", help="Only rows with this value; repeatable.")
+@click.option("--num-rows", "-n", "--num", "num_rows", required=True, type=int,
+              help="How many rows (or images) to generate.")
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+              help="Tables: a CSV or Parquet file. Images: a folder of PNGs (a sub-folder per class) or an .npz.")
+@click.option("--seed", type=int, help="Same seed, same output.")
+@click.option("--condition", multiple=True, metavar="COLUMN=VALUE", help="Tables: only rows with this value; repeatable.")
+@click.option("--label", help="Images: only this class (its folder name).")
+@click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...], device: str,
-           force: bool) -> None:
-    """Generate synthetic rows from a model folder."""
+def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...],
+           label: str | None, grid: Path | None, device: str, force: bool) -> None:
+    """Generate synthetic rows or images from a model folder."""
+    from .cli_image import sample_images
     from .io import check_writable, write_table_chunks
+    from .persist import model_type
     from .tabular.synthesizer import TabularSynthesizer
 
     if num_rows <= 0:
-        raise GanforgeError(f"--num-rows must be positive, got {num_rows}")
+        raise GanforgeError(f"--num must be positive, got {num_rows}")
+    if model_type(model_dir) == "image":
+        if condition:
+            raise GanforgeError("--condition applies to tables; use --label for images")
+        return sample_images(model_dir, num_rows, out, seed, label, grid, device, force)
+    if label is not None or grid is not None:
+        raise GanforgeError("--label and --grid apply to image models; use --condition for tables")
     check_writable(out, force)
     model = TabularSynthesizer.load(model_dir, device=device)
     start = time.monotonic()
@@ -272,10 +318,14 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
 def info(model_dir: Path, as_json: bool) -> None:
-    """What a model was trained on and how: columns, kinds, epochs, loss, versions."""
-    from .persist import load_model_folder
+    """What a model was trained on and how: columns (or images), epochs, loss, versions."""
+    from .cli_image import info_images
+    from .persist import load_model_folder, model_type
 
-    config, _ = load_model_folder(model_dir, "tabular")
+    kind = model_type(model_dir)
+    config, _ = load_model_folder(model_dir, kind)
+    if kind == "image":
+        return info_images(model_dir, config, as_json)
     if as_json:
         click.echo(json.dumps({k: v for k, v in config.items() if k != "transform"} |
                               {"columns": [c["spec"] for c in config.get("transform", [])]}, indent=2))
@@ -303,7 +353,7 @@ def info(model_dir: Path, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
-@click.option("--target", required=True, help="The class column to rebalance.")
+@click.option("--target", help="Tables: the class column to rebalance (required for tables).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Real rows plus synthetic ones (CSV/Parquet).")
 @click.option("--ratio", type=float, help="Top every minority class up to RATIO x the majority's count.")
 @click.option("--add", type=int, help="Add this many rows, shared among the minority classes.")
@@ -313,15 +363,27 @@ def info(model_dir: Path, as_json: bool) -> None:
               help="Print minority recall, F1, PR-AUC and balanced accuracy: none vs SMOTE vs ganforge.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="With --compare: comma-separated seeds.")
 @click.option("--epochs", type=int, default=300, show_default=True, help="When a model is fitted here.")
+@click.option("--labelled-share", type=float, default=0.1, show_default=True,
+              help="Images: share of the training images whose labels the classifier may use.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-def augment(data: Path, target: str, out: Path | None, ratio: float | None, add: int | None, model_dir: Path | None,
-            mark_synthetic: bool, compare_methods: bool, seeds: str, epochs: int, seed: int, force: bool) -> None:
-    """Rebalance rare classes with conditional synthetic rows, or --compare that against SMOTE and nothing."""
+def augment(data: Path, target: str | None, out: Path | None, ratio: float | None, add: int | None,
+            model_dir: Path | None, mark_synthetic: bool, compare_methods: bool, seeds: str, epochs: int,
+            labelled_share: float, seed: int, force: bool) -> None:
+    """Tables: rebalance rare classes with conditional synthetic rows, or --compare that against SMOTE and
+    nothing. Images: train a classifier on a few labelled images with and without class-balanced synthetic
+    ones and print both test accuracies (--out: the figures as JSON)."""
+    from .cli_image import augment_images, is_image_data
     from .io import check_writable, read_table, write_table
     from .tabular import augment as augmentation
     from .tabular.synthesizer import TabularSynthesizer
 
+    if is_image_data(data):
+        if target or ratio or add or model_dir or mark_synthetic:
+            raise GanforgeError("--target, --ratio, --add, --model and --mark-synthetic apply to tables only")
+        return augment_images(data, labelled_share, epochs, seed, out, force)
+    if target is None:
+        raise GanforgeError("--target is required for a table: the class column to rebalance")
     table = read_table(data)
     if compare_methods:
         try:
@@ -352,18 +414,29 @@ def augment(data: Path, target: str, out: Path | None, ratio: float | None, add:
 @cli.command("demo-data")
 @click.argument("name", required=False)
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="CSV or Parquet file to write.")
+@click.option("--split", type=click.Choice(["train", "test"]), default="train", show_default=True,
+              help="fashion-mnist: which part.")
 @click.option("--force", is_flag=True)
-def demo_data(name: str | None, out: Path | None, force: bool) -> None:
-    """Write one of the real tables that install with ganforge[datasets]; without NAME, list them."""
-    from .datasets import DATASETS, load_dataset
+def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> None:
+    """Write one of the real tables (or image sets) that install offline; without NAME, list them."""
+    from .datasets import DATASETS, IMAGE_DATASETS, load_dataset, load_image_dataset
     from .io import write_table
 
     if name is None:
         for key, dataset in DATASETS.items():
             click.echo(f"{key:<16} {dataset.description}")
+        for key, description in IMAGE_DATASETS.items():
+            click.echo(f"{key:<16} {description}; images: --out FOLDER or FILE.npz")
         return
     if out is None:
         raise GanforgeError("--out is required to write a data set")
+    if name in IMAGE_DATASETS:
+        from .image.data import write_images
+
+        images = load_image_dataset(name, split)
+        write_images(out, images.images, images.labels, images.classes, force=force)
+        click.echo(f"wrote {name} ({len(images.images):,} images, {len(images.classes)} classes) to {out}")
+        return
     table = load_dataset(name)
     write_table(table, out, force=force)
     click.echo(f"wrote {name} ({len(table):,} rows x {table.shape[1]} columns) to {out}")

@@ -93,6 +93,39 @@ class TabularConfig:
         _require(self.pack >= 1, "pack", f"must be at least 1, got {self.pack}")
 
 
+ARCHITECTURES = ("dcgan", "resnet")
+CONDITIONING = ("auto", "none", "cgan", "acgan")
+IMAGE_SIZES = (8, 16, 32, 64)
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """What an image model looks like. `conditioning` "auto" is cgan when the images are labelled;
+    `image_size` None is the images' own size rounded up to a power of two (28 -> 32)."""
+
+    architecture: str = "dcgan"
+    conditioning: str = "auto"
+    image_size: int | None = None
+    noise_dim: int = 100
+    width: int = 64  # the first discriminator layer's channels; DCGAN's generator mirrors it, ResNets use 2x
+    diffaugment: bool = False
+
+    def __post_init__(self) -> None:
+        _require(self.architecture in ARCHITECTURES, "architecture",
+                 f"{self.architecture!r} is not one of {', '.join(ARCHITECTURES)}")
+        _require(self.conditioning in CONDITIONING, "conditioning",
+                 f"{self.conditioning!r} is not one of {', '.join(CONDITIONING)}")
+        _require(self.image_size is None or self.image_size in IMAGE_SIZES, "image_size",
+                 f"must be one of {', '.join(map(str, IMAGE_SIZES))}, got {self.image_size}")
+        _require(self.noise_dim >= 1, "noise_dim", "must be at least 1")
+        _require(self.width >= 4, "width", f"must be at least 4, got {self.width}")
+
+
+# Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones
+IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", beta1=0.5, beta2=0.999,
+                            weight_decay=0.0, ema_decay=0.999)
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

@@ -1,4 +1,5 @@
-"""Real tables that install with packages (no download at run time), for the demo, tests and benchmarks.
+"""Real tables and images that install with packages (no download at run time), for the demo, tests and
+benchmarks.
 
 The files are read straight from the installed packages' data; their own loaders are not imported (one of
 them unpacks itself into the home folder on import).
@@ -6,12 +7,15 @@ them unpacks itself into the home folder on import).
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import io
+import struct
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import GanforgeError
@@ -62,3 +66,44 @@ def load_dataset(name: str) -> pd.DataFrame:
             frame = pd.read_csv(io.BytesIO(handle.read()))
         return frame.drop(columns=[frame.columns[0]])
     return pd.read_csv(folder / dataset.member)
+
+
+FASHION_FOLDER = Path("/usr/share/datasets/fashion-mnist")
+FASHION_CLASSES = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
+                   "ankle-boot"]
+IMAGE_DATASETS = {
+    "digits": "scikit-learn's 8x8 handwritten digits (1,797 grayscale images, 10 classes)",
+    "fashion-mnist": "Zalando's 28x28 clothing images (60,000 train + 10,000 test, 10 classes; Debian package "
+                     "dataset-fashion-mnist)",
+}
+
+
+def _idx(path: Path) -> np.ndarray:
+    """An IDX file (the MNIST format): magic with the dimension count, sizes, then uint8 data."""
+    with gzip.open(path, "rb") as handle:
+        raw = handle.read()
+    dimensions = raw[3]
+    shape = struct.unpack(f">{dimensions}I", raw[4:4 + 4 * dimensions])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dimensions).reshape(shape)
+
+
+def load_image_dataset(name: str, split: str = "train"):
+    """One of `IMAGE_DATASETS` as an ImageSet (uint8 N, 1, H, W with labels). `split` applies to
+    fashion-mnist (train or test); the digits come whole."""
+    from .image.data import ImageSet
+
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        pixels = np.clip(np.rint(digits.images * 255 / 16), 0, 255).astype(np.uint8)[:, None]
+        return ImageSet(pixels, digits.target.astype(np.int64), [str(i) for i in range(10)])
+    if name == "fashion-mnist":
+        prefix = {"train": "train", "test": "t10k"}.get(split)
+        if prefix is None:
+            raise GanforgeError(f"fashion-mnist split {split!r} is not train or test")
+        images, labels = FASHION_FOLDER / f"{prefix}-images-idx3-ubyte.gz", FASHION_FOLDER / f"{prefix}-labels-idx1-ubyte.gz"
+        if not images.is_file():
+            raise GanforgeError(f"{images}: missing; install Debian's package: apt-get install dataset-fashion-mnist")
+        return ImageSet(_idx(images)[:, None].copy(), _idx(labels).astype(np.int64), list(FASHION_CLASSES))
+    raise GanforgeError(f"unknown image data set {name!r}; available: {', '.join(IMAGE_DATASETS)}")

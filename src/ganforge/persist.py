@@ -115,6 +115,19 @@ def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[st
     return config, weights
 
 
+def model_type(path: str | os.PathLike) -> str:
+    """The kind of model a folder holds ("tabular", "image"), checked as load_model_folder checks it."""
+    path = Path(path)
+    if not path.exists():
+        raise GanforgeError(f"{path}: no such model folder")
+    if not path.is_dir() or not (path / CONFIG_FILE).is_file():
+        raise GanforgeError(f"{path}: not a ganforge model folder (no {CONFIG_FILE})")
+    config = read_json(path / CONFIG_FILE)
+    if not isinstance(config, dict) or not isinstance(config.get("model_type"), str):
+        raise GanforgeError(f"{path / CONFIG_FILE}: no model_type")
+    return config["model_type"]
+
+
 def require_keys(config: dict[str, Any], keys: tuple[str, ...], source: str) -> None:
     missing = [key for key in keys if key not in config]
     if missing:

@@ -11,7 +11,7 @@ from torch import nn
 from ganforge import GanforgeError, TabularSynthesizer
 from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
-from ganforge.metrics.privacy import density_membership_auc
+from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.tabular.private import fit_private_transform, private_range
 from ganforge.tabular.schema import infer_schema
 from tests.conftest import TINY, make_table
@@ -38,7 +38,8 @@ def test_spent_epsilon_is_opacus_own_and_within_the_budget():
 
 def test_a_fit_stops_when_its_budget_is_spent_and_reports_it():
     table = make_table(3000)
-    model = TabularSynthesizer(**{**TINY, "loss": "nonsaturating", "dp_epsilon": 4.0, "epochs": 2}, **PUBLIC)
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 4.0, "epochs": 2}, **PUBLIC)
+    assert model.train_config.loss == "nonsaturating"  # no loss named: the default that DP can run
     model.fit(table)
     spent = model.privacy_
     assert spent["epsilon"] <= 4.0 + 1e-6 and spent["training"]["steps"] == spent["training"]["planned_steps"]
@@ -104,3 +105,23 @@ def test_density_attack_finds_copies_and_not_fresh_rows():
     assert density_membership_auc(train, holdout, copies, np.random.default_rng(1)) > 0.7
     fresh = population[1000:]
     assert abs(density_membership_auc(train, holdout, fresh, np.random.default_rng(1)) - 0.5) < 0.1
+
+
+def test_an_overfit_model_leaks_membership_and_a_private_one_does_not():
+    rng = np.random.default_rng(0)
+
+    def rows(n):  # 6**5 level combinations for 100 rows: a memorising generator is easy to tell apart
+        return pd.DataFrame({f"c{i}": rng.choice(list("abcdef"), n) for i in range(5)} | {"x": rng.normal(size=n)})
+
+    train, holdout = rows(100), rows(100)
+    shared = dict(pack=1, loss="nonsaturating", generator_dims=(128, 128), discriminator_dims=(128, 128),
+                  embedding_dim=32, ema_decay=0.0, generator_lr=1e-3, discriminator_lr=1e-3, seed=0)
+    overfit = TabularSynthesizer(**shared, epochs=800, batch_size=100).fit(train)
+    private = TabularSynthesizer(**shared, epochs=60, batch_size=33, dp_epsilon=1.0, dp_delta=1e-3,
+                                 dp_public_bounds={"x": [-5, 5]},
+                                 dp_public_categories={f"c{i}": list("abcdef") for i in range(5)}).fit(train)
+    leaked, kept = (privacy(train, model.sample(500, seed=1), holdout, overfit.schema_)
+                    for model in (overfit, private))
+    assert leaked["membership_auc"] > 0.65 and leaked["dcr_synthetic_median"] < leaked["dcr_holdout_median"]
+    assert leaked["membership_auc"] - kept["membership_auc"] > 0.15
+    assert private.privacy_["epsilon"] <= 1.0 + 1e-6

@@ -16,12 +16,12 @@ def gradient_penalty(critic: Critic, real: Tensor, fake: Tensor, condition: Tens
 
     `group_size` > 1 takes the norm over packs of rows, for a packed discriminator (Lin et al. 2018).
     """
-    alpha = torch.rand(real.shape[0] // group_size, 1, device=real.device, dtype=real.dtype)
-    alpha = alpha.repeat_interleave(group_size, dim=0).expand_as(real)
+    alpha = torch.rand(real.shape[0] // group_size, *[1] * (real.dim() - 1), device=real.device, dtype=real.dtype)
+    alpha = alpha.repeat_interleave(group_size, dim=0).expand_as(real)  # rows (N, F) or images (N, C, H, W)
     interpolates = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = critic(interpolates, condition)
     (gradients,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
-    norms = gradients.reshape(-1, group_size * gradients.shape[1]).norm(2, dim=1)
+    norms = gradients.reshape(real.shape[0] // group_size, -1).norm(2, dim=1)
     return ((norms - 1.0) ** 2).mean()
 
 

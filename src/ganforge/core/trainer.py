@@ -81,7 +81,7 @@ def diversity_ratio(problem: GanProblem, generator: nn.Module) -> float:
         generator.eval()
         fake, _ = problem.generate(generator, condition)
         generator.train(was_training)
-    return float(fake.std(dim=0).mean() / real.std(dim=0).mean().clamp_min(1e-12))
+    return float(fake.std(dim=0).mean() / real.float().std(dim=0).mean().clamp_min(1e-12))
 
 
 class _Game:
@@ -131,6 +131,12 @@ class _Game:
                 group["lr"] = base * config.learning_rate_scale * factor
 
 
+def class_loss(scores: Tensor, condition: Tensor) -> Tensor:
+    """AC-GAN's auxiliary classifier (Odena et al. 2017): a discriminator that returns more than one column
+    gives class logits after its adversarial score, and the condition is the one-hot class."""
+    return nn.functional.cross_entropy(scores[:, 1:], condition.argmax(dim=1))
+
+
 def _private_critic_step(problem: GanProblem, generator: nn.Module, discriminator: nn.Module, loss,
                          game: _Game, privacy: PrivateDiscriminator) -> Tensor:
     """One DP-SGD step of the discriminator: real and fake rows in one forward, the loss summed over rows
@@ -142,7 +148,7 @@ def _private_critic_step(problem: GanProblem, generator: nn.Module, discriminato
     with torch.no_grad():
         fake, _ = problem.generate(generator, condition)  # one fake row per condition row
     scores = discriminator(torch.cat([real, fake]), None if condition is None else torch.cat([condition, condition]))
-    loss_d = loss.discriminator(scores[:len(real)], scores[len(real):])
+    loss_d = loss.discriminator(scores[:len(real), :1], scores[len(real):, :1])
     game.optimizer_d.zero_grad(set_to_none=True)
     (loss_d * len(real)).backward()
     game.optimizer_d.step()
@@ -188,6 +194,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
     if config.compile:
         playing_generator = torch.compile(playing_generator)
     generator, discriminator = playing_generator, playing_discriminator
+
+    def critic(x: Tensor, condition: Tensor | None) -> Tensor:  # the adversarial score alone, for penalties
+        return discriminator(x, condition)[:, :1]
     device_type = next(game.generator.parameters()).device.type
     precision = torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.mixed_precision)
     main_process = distributed is None or distributed.is_main
@@ -216,12 +225,14 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                             fake, _ = problem.generate(generator, condition)
                         fake = fake.float()
                         scores = discriminator(real, condition).float(), discriminator(fake, condition).float()
-                    loss_d = loss.discriminator(*scores)
+                    loss_d = loss.discriminator(scores[0][:, :1], scores[1][:, :1])
+                    if scores[0].shape[1] > 1:  # AC-GAN: both real and fake images must be classified right
+                        loss_d = loss_d + class_loss(scores[0], condition) + class_loss(scores[1], condition)
                     if use_gradient_penalty:
                         loss_d = loss_d + config.gradient_penalty * gradient_penalty(
-                            discriminator, real, fake, condition, group_size=pack)
+                            critic, real, fake, condition, group_size=pack)
                     if config.r1_penalty > 0:
-                        loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(discriminator, real, condition)
+                        loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(critic, real, condition)
                     game.optimizer_d.zero_grad(set_to_none=True)
                     loss_d.backward()
                     game.optimizer_d.step()
@@ -231,7 +242,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                 with precision, (nullcontext() if privacy is None else privacy.generator_step()):
                     fake, auxiliary = problem.generate(generator, condition)
                     scores = discriminator(fake, condition).float()
-                    loss_g = loss.generator(scores) + auxiliary.float()
+                    loss_g = loss.generator(scores[:, :1]) + auxiliary.float()
+                    if scores.shape[1] > 1:
+                        loss_g = loss_g + class_loss(scores, condition)
                     game.optimizer_g.zero_grad(set_to_none=True)
                     loss_g.backward()
                 discriminator.requires_grad_(True)

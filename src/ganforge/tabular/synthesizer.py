@@ -80,17 +80,23 @@ def split_settings(settings: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
     return tuple({k: v for k, v in settings.items() if k in group} for group in names)
 
 
+PRIVATE_DEFAULT_LOSS = "nonsaturating"
+
+
 class TabularSynthesizer:
     """Learns a table's joint distribution with a conditional GAN (CTGAN's design, Xu et al. 2019) and samples
     new rows with the same columns, order and dtypes.
 
-    Settings are the fields of `TrainConfig` and `TabularConfig`, passed as configs or as keywords:
-    `TabularSynthesizer(epochs=300, loss="wgan-gp", column_kinds={"zip": "categorical"})`.
+    Settings are the fields of `TrainConfig`, `TabularConfig` and `PrivacyConfig`, passed as configs or as
+    keywords: `TabularSynthesizer(epochs=300, loss="wgan-gp", column_kinds={"zip": "categorical"})`. With
+    `dp_epsilon` and no loss named, the loss is nonsaturating.
     """
 
     def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None,
                  privacy: PrivacyConfig | None = None, **settings: Any):
         train_settings, tabular_settings, privacy_settings = split_settings(settings)
+        if train is None and "loss" not in train_settings and settings.get("dp_epsilon") is not None:
+            train_settings["loss"] = PRIVATE_DEFAULT_LOSS  # the default wgan-gp needs per-row double backward
         self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
         self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
         self.privacy_config = PrivacyConfig(**{**to_dict(privacy or PrivacyConfig()), **privacy_settings})

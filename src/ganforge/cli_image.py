@@ -1,0 +1,181 @@
+"""The image halves of `fit`, `sample`, `evaluate`, `info` and `augment`: `cli.py` hands over when the data is
+a folder of images or an .npz, or the model folder holds an image model."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import GanforgeError
+
+TABLE_ONLY = {"pack": "--pack", "column_kind": "--column-kind", "dp_epsilon": "--dp-epsilon",
+              "dp_bounds": "--dp-bounds", "dp_categories": "--dp-categories", "target": "--target"}
+IMAGE_ONLY = {"architecture": "--arch", "conditional": "--conditional", "image_size": "--image-size",
+              "diffaugment": "--diffaugment", "width": "--width"}
+
+
+def is_image_data(path: Path) -> bool:
+    return path.is_dir() or path.suffix.lower() == ".npz"
+
+
+def refuse_options(given: dict[str, Any], names: dict[str, str], what: str) -> None:
+    """Options that do not apply to this kind of data are an error, not silently ignored."""
+    wrong = [flag for key, flag in names.items() if given.get(key) not in (None, False, ())]
+    if wrong:
+        raise GanforgeError(f"{', '.join(wrong)} only appl{'ies' if len(wrong) == 1 else 'y'} to {what}")
+
+
+def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
+    from .core.trainer import TrainingInterrupted
+    from .image.data import read_images
+    from .image.synthesizer import ImageSynthesizer
+    from .io import check_writable
+    from .persist import Checkpoint, check_model_destination
+
+    refuse_options(options, TABLE_ONLY, "tables")
+    check_model_destination(out, options["force"])
+    if options["report"] is not None:
+        check_writable(options["report"], options["force"])
+    settings = {key: options[key] for key in ("epochs", "max_minutes", "seed", "loss", "batch_size", "n_critic",
+                                              "generator_lr", "discriminator_lr", "device", "mixed_precision",
+                                              "r1_penalty", "image_size", "width")
+                if options.get(key) is not None}
+    settings |= {"spectral_norm": options["spectral_norm"], "compile": options["compile_generator"],
+                 "diffaugment": options["diffaugment"], "architecture": options["architecture"] or "dcgan",
+                 "conditioning": options["conditional"] or "auto"}
+    model = ImageSynthesizer(**settings)
+    images = read_images(data)
+    labelled = f", {len(images.classes)} classes" if images.classes else ", unlabelled"
+    click.echo(f"fitting {len(images.images):,} images of {images.images.shape[2]}x{images.images.shape[3]}x"
+               f"{images.channels}{labelled} from {data} ...", err=True)
+    checkpoint = out.with_name(out.name + ".checkpoint")
+    if options["resume"] and not checkpoint.is_dir():
+        raise GanforgeError(f"{checkpoint}: no checkpoint to resume from")
+    from .cli import _interrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        model.fit(images, checkpoint_dir=checkpoint, resume=options["resume"])
+    except TrainingInterrupted as stopped:
+        click.echo(f"interrupted after epoch {stopped.state['epoch']}; checkpoint saved in {checkpoint}; "
+                   "run the same command with --resume to continue", err=True)
+        raise SystemExit(130) from None
+    model.save(out, force=options["force"])
+    Checkpoint(checkpoint, {}).remove()
+    training, config = model.training_, model.image_config
+    click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
+               f"({training['images_per_second']:,.0f} images/s; {config.architecture}, {config.conditioning}, "
+               f"{config.image_size}px, loss {model.train_config.loss}, stopped by {training['stopped_by']})")
+    click.echo(f"model saved to {out}")
+    if options["report"] is not None:
+        synthetic = model.sample(min(len(images.images), 2000), seed=options["seed"])
+        evaluate_and_report(images, synthetic, None, options["report"], options["force"], options["seed"],
+                            "auto", None, history=training["history"], title=f"ganforge report: {data.name}")
+
+
+def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label: str | None, grid: Path | None,
+                  device: str, force: bool) -> None:
+    import numpy as np
+
+    from .image.data import save_grid, write_images
+    from .image.synthesizer import ImageSynthesizer
+    from .io import check_writable
+
+    if grid is not None:
+        check_writable(grid, force)
+    model = ImageSynthesizer.load(model_dir, device=device)
+    images = model.sample(num, seed=seed, label=label)
+    write_images(out, images.images, images.labels, images.classes, force=force)
+    click.echo(f"wrote {num:,} images ({images.images.shape[2]}x{images.images.shape[3]}) to {out}")
+    if grid is not None:  # a row of ten per class for a conditional model, else the first hundred
+        if model.classes_ and label is None:
+            picked = np.concatenate([model.sample(10, seed=seed, label=c).images for c in model.classes_])
+        else:
+            picked = images.images[:100]
+        save_grid(grid, picked, 10)
+        click.echo(f"grid written to {grid}")
+
+
+def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, force: bool, seed: int,
+                        features: str, feature_net: Path | None, history=None,
+                        title: str = "Synthetic images report") -> None:
+    from .image.evaluate import choose_extractor, evaluate_images
+    from .image.features import load_feature_net
+    from .io import write_text
+    from .report.images import render_image_report
+
+    net = load_feature_net(feature_net) if feature_net is not None else None
+    if net is None and features in ("auto", "ganforge-cnn"):
+        click.echo("training the offline feature network on the real images ...", err=True)
+    extractor = choose_extractor(features, real, seed, net)
+    click.echo(f"features: {extractor.name}", err=True)
+    results = evaluate_images(real, synthetic, extractor, seed)
+    if out is not None:
+        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
+        click.echo(f"metrics written to {out}")
+    if report is not None:
+        write_text(render_image_report(results, real, synthetic, history, title), report, force=force)
+        click.echo(f"report written to {report}")
+    shown = ["fid", "kid", "inception_score", "precision", "recall", "density", "coverage", "label_accuracy"]
+    click.echo(", ".join(f"{key} {results[key]:.4g}" for key in shown if results.get(key) is not None))
+
+
+def evaluate_images_command(real_path: Path, synthetic_path: Path, out: Path | None, report: Path | None,
+                            seed: int, features: str, feature_net: Path | None, force: bool) -> None:
+    from .image.data import read_images
+    from .io import check_writable
+
+    for path in (out, report):
+        if path is not None:
+            check_writable(path, force)
+    if not is_image_data(synthetic_path):
+        raise GanforgeError(f"{synthetic_path}: the real data are images; give synthetic images too "
+                            "(a folder or an .npz)")
+    evaluate_and_report(read_images(real_path), read_images(synthetic_path), out, report, force, seed, features,
+                        feature_net)
+
+
+def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(config, indent=2))
+        return
+    training, train, image = config.get("training", {}), config.get("train_config", {}), config.get("image_config", {})
+    click.echo(f"model:      {model_dir} (image, format {config['format_version']}, created {config.get('created', '?')})")
+    click.echo(f"images:     {training.get('images', '?'):,} at {image.get('image_size')}px, "
+               f"{config.get('channels')} channel(s), classes: {', '.join(config.get('classes', [])) or 'none'}")
+    click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "
+               f"{image.get('width')}, noise {image.get('noise_dim')}, DiffAugment {image.get('diffaugment')}")
+    click.echo(f"trained:    {training.get('epochs_run', '?')} epochs, {training.get('seconds', 0):.1f} s on "
+               f"{training.get('device', '?')} ({training.get('images_per_second', 0):,.0f} images/s), "
+               f"stopped by {training.get('stopped_by', '?')}")
+    click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
+               f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
+               f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
+               f"seed {train.get('seed')}")
+    click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))
+
+
+def augment_images(data: Path, labelled_share: float, epochs: int, seed: int, out: Path | None,
+                   force: bool) -> None:
+    from .image.augment_classifier import compare_augmentation
+    from .image.data import read_images
+    from .io import write_text
+
+    if out is not None:
+        from .io import check_writable
+
+        check_writable(out, force)
+    images = read_images(data)
+    results = compare_augmentation(images, labelled_share=labelled_share, epochs=epochs, seed=seed,
+                                   progress=lambda text: click.echo(text, err=True))
+    click.echo(f"{results['labelled']} labelled images ({labelled_share:.0%}), {results['synthetic']} synthetic "
+               f"(class-balanced), test on {results['test']} real images")
+    click.echo(f"test accuracy, real only:              {results['accuracy_real']:.4f}")
+    click.echo(f"test accuracy, real + synthetic:       {results['accuracy_augmented']:.4f}")
+    if out is not None:
+        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
+        click.echo(f"results written to {out}")

@@ -1,0 +1,65 @@
+"""Does synthetic data help a classifier that has few labels? The same classifier trained on a small labelled
+subset, with and without class-balanced images from a conditional GAN fitted on that subset alone."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ..errors import GanforgeError
+from .data import ImageSet
+from .features import accuracy, fit_classifier
+from .synthesizer import ImageSynthesizer
+
+SYNTHETIC_PER_REAL = 4
+TEST_SHARE = 0.2
+
+
+def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: int = 100, seed: int = 0,
+                         steps: int = 800, progress: Callable[[str], None] = lambda text: None) -> dict:
+    """20% of the images are the test set; `labelled_share` of the rest is all the classifier (and the GAN)
+    may learn from. Returns both test accuracies and the sizes involved."""
+    if images.labels is None or len(images.classes) < 2:
+        raise GanforgeError("augmentation needs labelled images of at least two classes (one sub-folder per class)")
+    if not 0 < labelled_share <= 1:
+        raise GanforgeError(f"--labelled-share must be in (0, 1], got {labelled_share}")
+    rows = np.arange(len(images.images))
+    try:
+        rest, test = train_test_split(rows, test_size=TEST_SHARE, stratify=images.labels, random_state=seed)
+        labelled = rest if labelled_share == 1 else train_test_split(
+            rest, train_size=labelled_share, stratify=images.labels[rest], random_state=seed)[0]
+    except ValueError as error:
+        raise GanforgeError(f"too few images per class to split off a test set and a labelled subset ({error})") \
+            from None
+    small, held = images.subset(labelled), images.subset(test)
+    classes = len(images.classes)
+    progress(f"classifier on {len(labelled)} real images ...")
+    real_only = fit_classifier(small.images, small.labels, classes, "classifier", seed, steps)
+    progress(f"conditional GAN on the same {len(labelled)} images ({epochs} epochs) ...")
+    model = ImageSynthesizer(conditioning="cgan", diffaugment=True, loss="hinge", spectral_norm=True,
+                             epochs=epochs, seed=seed,
+                             image_size=None).fit(small)
+    per_class = -(-SYNTHETIC_PER_REAL * len(labelled) // classes)
+    synthetic = [model.sample(per_class, seed=seed + c, label=name) for c, name in enumerate(images.classes)]
+    mixed_images = np.concatenate([small.images, *[_resized(s.images, small.images.shape[-2:]) for s in synthetic]])
+    mixed_labels = np.concatenate([small.labels, np.repeat(np.arange(classes), per_class)])
+    progress(f"classifier on {len(labelled)} real + {per_class * classes} synthetic images ...")
+    augmented = fit_classifier(mixed_images, mixed_labels, classes, "classifier", seed, steps)
+    return {"labelled": int(len(labelled)), "synthetic": int(per_class * classes), "test": int(len(test)),
+            "epochs": epochs, "seed": seed,
+            "accuracy_real": round(accuracy(real_only, held.images, held.labels), 4),
+            "accuracy_augmented": round(accuracy(augmented, held.images, held.labels), 4)}
+
+
+def _resized(images: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Synthetic images back at the real images' size (the model may work at a rounded-up size)."""
+    if images.shape[-2:] == tuple(shape):
+        return images
+    import torch
+    import torch.nn.functional as F
+
+    tensor = F.interpolate(torch.from_numpy(images).float(), size=tuple(shape), mode="bilinear",
+                           align_corners=False, antialias=True)
+    return tensor.round().clamp(0, 255).to(torch.uint8).numpy()

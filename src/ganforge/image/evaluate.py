@@ -1,0 +1,42 @@
+"""Evaluate synthetic images against real ones: pick the extractor, compute features once, score."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import GanforgeError
+from ..metrics.image import image_scores
+from .data import ImageSet
+from .features import FeatureNet, InceptionFeatures, class_probabilities, extract, train_feature_net
+
+EXTRACTORS = ("auto", "ganforge-cnn", "inception")
+
+
+def choose_extractor(kind: str, real: ImageSet, seed: int = 0, feature_net: FeatureNet | None = None):
+    """'inception' needs its weights installed; 'ganforge-cnn' trains on the real images (or reuses
+    `feature_net`); 'auto' takes Inception when installed, else the offline network, and says which."""
+    if kind not in EXTRACTORS:
+        raise GanforgeError(f"--features {kind!r} is not one of {', '.join(EXTRACTORS)}")
+    if kind == "inception" or (kind == "auto" and feature_net is None and InceptionFeatures.available()):
+        return InceptionFeatures.load()
+    return feature_net if feature_net is not None else train_feature_net(real, seed)
+
+
+def evaluate_images(real: ImageSet, synthetic: ImageSet, extractor=None, seed: int = 0) -> dict:
+    """Fidelity and diversity scores of `synthetic` against `real` under one extractor (the offline network
+    trained on `real` when none is given). With labelled synthetic images of the real classes and a
+    label-trained network, also the share classified as their own label."""
+    if real.channels != synthetic.channels:
+        raise GanforgeError(f"real images have {real.channels} channel(s), synthetic ones {synthetic.channels}")
+    extractor = extractor if extractor is not None else train_feature_net(real, seed)
+    probabilities = class_probabilities(extractor, synthetic.images) if isinstance(extractor, FeatureNet) else None
+    results = image_scores(extract(extractor, real.images), extract(extractor, synthetic.images), extractor.name,
+                           probabilities, seed)
+    results["extractor_accuracy"] = getattr(extractor, "held_out_accuracy", None)
+    names = getattr(extractor, "class_names", [])
+    if probabilities is not None and names and synthetic.labels is not None:
+        known = [names.index(c) if c in names else -1 for c in synthetic.classes]
+        expected = np.asarray(known)[synthetic.labels]
+        if (expected >= 0).all():
+            results["label_accuracy"] = round(float((probabilities.argmax(1) == expected).mean()), 4)
+    return results

@@ -1,0 +1,205 @@
+"""ImageSynthesizer: fit an (optionally class-conditional) image GAN, sample images, save and load it."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, to_dict
+from ..core.device import choose_device, seed_everything
+from ..core.losses import LOSSES
+from ..core.trainer import train_gan
+from ..errors import GanforgeError
+from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
+from .augment import DiffAugmented
+from .data import ImageSet, default_size, from_network, read_images, to_network
+from .networks import build_networks
+
+Tensor = torch.Tensor
+log = logging.getLogger(__name__)
+MODEL_TYPE = "image"
+SAMPLE_CHUNK = 1024
+
+
+class _ImageProblem:
+    """Random batches of real images (with their one-hot labels) and the generator's images for labels."""
+
+    def __init__(self, images: Tensor, labels: Tensor | None, classes: int, batch_size: int, noise_dim: int):
+        self.images, self.batch_size, self.noise_dim = images, batch_size, noise_dim
+        self.one_hot = None if labels is None else nn.functional.one_hot(labels, classes).float()
+
+    def real_batch(self) -> tuple[Tensor, Tensor | None]:
+        rows = torch.randint(len(self.images), (self.batch_size,), device=self.images.device)
+        return self.images[rows], None if self.one_hot is None else self.one_hot[rows]
+
+    def sample_condition(self) -> Tensor | None:
+        if self.one_hot is None:
+            return None
+        return self.one_hot[torch.randint(len(self.one_hot), (self.batch_size,), device=self.one_hot.device)]
+
+    def generate(self, generator: nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
+        rows = self.batch_size if condition is None else len(condition)
+        noise = torch.randn(rows, self.noise_dim, device=self.images.device)
+        fake = generator(noise, condition)
+        return fake, fake.new_zeros(())
+
+
+def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = [{f.name for f in fields(cls)} for cls in (TrainConfig, ImageConfig)]
+    unknown = sorted(set(settings) - names[0] - names[1])
+    if unknown:
+        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
+    return tuple({k: v for k, v in settings.items() if k in group} for group in names)  # type: ignore[return-value]
+
+
+class ImageSynthesizer:
+    """Learns a set of images (labelled or not) with a DCGAN or residual GAN and samples new ones.
+
+    Settings are the fields of `TrainConfig` (starting from DCGAN's: nonsaturating loss, batch 64, Adam betas
+    0.5/0.999) and `ImageConfig`: `ImageSynthesizer(architecture="resnet", loss="hinge", spectral_norm=True)`.
+    """
+
+    def __init__(self, train: TrainConfig | None = None, image: ImageConfig | None = None, **settings: Any):
+        train_settings, image_settings = split_settings(settings)
+        base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **IMAGE_TRAIN_DEFAULTS}
+        self.train_config = TrainConfig(**{**base, **train_settings})
+        self.image_config = ImageConfig(**{**to_dict(image or ImageConfig()), **image_settings})
+
+    # -- fitting -------------------------------------------------------------------------------------------
+    def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
+            resume: bool = False) -> "ImageSynthesizer":
+        images = data if isinstance(data, ImageSet) else read_images(data)
+        train, config = self.train_config, self.image_config
+        if len(images.images) < 2:
+            raise GanforgeError(f"need at least 2 images to learn from, got {len(images.images)}")
+        conditioning = config.conditioning
+        if conditioning == "auto":
+            conditioning = "cgan" if images.labels is not None and len(images.classes) > 1 else "none"
+        if conditioning != "none" and (images.labels is None or len(images.classes) < 2):
+            raise GanforgeError(f"--conditional {conditioning} needs labelled images of at least two classes "
+                                "(one sub-folder per class, or 'y' in the .npz)")
+        self.image_config = config = replace(config, conditioning=conditioning,
+                                             image_size=config.image_size or default_size(images.images))
+        seed_everything(train.seed)
+        device = choose_device(train.device)
+        batch = min(train.batch_size, len(images.images))
+        pixels = to_network(images.images, config.image_size).to(device)
+        labels = None if conditioning == "none" else torch.as_tensor(images.labels, device=device)
+        self.classes_ = list(images.classes) if conditioning != "none" else []
+        self.class_counts_ = (np.bincount(images.labels, minlength=len(images.classes)).tolist()
+                              if conditioning != "none" else [])
+        self.channels_ = images.channels
+        generator, discriminator = self._networks(device)
+        if config.diffaugment:
+            discriminator = DiffAugmented(discriminator)
+        problem = _ImageProblem(pixels, labels, len(self.classes_), batch, config.noise_dim)
+        checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
+        state = checkpoint.load() if checkpoint is not None and resume else None
+        result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch),
+                           steps_per_epoch=max(1, len(pixels) // batch), description="fit images", resume=state,
+                           save_checkpoint=None if checkpoint is None else checkpoint.save)
+        self.generator_ = result.generator.eval()
+        self.training_ = {"epochs_run": len(result.history), "stopped_by": result.stopped_by,
+                          "seconds": round(result.seconds, 2), "device": str(device), "images": len(pixels),
+                          "images_per_second": round(len(result.history) * max(1, len(pixels) // batch) * batch
+                                                     / max(result.seconds, 1e-9), 1),
+                          "rollbacks": result.rollbacks, "history": result.history}
+        if checkpoint is not None:
+            checkpoint.remove()
+        return self
+
+    def _settings(self) -> dict[str, Any]:
+        return {"train_config": to_dict(self.train_config), "image_config": to_dict(self.image_config)}
+
+    def _networks(self, device: torch.device) -> tuple[nn.Module, nn.Module]:
+        train, config = self.train_config, self.image_config
+        batch_norm = not (train.spectral_norm or LOSSES[train.loss].needs_gradient_penalty or train.r1_penalty > 0)
+        generator, discriminator = build_networks(
+            config.architecture, config.noise_dim, self.channels_, config.image_size, len(self.classes_),
+            config.conditioning, config.width, train.spectral_norm, batch_norm)
+        return generator.to(device), discriminator.to(device)
+
+    # -- sampling ------------------------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+
+    def label_index(self, label: str | int) -> int:
+        """A class by name (its folder name) or, failing that, by position."""
+        if str(label) in self.classes_:
+            return self.classes_.index(str(label))
+        if not self.classes_:
+            raise GanforgeError("this model is not conditional: it was trained without labels")
+        raise GanforgeError(f"unknown label {label!r}; the model's classes are: {', '.join(self.classes_)}")
+
+    @torch.no_grad()
+    def sample(self, num: int, seed: int | None = None, label: str | int | None = None) -> ImageSet:
+        """`num` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
+        unless `label` fixes one."""
+        self._check_fitted()
+        if num < 1:
+            raise GanforgeError(f"number of images must be at least 1, got {num}")
+        device = next(self.generator_.parameters()).device
+        generator = torch.Generator(device="cpu").manual_seed(seed if seed is not None else
+                                                              int(torch.randint(2**31, ()).item()))
+        classes = len(self.classes_)
+        if classes:
+            if label is None:
+                weights = torch.tensor(self.class_counts_, dtype=torch.float)
+                labels = torch.multinomial(weights, num, replacement=True, generator=generator)
+            else:
+                labels = torch.full((num,), self.label_index(label), dtype=torch.long)
+        elif label is not None:
+            self.label_index(label)
+        chunks = []
+        for start in range(0, num, SAMPLE_CHUNK):
+            rows = min(SAMPLE_CHUNK, num - start)
+            noise = torch.randn(rows, self.image_config.noise_dim, generator=generator).to(device)
+            condition = None
+            if classes:
+                condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
+            chunks.append(from_network(self.generator_(noise, condition)))
+        return ImageSet(np.concatenate(chunks), labels.numpy() if classes else None, list(self.classes_))
+
+    # -- persistence ---------------------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {"model_type": MODEL_TYPE, "classes": self.classes_, "class_counts": self.class_counts_,
+                "channels": self.channels_, "train_config": to_dict(self.train_config),
+                "image_config": to_dict(self.image_config),
+                "training": {k: v for k, v in self.training_.items() if k != "history"}}
+
+    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
+        self._check_fitted()
+        config = {**self._settings(), "model_type": MODEL_TYPE, "classes": self.classes_,
+                  "class_counts": self.class_counts_, "channels": self.channels_, "training": self.training_}
+        return save_model_folder(path, config, self.generator_.state_dict(), force=force)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> "ImageSynthesizer":
+        config, weights = load_model_folder(path, MODEL_TYPE)
+        source = str(Path(path) / "config.json")
+        require_keys(config, ("train_config", "image_config", "classes", "class_counts", "channels", "training"),
+                     source)
+        try:
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(ImageConfig, config["image_config"]))
+            model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
+            model.channels_ = int(config["channels"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
+        generator, _ = model._networks(choose_device(device))
+        try:
+            generator.load_state_dict(weights)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()
+            raise GanforgeError(f"{Path(path) / 'generator.safetensors'}: does not match config.json "
+                                f"({first[1].strip() if len(first) > 1 else first[0]})") from None
+        model.generator_, model.training_ = generator.eval(), config["training"]
+        return model
