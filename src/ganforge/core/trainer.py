@@ -158,7 +158,8 @@ def _private_critic_step(problem: GanProblem, generator: nn.Module, discriminato
 def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
               steps_per_epoch: int, pack: int = 1, description: str = "fit", resume: dict | None = None,
               save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10,
-              distributed: Distributed | None = None, privacy: PrivateDiscriminator | None = None) -> TrainResult:
+              distributed: Distributed | None = None, privacy: PrivateDiscriminator | None = None,
+              on_epoch: Callable[[int, nn.Module], bool | None] | None = None) -> TrainResult:
     """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator.
 
     Every `checkpoint_every` epochs, and on Ctrl-C/SIGTERM, the last completed epoch goes to
@@ -173,6 +174,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
     With `privacy`, the discriminator trains by DP-SGD on Poisson samples of the real rows (one forward over
     real and fake rows, so each row's gradient is clipped on its own), and training stops before a step
     that would overspend the budget; rollbacks do not refund what discarded steps spent.
+
+    `on_epoch(epoch, ema_generator)` is called after every completed epoch (to watch a metric over time, say);
+    returning True stops training there.
     """
     loss = LOSSES[config.loss]
     playing_generator, playing_discriminator = generator, discriminator
@@ -298,6 +302,9 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                 save_checkpoint(good)
             progress.update(1)
             progress.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
+            if on_epoch is not None and on_epoch(game.epoch, game.average):
+                result.stopped_by = "callback"
+                break
             if result.stopped_by == "privacy budget":
                 log.info("stopped after %d epochs: the privacy budget is spent", game.epoch)
                 break

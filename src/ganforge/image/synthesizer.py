@@ -6,7 +6,7 @@ import logging
 import os
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -74,7 +74,10 @@ class ImageSynthesizer:
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
-            resume: bool = False) -> "ImageSynthesizer":
+            resume: bool = False, on_epoch: Callable[[int, nn.Module], bool | None] | None = None
+            ) -> "ImageSynthesizer":
+        """Train on images (an ImageSet, a folder or an .npz). `on_epoch(epoch, generator)` watches training
+        (the EMA generator, in train mode: call it under torch.no_grad() and eval()); True stops it."""
         images = data if isinstance(data, ImageSet) else read_images(data)
         train, config = self.train_config, self.image_config
         if len(images.images) < 2:
@@ -104,7 +107,7 @@ class ImageSynthesizer:
         state = checkpoint.load() if checkpoint is not None and resume else None
         result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch),
                            steps_per_epoch=max(1, len(pixels) // batch), description="fit images", resume=state,
-                           save_checkpoint=None if checkpoint is None else checkpoint.save)
+                           save_checkpoint=None if checkpoint is None else checkpoint.save, on_epoch=on_epoch)
         self.generator_ = result.generator.eval()
         self.training_ = {"epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 2), "device": str(device), "images": len(pixels),
@@ -144,9 +147,15 @@ class ImageSynthesizer:
         """`num` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
         unless `label` fixes one."""
         self._check_fitted()
+        return self._draw(self.generator_, num, seed, label)
+
+    @torch.no_grad()
+    def _draw(self, generator_network: nn.Module, num: int, seed: int | None, label: str | int | None) -> ImageSet:
         if num < 1:
             raise GanforgeError(f"number of images must be at least 1, got {num}")
-        device = next(self.generator_.parameters()).device
+        device = next(generator_network.parameters()).device
+        was_training = generator_network.training
+        generator_network.eval()
         generator = torch.Generator(device="cpu").manual_seed(seed if seed is not None else
                                                               int(torch.randint(2**31, ()).item()))
         classes = len(self.classes_)
@@ -165,7 +174,8 @@ class ImageSynthesizer:
             condition = None
             if classes:
                 condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
-            chunks.append(from_network(self.generator_(noise, condition)))
+            chunks.append(from_network(generator_network(noise, condition)))
+        generator_network.train(was_training)
         return ImageSet(np.concatenate(chunks), labels.numpy() if classes else None, list(self.classes_))
 
     # -- persistence ---------------------------------------------------------------------------------------
