@@ -78,7 +78,7 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
-@click.option("--epochs", type=int, help="Passes over the data [default: 300].")
+@click.option("--epochs", type=int, help="Passes over the data [default: 300 for tables, 30 for images].")
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
@@ -362,13 +362,14 @@ def info(model_dir: Path, as_json: bool) -> None:
 @click.option("--compare", "compare_methods", is_flag=True,
               help="Print minority recall, F1, PR-AUC and balanced accuracy: none vs SMOTE vs ganforge.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="With --compare: comma-separated seeds.")
-@click.option("--epochs", type=int, default=300, show_default=True, help="When a model is fitted here.")
+@click.option("--epochs", type=int, help="When a model is fitted here [default: 300 for tables; images: "
+              "enough for 3,000 steps].")
 @click.option("--labelled-share", type=float, default=0.1, show_default=True,
               help="Images: share of the training images whose labels the classifier may use.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def augment(data: Path, target: str | None, out: Path | None, ratio: float | None, add: int | None,
-            model_dir: Path | None, mark_synthetic: bool, compare_methods: bool, seeds: str, epochs: int,
+            model_dir: Path | None, mark_synthetic: bool, compare_methods: bool, seeds: str, epochs: int | None,
             labelled_share: float, seed: int, force: bool) -> None:
     """Tables: rebalance rare classes with conditional synthetic rows, or --compare that against SMOTE and
     nothing. Images: train a classifier on a few labelled images with and without class-balanced synthetic
@@ -384,6 +385,7 @@ def augment(data: Path, target: str | None, out: Path | None, ratio: float | Non
         return augment_images(data, labelled_share, epochs, seed, out, force)
     if target is None:
         raise GanforgeError("--target is required for a table: the class column to rebalance")
+    epochs = epochs or 300
     table = read_table(data)
     if compare_methods:
         try:

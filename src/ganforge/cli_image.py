@@ -159,7 +159,7 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))
 
 
-def augment_images(data: Path, labelled_share: float, epochs: int, seed: int, out: Path | None,
+def augment_images(data: Path, labelled_share: float, epochs: int | None, seed: int, out: Path | None,
                    force: bool) -> None:
     from .image.augment_classifier import compare_augmentation
     from .image.data import read_images

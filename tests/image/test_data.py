@@ -87,3 +87,22 @@ def test_writing_never_replaces_without_force_or_what_is_not_images(tmp_path, di
     with pytest.raises(GanforgeError, match="not images"):
         write_images(tmp_path / "out", digits.images[:4], None, [], force=True)
     assert (tmp_path / "out" / "keep.csv").exists()
+
+
+def test_fashion_mnist_is_read_from_its_idx_files(tmp_path, monkeypatch):
+    import gzip
+    import struct
+
+    from ganforge import datasets
+
+    pixels = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as handle:
+        handle.write(struct.pack(">4B3I", 0, 0, 8, 3, 3, 28, 28) + pixels.tobytes())
+    with gzip.open(tmp_path / "t10k-labels-idx1-ubyte.gz", "wb") as handle:
+        handle.write(struct.pack(">4BI", 0, 0, 8, 1, 3) + bytes([9, 0, 4]))
+    monkeypatch.setattr(datasets, "FASHION_FOLDER", tmp_path)
+    images = datasets.load_image_dataset("fashion-mnist", "test")
+    assert np.array_equal(images.images[:, 0], pixels) and images.labels.tolist() == [9, 0, 4]
+    assert images.classes[9] == "ankle-boot"
+    with pytest.raises(GanforgeError, match="apt-get install dataset-fashion-mnist"):
+        datasets.load_image_dataset("fashion-mnist", "train")

