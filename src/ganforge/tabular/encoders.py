@@ -22,6 +22,8 @@ def to_python(value: Any) -> Any:
         return to_python(value.item())
     return value
 
+ENCODE_CHUNK = 65_536
+
 
 class CategoricalEncoder:
     """One-hot over the levels (missing is a level); past `max_categories`, the rarest levels share one
@@ -153,13 +155,18 @@ class ContinuousEncoder:
 
     def encode(self, values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         missing = np.isnan(values)
-        x = np.where(missing, self.means[0], values)[:, None]
-        log_density = np.log(self.weights) - np.log(self.stds) - 0.5 * ((x - self.means) / self.stds) ** 2
-        posterior = np.exp(log_density - log_density.max(axis=1, keepdims=True))
-        cumulative = np.cumsum(posterior, axis=1)
-        draws = rng.random((len(x), 1)) * cumulative[:, -1:]
-        modes = np.minimum((cumulative < draws).sum(axis=1), len(self.means) - 1)
-        offsets = (x[:, 0] - self.means[modes]) / (4 * self.stds[modes])
+        x = np.where(missing, self.means[0], values)
+        draws = rng.random(len(x))
+        modes = np.empty(len(x), dtype=np.int64)
+        # row chunks: the (rows, modes) temporaries of a million rows would cost several table copies
+        for start in range(0, len(x), ENCODE_CHUNK):
+            part = x[start:start + ENCODE_CHUNK, None]
+            log_density = np.log(self.weights) - np.log(self.stds) - 0.5 * ((part - self.means) / self.stds) ** 2
+            posterior = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+            cumulative = np.cumsum(posterior, axis=1)
+            drawn = draws[start:start + ENCODE_CHUNK, None] * cumulative[:, -1:]
+            modes[start:start + ENCODE_CHUNK] = np.minimum((cumulative < drawn).sum(axis=1), len(self.means) - 1)
+        offsets = (x - self.means[modes]) / (4 * self.stds[modes])
         scalars = np.clip(offsets, -0.99, 0.99).astype(np.float32)[:, None]
         codes = [modes] + ([missing.astype(np.int64)] if self.nullable else [])
         return scalars, np.stack(codes, axis=1)
