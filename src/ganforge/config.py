@@ -126,6 +126,40 @@ IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", beta
                             weight_decay=0.0, ema_decay=0.999)
 
 
+TEXT_LEVELS = ("char", "word")
+ADVERSARIAL = ("gumbel", "none")
+
+
+@dataclass(frozen=True)
+class TextConfig:
+    """A text model: token level, lengths, network sizes, and the two phases. `mle_epochs` of maximum
+    likelihood come first; then `TrainConfig.epochs` of adversarial training (none with adversarial="none").
+    `max_length` None: the longest training text (in tokens) plus its end, at most 128."""
+
+    level: str = "char"
+    max_length: int | None = None
+    max_words: int = 20_000
+    embedding_dim: int = 64
+    hidden_dim: int = 256
+    mle_epochs: int = 20
+    adversarial: str = "gumbel"
+    gumbel_tau: float = 1.0
+
+    def __post_init__(self) -> None:
+        _require(self.level in TEXT_LEVELS, "level", f"{self.level!r} is not one of {', '.join(TEXT_LEVELS)}")
+        _require(self.adversarial in ADVERSARIAL, "adversarial",
+                 f"{self.adversarial!r} is not one of {', '.join(ADVERSARIAL)}")
+        _require(self.max_length is None or self.max_length >= 2, "max_length", "must be at least 2")
+        _require(self.mle_epochs >= 0, "mle_epochs", "must not be negative")
+        _require(self.gumbel_tau > 0, "gumbel_tau", "must be positive")
+        for name in ("max_words", "embedding_dim", "hidden_dim"):
+            _require(getattr(self, name) >= 1, name, "must be at least 1")
+
+
+TEXT_TRAIN_DEFAULTS = dict(epochs=10, batch_size=64, loss="nonsaturating", generator_lr=1e-4,
+                           discriminator_lr=1e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.0)
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

@@ -1,0 +1,91 @@
+"""A GRU language model as the generator, and a convolutional discriminator over (soft) one-hot sequences.
+
+The generator is trained first by maximum likelihood (teacher forcing), then adversarially through the
+Gumbel-softmax relaxation (RelGAN, Nie et al. 2019): each step's token is a soft one-hot that feeds the next
+step as a mixture of embeddings, so the discriminator's gradient reaches the generator.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .tokenize import BOS, EOS, PAD, UNK
+
+NEVER = [PAD, BOS, UNK]  # tokens a generated text never contains (UNK would print as '<unk>')
+
+Tensor = torch.Tensor
+
+
+class TextGenerator(nn.Module):
+    def __init__(self, vocabulary: int, embedding: int = 64, hidden: int = 256):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, embedding)
+        self.cell = nn.GRU(embedding, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocabulary)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        """Next-token logits for every position of `ids` (N, L): teacher forcing."""
+        hidden, _ = self.cell(self.embed(ids))
+        return self.out(hidden)
+
+    @torch.no_grad()
+    def sample(self, count: int, max_length: int, temperature: float = 1.0,
+               generator: torch.Generator | None = None) -> Tensor:
+        """Token ids (N, max_length), ended by EOS and padded after it."""
+        device = self.embed.weight.device
+        token = torch.full((count, 1), BOS, dtype=torch.long, device=device)
+        state, out = None, []
+        finished = torch.zeros(count, dtype=torch.bool, device=device)
+        for _ in range(max_length):
+            hidden, state = self.cell(self.embed(token), state)
+            logits = self.out(hidden[:, -1]) / temperature
+            logits[:, NEVER] = -float("inf")
+            probabilities = logits.softmax(dim=-1)
+            token = torch.multinomial(probabilities.cpu(), 1, generator=generator).to(device)
+            token[finished] = PAD
+            out.append(token[:, 0])
+            finished |= token[:, 0] == EOS
+            if finished.all():
+                break
+        ids = torch.stack(out, dim=1)
+        return F.pad(ids, (0, max_length - ids.shape[1]), value=PAD)
+
+    def relaxed(self, count: int, max_length: int, tau: float) -> Tensor:
+        """Soft one-hot sequences (N, L, V) by Gumbel-softmax, differentiable in the weights."""
+        device = self.embed.weight.device
+        step_input = self.embed(torch.full((count, 1), BOS, dtype=torch.long, device=device))
+        state, out = None, []
+        for _ in range(max_length):
+            hidden, state = self.cell(step_input, state)
+            logits = self.out(hidden[:, -1])
+            logits = logits.index_fill(1, torch.tensor(NEVER, device=device), -1e9)
+            soft = F.gumbel_softmax(logits, tau=tau, hard=False)
+            out.append(soft)
+            step_input = (soft @ self.embed.weight)[:, None]
+        return torch.stack(out, dim=1)
+
+
+class TextDiscriminator(nn.Module):
+    """One-hot (or soft) sequences -> a linear embedding -> convolutions of widths 2-5 -> max over time."""
+
+    def __init__(self, vocabulary: int, embedding: int = 64, filters: int = 64):
+        super().__init__()
+        self.embed = nn.Linear(vocabulary, embedding, bias=False)
+        self.convolutions = nn.ModuleList(nn.Conv1d(embedding, filters, width, padding=width - 1)
+                                          for width in (2, 3, 4, 5))
+        self.score = nn.Linear(4 * filters, 1)
+
+    def forward(self, sequences: Tensor, condition: Tensor | None = None) -> Tensor:
+        x = self.embed(sequences).transpose(1, 2)
+        pooled = [F.leaky_relu(conv(x), 0.2).amax(dim=2) for conv in self.convolutions]
+        return self.score(torch.cat(pooled, dim=1))
+
+
+def mask_after_end(soft: Tensor) -> Tensor:
+    """Zero every position after a (soft) end token, as real sequences are padded there: the share of 'still
+    running' is the product of (1 - p(EOS)) over the earlier steps."""
+    running = torch.cumprod(1 - soft[..., EOS], dim=1)
+    keep = torch.cat([torch.ones_like(running[:, :1]), running[:, :-1]], dim=1)
+    return soft * keep[..., None]
