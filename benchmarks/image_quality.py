@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
 import pandas as pd
 import torch
 
 from ganforge import ImageSynthesizer
 from ganforge.datasets import load_image_dataset
-from ganforge.image.features import class_probabilities, extract, train_feature_net
+from ganforge.image.features import extract, probabilities_of, train_feature_net
 from ganforge.metrics.image import image_scores
 
 CONFIGS = {
@@ -61,8 +60,9 @@ def watch(name: str, settings: dict, images, features, real_features, minutes: f
 
     def score(generator) -> dict:
         drawn = model._draw(generator, SAMPLES, seed, None)
-        probabilities = class_probabilities(features, drawn.images)
-        result = image_scores(real_features, extract(features, drawn.images), features.name, probabilities, seed)
+        fake_features = extract(features, drawn.images)
+        result = image_scores(real_features, fake_features, features.name, probabilities_of(features, fake_features),
+                              seed)
         return {k: result[k] for k in ("fid", "kid", "precision", "recall", "coverage", "inception_score")}
 
     def on_epoch(epoch: int, generator) -> bool:

@@ -160,6 +160,16 @@ TEXT_TRAIN_DEFAULTS = dict(epochs=10, batch_size=64, loss="nonsaturating", gener
                            discriminator_lr=1e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.0)
 
 
+def split_settings(settings: dict[str, Any], *classes: type) -> tuple[dict[str, Any], ...]:
+    """Route keyword settings to the config classes that have a field of that name (one dict per class);
+    a name none of them has is an error, not silently ignored."""
+    names = [{f.name for f in fields(cls)} for cls in classes]
+    unknown = sorted(set(settings) - set().union(*names))
+    if unknown:
+        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
+    return tuple({k: v for k, v in settings.items() if k in group} for group in names)
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

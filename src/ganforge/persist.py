@@ -13,7 +13,8 @@ import tempfile
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
 from safetensors import SafetensorError
@@ -113,6 +114,25 @@ def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[st
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise GanforgeError(f"{weights_path}: damaged or not a safetensors file ({error})") from None
     return config, weights
+
+
+@contextmanager
+def settings_of(source: str) -> Iterator[None]:
+    """Settings in a model folder's config.json that do not build a model are named as the file's fault."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError) as error:
+        raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
+
+
+def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], folder: str | os.PathLike) -> None:
+    """Weights that do not fit the network config.json describes: one line naming the first mismatch."""
+    try:
+        module.load_state_dict(weights)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()
+        raise GanforgeError(f"{Path(folder) / WEIGHTS_FILE}: does not match {CONFIG_FILE} "
+                            f"({first[1].strip() if len(first) > 1 else first[0]})") from None
 
 
 def model_type(path: str | os.PathLike) -> str:

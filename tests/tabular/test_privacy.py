@@ -1,7 +1,6 @@
 """Differential privacy: the accountant, the budget, the settings it refuses, and what the transform hides."""
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd

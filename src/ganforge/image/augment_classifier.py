@@ -8,6 +8,7 @@ from typing import Callable
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from ..config import IMAGE_TRAIN_DEFAULTS
 from ..errors import GanforgeError
 from .data import ImageSet
 from .features import accuracy, fit_classifier
@@ -41,8 +42,7 @@ def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: 
     classes = len(images.classes)
     progress(f"classifier on {len(labelled)} real images ...")
     real_only = fit_classifier(small.images, small.labels, classes, "classifier", seed, steps)
-    batch = ImageSynthesizer().train_config.batch_size
-    epochs = epochs or -(-GAN_STEPS // max(1, len(labelled) // batch))
+    epochs = epochs or -(-GAN_STEPS // max(1, len(labelled) // IMAGE_TRAIN_DEFAULTS["batch_size"]))
     progress(f"conditional GAN on the same {len(labelled)} images ({epochs} epochs) ...")
     model = ImageSynthesizer(conditioning="cgan", diffaugment=True, loss="hinge", spectral_norm=True,
                              epochs=epochs, seed=seed).fit(small)

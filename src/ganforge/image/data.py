@@ -186,16 +186,22 @@ def write_images(out: str | os.PathLike, images: np.ndarray, labels: np.ndarray 
     return out
 
 
-def save_grid(path: str | os.PathLike, images: np.ndarray, columns: int) -> Path:
-    """One PNG of images side by side, `columns` per row, 2-pixel gaps (a row per class in sample grids)."""
+def grid_picture(images: np.ndarray, columns: int, gap: int = 2, scale: int = 1):
+    """A PIL image of `images` side by side, `columns` per row, white `gap`s, upscaled `scale` times (nearest
+    neighbour, so 8-pixel images stay sharp)."""
     from PIL import Image
 
     count, channels, height, width = images.shape
-    rows = -(-count // columns)
-    canvas = np.full((channels, rows * (height + 2) + 2, columns * (width + 2) + 2), 255, dtype=np.uint8)
+    rows = max(1, -(-count // columns))
+    canvas = np.full((channels, rows * (height + gap) + gap, columns * (width + gap) + gap), 255, dtype=np.uint8)
     for index, image in enumerate(images):
-        top, left = 2 + (index // columns) * (height + 2), 2 + (index % columns) * (width + 2)
+        top, left = gap + (index // columns) * (height + gap), gap + (index % columns) * (width + gap)
         canvas[:, top:top + height, left:left + width] = image
-    pixels = canvas[0] if channels == 1 else canvas.transpose(1, 2, 0)
-    Image.fromarray(pixels).save(path)
+    picture = Image.fromarray(canvas[0] if channels == 1 else canvas.transpose(1, 2, 0))
+    return picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST) if scale > 1 else picture
+
+
+def save_grid(path: str | os.PathLike, images: np.ndarray, columns: int) -> Path:
+    """One PNG of images side by side, `columns` per row (a row per class in sample grids)."""
+    grid_picture(images, columns).save(path)
     return Path(path)

@@ -7,7 +7,7 @@ import numpy as np
 from ..errors import GanforgeError
 from ..metrics.image import image_scores
 from .data import ImageSet
-from .features import FeatureNet, InceptionFeatures, class_probabilities, extract, train_feature_net
+from .features import FeatureNet, InceptionFeatures, extract, probabilities_of, train_feature_net
 
 EXTRACTORS = ("auto", "ganforge-cnn", "inception")
 
@@ -29,8 +29,9 @@ def evaluate_images(real: ImageSet, synthetic: ImageSet, extractor=None, seed: i
     if real.channels != synthetic.channels:
         raise GanforgeError(f"real images have {real.channels} channel(s), synthetic ones {synthetic.channels}")
     extractor = extractor if extractor is not None else train_feature_net(real, seed)
-    probabilities = class_probabilities(extractor, synthetic.images) if isinstance(extractor, FeatureNet) else None
-    results = image_scores(extract(extractor, real.images), extract(extractor, synthetic.images), extractor.name,
+    fake_features = extract(extractor, synthetic.images)
+    probabilities = probabilities_of(extractor, fake_features) if isinstance(extractor, FeatureNet) else None
+    results = image_scores(extract(extractor, real.images), fake_features, extractor.name,
                            probabilities, seed)
     results["extractor_accuracy"] = getattr(extractor, "held_out_accuracy", None)
     if getattr(extractor, "note", None):

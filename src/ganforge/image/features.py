@@ -199,6 +199,10 @@ def extract(net: nn.Module, images: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
+def probabilities_of(net: FeatureNet, features: np.ndarray) -> np.ndarray:
+    """Class probabilities from features `extract` already computed: the network's body runs once."""
+    return net.classify(torch.from_numpy(features).float()).softmax(1).double().numpy()
+
+
 def class_probabilities(net: FeatureNet, images: np.ndarray) -> np.ndarray:
-    tensor = torch.from_numpy(np.ascontiguousarray(images))
-    return torch.cat([net.logits(batch).softmax(1) for batch in tensor.split(BATCH)]).double().numpy()
+    return probabilities_of(net, extract(net, images))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -12,12 +12,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, to_dict
+from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.losses import LOSSES
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
-from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
+from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .augment import DiffAugmented
 from .data import ImageSet, default_size, from_network, read_images, to_network
 from .networks import build_networks
@@ -51,14 +51,6 @@ class _ImageProblem:
         return fake, fake.new_zeros(())
 
 
-def split_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    names = [{f.name for f in fields(cls)} for cls in (TrainConfig, ImageConfig)]
-    unknown = sorted(set(settings) - names[0] - names[1])
-    if unknown:
-        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
-    return tuple({k: v for k, v in settings.items() if k in group} for group in names)  # type: ignore[return-value]
-
-
 class ImageSynthesizer:
     """Learns a set of images (labelled or not) with a DCGAN or residual GAN and samples new ones.
 
@@ -67,7 +59,7 @@ class ImageSynthesizer:
     """
 
     def __init__(self, train: TrainConfig | None = None, image: ImageConfig | None = None, **settings: Any):
-        train_settings, image_settings = split_settings(settings)
+        train_settings, image_settings = split_settings(settings, TrainConfig, ImageConfig)
         base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **IMAGE_TRAIN_DEFAULTS}
         self.train_config = TrainConfig(**{**base, **train_settings})
         self.image_config = ImageConfig(**{**to_dict(image or ImageConfig()), **image_settings})
@@ -198,18 +190,11 @@ class ImageSynthesizer:
         source = str(Path(path) / "config.json")
         require_keys(config, ("train_config", "image_config", "classes", "class_counts", "channels", "training"),
                      source)
-        try:
+        with settings_of(source):
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(ImageConfig, config["image_config"]))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.channels_ = int(config["channels"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
         generator, _ = model._networks(choose_device(device))
-        try:
-            generator.load_state_dict(weights)
-        except RuntimeError as error:
-            first = str(error).strip().splitlines()
-            raise GanforgeError(f"{Path(path) / 'generator.safetensors'}: does not match config.json "
-                                f"({first[1].strip() if len(first) > 1 else first[0]})") from None
+        load_weights(generator, weights, path)
         model.generator_, model.training_ = generator.eval(), config["training"]
         return model

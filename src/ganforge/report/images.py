@@ -9,6 +9,7 @@ from importlib import metadata
 import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..image.data import grid_picture
 from . import plots
 
 PER_CLASS = 10
@@ -17,18 +18,8 @@ UNLABELLED = 64
 
 def grid_uri(images: np.ndarray, columns: int, scale: int = 1) -> str:
     """A PNG data URI of images side by side, `columns` per row, upscaled so that 8-pixel images are visible."""
-    from PIL import Image
-
-    count, channels, height, width = images.shape
-    rows = max(1, -(-count // columns))
-    canvas = np.full((channels, rows * (height + 1) + 1, columns * (width + 1) + 1), 255, dtype=np.uint8)
-    for index, image in enumerate(images):
-        top, left = 1 + (index // columns) * (height + 1), 1 + (index % columns) * (width + 1)
-        canvas[:, top:top + height, left:left + width] = image
-    picture = Image.fromarray(canvas[0] if channels == 1 else canvas.transpose(1, 2, 0))
-    picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
     buffer = io.BytesIO()
-    picture.save(buffer, format="PNG")
+    grid_picture(images, columns, gap=1, scale=scale).save(buffer, format="PNG")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import PrivacyConfig, TabularConfig, TrainConfig, from_dict, to_dict
+from ..config import PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
@@ -20,7 +20,7 @@ from ..core.privacy import PrivateDiscriminator
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
-from ..persist import Checkpoint, load_model_folder, require_keys, save_model_folder
+from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage
 from .sampler import ConditionSampler
@@ -70,16 +70,6 @@ class _TabularProblem:
         return fake, -(log_probabilities * condition).sum(dim=1).mean()
 
 
-def split_settings(settings: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
-    """Route keyword settings to TrainConfig, TabularConfig or PrivacyConfig by name; unknown names are an
-    error."""
-    names = [{f.name for f in fields(cls)} for cls in (TrainConfig, TabularConfig, PrivacyConfig)]
-    unknown = sorted(set(settings) - set().union(*names))
-    if unknown:
-        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
-    return tuple({k: v for k, v in settings.items() if k in group} for group in names)
-
-
 PRIVATE_DEFAULT_LOSS = "nonsaturating"
 
 
@@ -94,7 +84,7 @@ class TabularSynthesizer:
 
     def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None,
                  privacy: PrivacyConfig | None = None, **settings: Any):
-        train_settings, tabular_settings, privacy_settings = split_settings(settings)
+        train_settings, tabular_settings, privacy_settings = split_settings(settings, TrainConfig, TabularConfig, PrivacyConfig)
         if train is None and "loss" not in train_settings and settings.get("dp_epsilon") is not None:
             train_settings["loss"] = PRIVATE_DEFAULT_LOSS  # the default wgan-gp needs per-row double backward
         self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
@@ -323,22 +313,15 @@ class TabularSynthesizer:
         config, weights = load_model_folder(path, MODEL_TYPE)
         source = str(Path(path) / "config.json")
         require_keys(config, ("train_config", "tabular_config", "transform", "training"), source)
-        try:
+        with settings_of(source):
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]),
                         from_dict(PrivacyConfig, config.get("privacy_config", {})))
             transform = TableTransform.from_state(config["transform"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
         torch_device = choose_device(device)
         sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device,
                                    focus=model._focus(transform))
         generator, _ = model._networks(transform, sampler.width, torch_device)
-        try:
-            generator.load_state_dict(weights)
-        except RuntimeError as error:
-            first = str(error).strip().splitlines()
-            raise GanforgeError(f"{Path(path) / 'generator.safetensors'}: does not match config.json "
-                                f"({first[1].strip() if len(first) > 1 else first[0]})") from None
+        load_weights(generator, weights, path)
         model.schema_ = [column.spec for column in transform.columns]
         model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
         model.training_, model.privacy_ = config["training"], config.get("privacy")

@@ -4,7 +4,7 @@ Gumbel-softmax; samples one text per call at a chosen temperature."""
 from __future__ import annotations
 
 import os
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, to_dict
+from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
-from ..persist import load_model_folder, require_keys, save_model_folder
+from ..persist import load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .networks import TextDiscriminator, TextGenerator, mask_after_end
 from .tokenize import BOS, EOS, PAD, Vocabulary, read_lines
 
@@ -44,20 +44,12 @@ class _TextProblem:
         return soft, soft.new_zeros(())
 
 
-def _split(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    names = [{f.name for f in fields(cls)} for cls in (TrainConfig, TextConfig)]
-    unknown = sorted(set(settings) - names[0] - names[1])
-    if unknown:
-        raise GanforgeError(f"unknown setting(s): {', '.join(unknown)}")
-    return tuple({k: v for k, v in settings.items() if k in group} for group in names)  # type: ignore[return-value]
-
-
 class TextSynthesizer:
     """Short texts (one per line) in, new ones out. Settings: fields of `TrainConfig` (the adversarial phase)
     and `TextConfig`: `TextSynthesizer(level="word", mle_epochs=30, adversarial="none")`."""
 
     def __init__(self, train: TrainConfig | None = None, text: TextConfig | None = None, **settings: Any):
-        train_settings, text_settings = _split(settings)
+        train_settings, text_settings = split_settings(settings, TrainConfig, TextConfig)
         base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **TEXT_TRAIN_DEFAULTS}
         self.train_config = TrainConfig(**{**base, **train_settings})
         self.text_config = TextConfig(**{**to_dict(text or TextConfig()), **text_settings})
@@ -137,16 +129,11 @@ class TextSynthesizer:
         config, weights = load_model_folder(path, MODEL_TYPE)
         source = str(Path(path) / "config.json")
         require_keys(config, ("train_config", "text_config", "tokens", "training"), source)
-        try:
+        with settings_of(source):
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TextConfig, config["text_config"]))
             model.vocabulary_ = Vocabulary(model.text_config.level, list(config["tokens"]))
-        except (KeyError, TypeError, ValueError) as error:
-            raise GanforgeError(f"{source}: malformed model settings ({type(error).__name__}: {error})") from None
         text = model.text_config
         generator = TextGenerator(len(model.vocabulary_), text.embedding_dim, text.hidden_dim)
-        try:
-            generator.load_state_dict(weights)
-        except RuntimeError as error:
-            raise GanforgeError(f"{Path(path) / 'generator.safetensors'}: does not match config.json") from None
+        load_weights(generator, weights, path)
         model.generator_, model.training_ = generator.to(choose_device(device)).eval(), config["training"]
         return model
