@@ -78,7 +78,8 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
-@click.option("--epochs", type=int, help="Passes over the data [default: 300 for tables, 30 for images].")
+@click.option("--epochs", type=int, help="Passes over the data [default: 300 for tables, 30 for images; texts: "
+              "adversarial epochs, 10].")
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
@@ -108,9 +109,13 @@ def cli(verbose: bool) -> None:
               help="Images: side in pixels [default: the images' own, rounded up to a power of two].")
 @click.option("--width", type=int, help="Images: channels of the first discriminator layer [default: 64].")
 @click.option("--diffaugment", is_flag=True, help="Images: differentiable augmentation, for small data sets.")
+@click.option("--level", type=click.Choice(["char", "word"]), help="Texts: tokens [default: char].")
+@click.option("--adversarial", type=click.Choice(["gumbel", "policy-gradient", "none"]),
+              help="Texts: the adversarial phase after maximum likelihood [default: gumbel].")
+@click.option("--mle-epochs", type=int, help="Texts: maximum-likelihood epochs before it [default: 20].")
 @click.option("--report", type=click.Path(path_type=Path),
-              help="Tables: hold out part of the table, fit on the rest, and write an evaluation report here. "
-                   "Images: an evaluation report of samples against the training images.")
+              help="Tables and texts: hold out a share of the rows (texts), fit on the rest, and write an "
+                   "evaluation report here. Images: a report of samples against the training images.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
 @click.option("--target", help="With --report: the column to predict for the utility test.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted fit from its checkpoint (OUT.checkpoint/).")
@@ -122,13 +127,19 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         mixed_precision: bool, compile_generator: bool, dp_epsilon: float | None, dp_delta: float,
         max_grad_norm: float, dp_bounds: tuple[str, ...], dp_categories: tuple[str, ...],
         architecture: str | None, conditional: str | None, image_size: str | None, width: int | None,
-        diffaugment: bool, report: Path | None, holdout_share: float, target: str | None, resume: bool,
+        diffaugment: bool, level: str | None, adversarial: str | None, mle_epochs: int | None, report: Path | None, holdout_share: float, target: str | None, resume: bool,
         checkpoint_every: int, force: bool) -> None:
-    """Fit a synthesizer on a CSV/Parquet table, or on images (a folder with a sub-folder per class, or an
-    .npz), and save it as a model folder."""
+    """Fit a synthesizer on a CSV/Parquet table, on images (a folder with a sub-folder per class, or an
+    .npz), or on texts (a .txt file, one text per line), and save it as a model folder."""
     from .cli_image import IMAGE_ONLY, fit_images, is_image_data, refuse_options
+    from .cli_text import TEXT_ONLY, fit_text, is_text_data
 
     options = dict(locals())
+    if is_text_data(data):
+        if max_minutes is not None and epochs is None:
+            options["epochs"] = UNTIL_TIME_IS_UP
+        return fit_text(data, out, options)
+    refuse_options(options, TEXT_ONLY, "texts (.txt files)")
     if is_image_data(data):
         options["image_size"] = None if image_size is None else int(image_size)
         if max_minutes is not None and epochs is None:
@@ -248,6 +259,8 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--synthetic", "synthetic_path", required=True, type=click.Path(path_type=Path))
 @click.option("--holdout", "holdout_path", type=click.Path(path_type=Path),
               help="Real rows the generator never saw: enables the privacy tests.")
+@click.option("--train", "train_path", type=click.Path(path_type=Path),
+              help="Texts: the training texts, for the memorisation rate (--real should then be held-out texts).")
 @click.option("--target", help="Column to predict for the utility test (train on synthetic, test on real).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
@@ -257,14 +270,23 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--feature-net", type=click.Path(path_type=Path),
               help="Images: reuse an offline feature network saved by --save-feature-net.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
-def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, target: str | None,
+def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, train_path: Path | None,
+             target: str | None,
              out: Path | None, report: Path | None, seed: int, features: str, feature_net: Path | None,
              force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
-    Images: FID, KID, Inception Score, precision/recall, density/coverage."""
+    Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
+    memorisation, Frechet distance of sentence embeddings."""
     from .cli_image import evaluate_images_command, is_image_data
+    from .cli_text import evaluate_text_command, is_text_data
     from .io import check_writable, read_table
 
+    if is_text_data(real_path):
+        if holdout_path is not None or target is not None:
+            raise GanforgeError("--holdout and --target apply to tables only")
+        return evaluate_text_command(real_path, synthetic_path, train_path, out, report, seed, force)
+    if train_path is not None:
+        raise GanforgeError("--train applies to texts (.txt files) only")
     if is_image_data(real_path):
         if holdout_path is not None or target is not None:
             raise GanforgeError("--holdout and --target apply to tables only")
@@ -281,26 +303,39 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 @cli.command()
 @click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
 @click.option("--num-rows", "-n", "--num", "num_rows", required=True, type=int,
-              help="How many rows (or images) to generate.")
+              help="How many rows (images, texts) to generate.")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
-              help="Tables: a CSV or Parquet file. Images: a folder of PNGs (a sub-folder per class) or an .npz.")
+              help="Tables: a CSV or Parquet file. Images: a folder of PNGs (a sub-folder per class) or an .npz. "
+                   "Texts: a .txt file.")
 @click.option("--seed", type=int, help="Same seed, same output.")
 @click.option("--condition", multiple=True, metavar="COLUMN=VALUE", help="Tables: only rows with this value; repeatable.")
 @click.option("--label", help="Images: only this class (its folder name).")
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
+@click.option("--temperature", type=float, help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1].")
+@click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...],
-           label: str | None, grid: Path | None, device: str, force: bool) -> None:
-    """Generate synthetic rows or images from a model folder."""
+           label: str | None, grid: Path | None, temperature: float | None, baseline: bool, device: str,
+           force: bool) -> None:
+    """Generate synthetic rows, images or texts (one per line) from a model folder."""
     from .cli_image import sample_images
+    from .cli_text import sample_text
     from .io import check_writable, write_table_chunks
     from .persist import model_type
     from .tabular.synthesizer import TabularSynthesizer
 
     if num_rows <= 0:
         raise GanforgeError(f"--num must be positive, got {num_rows}")
-    if model_type(model_dir) == "image":
+    kind = model_type(model_dir)
+    if kind == "text":
+        if condition or label is not None or grid is not None:
+            raise GanforgeError("--condition, --label and --grid do not apply to text models")
+        return sample_text(model_dir, num_rows, out, seed, 1.0 if temperature is None else temperature, baseline,
+                           device, force)
+    if temperature is not None or baseline:
+        raise GanforgeError("--temperature and --baseline apply to text models only")
+    if kind == "image":
         if condition:
             raise GanforgeError("--condition applies to tables; use --label for images")
         return sample_images(model_dir, num_rows, out, seed, label, grid, device, force)
@@ -320,12 +355,15 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
 def info(model_dir: Path, as_json: bool) -> None:
     """What a model was trained on and how: columns (or images), epochs, loss, versions."""
     from .cli_image import info_images
+    from .cli_text import info_text
     from .persist import load_model_folder, model_type
 
     kind = model_type(model_dir)
     config, _ = load_model_folder(model_dir, kind)
     if kind == "image":
         return info_images(model_dir, config, as_json)
+    if kind == "text":
+        return info_text(model_dir, config, as_json)
     if as_json:
         click.echo(json.dumps({k: v for k, v in config.items() if k != "transform"} |
                               {"columns": [c["spec"] for c in config.get("transform", [])]}, indent=2))

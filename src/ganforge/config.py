@@ -127,23 +127,30 @@ IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", beta
 
 
 TEXT_LEVELS = ("char", "word")
-ADVERSARIAL = ("gumbel", "none")
+ADVERSARIAL = ("gumbel", "policy-gradient", "none")
 
 
 @dataclass(frozen=True)
 class TextConfig:
     """A text model: token level, lengths, network sizes, and the two phases. `mle_epochs` of maximum
-    likelihood come first; then `TrainConfig.epochs` of adversarial training (none with adversarial="none").
-    `max_length` None: the longest training text (in tokens) plus its end, at most 128."""
+    likelihood come first; then `TrainConfig.epochs` of adversarial training (none with adversarial="none"):
+    Gumbel-softmax (`gumbel_tau`, straight-through when `gumbel_hard`) or policy gradient (`rollouts` per
+    prefix at `reward_points` prefix lengths). `mle_weight` keeps a maximum-likelihood term in the generator's
+    adversarial loss, which keeps it from forgetting the language. `max_length` None: the longest training
+    text (in tokens) plus its end, at most 128."""
 
     level: str = "char"
     max_length: int | None = None
-    max_words: int = 20_000
+    max_words: int = 10_000
     embedding_dim: int = 64
     hidden_dim: int = 256
     mle_epochs: int = 20
     adversarial: str = "gumbel"
     gumbel_tau: float = 1.0
+    gumbel_hard: bool = True
+    rollouts: int = 4
+    reward_points: int = 8
+    mle_weight: float = 1.0
 
     def __post_init__(self) -> None:
         _require(self.level in TEXT_LEVELS, "level", f"{self.level!r} is not one of {', '.join(TEXT_LEVELS)}")
@@ -152,6 +159,9 @@ class TextConfig:
         _require(self.max_length is None or self.max_length >= 2, "max_length", "must be at least 2")
         _require(self.mle_epochs >= 0, "mle_epochs", "must not be negative")
         _require(self.gumbel_tau > 0, "gumbel_tau", "must be positive")
+        _require(self.mle_weight >= 0, "mle_weight", "must not be negative")
+        for name in ("rollouts", "reward_points"):
+            _require(getattr(self, name) >= 1, name, "must be at least 1")
         for name in ("max_words", "embedding_dim", "hidden_dim"):
             _require(getattr(self, name) >= 1, name, "must be at least 1")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import io
+import re
 import struct
 import tarfile
 from dataclasses import dataclass
@@ -107,3 +108,45 @@ def load_image_dataset(name: str, split: str = "train"):
             raise GanforgeError(f"{images}: missing; install Debian's package: apt-get install dataset-fashion-mnist")
         return ImageSet(_idx(images)[:, None].copy(), _idx(labels).astype(np.int64), list(FASHION_CLASSES))
     raise GanforgeError(f"unknown image data set {name!r}; available: {', '.join(IMAGE_DATASETS)}")
+
+
+FORTUNES_FOLDER = Path("/usr/share/games/fortunes")
+TEXT_DATASETS = {
+    "fortunes": "short sentences from the fortune cookies of Debian's packages fortunes and fortunes-min "
+                "(about 18,000, 4-20 words each)",
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+_NOT_PROSE = re.compile(r"[|_<>{}\\/@#~^=*]")
+
+
+def load_text_dataset(name: str) -> list[str]:
+    """One of `TEXT_DATASETS` as a list of texts. Fortunes are split into sentences; attributions, pictures
+    and anything not plain ASCII prose are left out; duplicates keep their first place."""
+    if name != "fortunes":
+        raise GanforgeError(f"unknown text data set {name!r}; available: {', '.join(TEXT_DATASETS)}")
+    files = sorted(p for p in FORTUNES_FOLDER.glob("*") if p.is_file() and not p.suffix) \
+        if FORTUNES_FOLDER.is_dir() else []
+    if not files:
+        raise GanforgeError(f"{FORTUNES_FOLDER}: no fortunes; install Debian's packages: "
+                            "apt-get install fortunes fortunes-min")
+    sentences: dict[str, None] = {}
+    for path in files:
+        for fortune in path.read_text(encoding="utf-8", errors="replace").split("\n%\n"):
+            lines = [line.strip() for line in fortune.splitlines()
+                     if not line.strip().startswith("--") and not line.startswith("\t\t")]
+            for sentence in _SENTENCE_END.split(" ".join(" ".join(lines).split())):
+                if (4 <= len(sentence.split()) <= 20 and len(sentence) <= 120 and sentence[-1] in ".!?"
+                        and sentence.isascii() and not _NOT_PROSE.search(sentence)):
+                    sentences.setdefault(sentence)
+    return list(sentences)
+
+
+def load_names_table() -> pd.DataFrame:
+    """The 1990 US census first-name lists of the PyPI package `names` as one table: name, sex, the share of
+    people with that name (percent) and its rank; a real table whose `name` column has thousands of levels."""
+    folder = _package_folder("names")
+    parts = []
+    for sex, file in (("female", "dist.female.first"), ("male", "dist.male.first")):
+        part = pd.read_csv(folder / file, sep=r"\s+", header=None, names=["name", "percent", "cumulative", "rank"])
+        parts.append(part.assign(name=part["name"].str.title(), sex=sex)[["name", "sex", "percent", "rank"]])
+    return pd.concat(parts, ignore_index=True)

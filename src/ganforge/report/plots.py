@@ -102,3 +102,22 @@ def training_figure(history: list[dict[str, float]]) -> str:
     axis.set_ylabel("loss")
     axis.legend(fontsize=8)
     return _data_uri(figure)
+
+
+def quality_diversity_figure(curve: list[dict]) -> str:
+    """BLEU-4 (quality) against self-BLEU-4 (lack of diversity), one line per model through its temperatures:
+    a curve up and to the left is better."""
+    figure, axis = plt.subplots(figsize=(6, 3.6))
+    for name, colour in (("gan", SYNTHETIC), ("mle", REAL)):
+        rows = [row for row in curve if row["model"] == name]
+        if not rows:
+            continue
+        label = "GAN" if name == "gan" else "maximum likelihood (no adversarial phase)"
+        axis.plot([r["self_bleu4"] for r in rows], [r["bleu4"] for r in rows], "o-", color=colour, label=label)
+        for row in rows:
+            axis.annotate(f"T={row['temperature']:g}", (row["self_bleu4"], row["bleu4"]), fontsize=7,
+                          textcoords="offset points", xytext=(4, 3))
+    axis.set_xlabel("self-BLEU-4 (lower: more diverse)")
+    axis.set_ylabel("BLEU-4 vs held-out (higher: better)")
+    axis.legend(fontsize=8)
+    return _data_uri(figure)

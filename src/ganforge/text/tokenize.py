@@ -18,6 +18,7 @@ from ..errors import GanforgeError
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIAL = ["<pad>", "<s>", "</s>", "<unk>"]
 LEVELS = ("char", "word")
+MIN_WORD_COUNT = 2
 WORD = re.compile(r"\w+|[^\w\s]")
 NO_SPACE_BEFORE = set(".,;:!?)]}'%")
 NO_SPACE_AFTER = set("([{'$")
@@ -59,7 +60,7 @@ def join_words(words: list[str]) -> str:
 @dataclass
 class Vocabulary:
     """Tokens by id (the four specials first). Characters: every character seen. Words: the `max_words`
-    most frequent, the rest unknown."""
+    most frequent of those seen at least twice, the rest unknown."""
 
     level: str
     tokens: list[str]
@@ -74,7 +75,10 @@ class Vocabulary:
         if level not in LEVELS:
             raise GanforgeError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
         counts = Counter(token for text in texts for token in cls.split(level, text))
-        kept = sorted(counts) if level == "char" else [t for t, _ in counts.most_common(max_words)]
+        if level == "char":
+            kept = sorted(counts)
+        else:  # a word seen once cannot be learned, only copied: it becomes unknown (never generated)
+            kept = [t for t, count in counts.most_common(max_words) if count >= MIN_WORD_COUNT]
         return cls(level, SPECIAL + kept)
 
     @staticmethod

@@ -1,0 +1,142 @@
+"""The text halves of `fit`, `sample`, `evaluate` and `info`: `cli.py` hands over when the data is a .txt file
+(one text per line) or the model folder holds a text model."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .cli_image import IMAGE_ONLY, TABLE_ONLY, refuse_options
+from .errors import GanforgeError
+
+TEXT_ONLY = {"level": "--level", "adversarial": "--adversarial", "mle_epochs": "--mle-epochs"}
+SHOWN = ["bleu4", "self_bleu4", "distinct2", "memorisation", "frechet_distance"]
+
+
+def is_text_data(path: Path) -> bool:
+    return path.suffix.lower() == ".txt"
+
+
+def _progress(phase: str, record: dict) -> None:
+    figures = ", ".join(f"{key} {value:.4g}" for key, value in record.items() if key != "epoch")
+    click.echo(f"  {phase} epoch {record['epoch']}: {figures}", err=True)
+
+
+def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
+    from .io import check_writable
+    from .persist import check_model_destination
+    from .text.synthesizer import TextSynthesizer
+    from .text.tokenize import read_lines
+
+    refuse_options(options, TABLE_ONLY, "tables")
+    refuse_options(options, IMAGE_ONLY, "images")
+    if options["spectral_norm"] or options["r1_penalty"] is not None or options["resume"]:
+        raise GanforgeError("--spectral-norm, --r1-penalty and --resume do not apply to text models")
+    check_model_destination(out, options["force"])
+    report = options["report"]
+    if report is not None:
+        check_writable(report, options["force"])
+        if not 0 < options["holdout_share"] < 1:
+            raise GanforgeError(f"--holdout-share must be between 0 and 1, got {options['holdout_share']}")
+    settings = {key: options[key] for key in ("epochs", "max_minutes", "seed", "loss", "batch_size", "n_critic",
+                                              "generator_lr", "discriminator_lr", "device", "level", "adversarial",
+                                              "mle_epochs")
+                if options.get(key) is not None}
+    model = TextSynthesizer(**settings)
+    lines = read_lines(data)
+    training, holdout = lines, None
+    if report is not None:
+        shuffled = random.Random(options["seed"]).sample(lines, len(lines))
+        cut = max(1, round(len(lines) * options["holdout_share"]))
+        holdout, training = shuffled[:cut], shuffled[cut:]
+        click.echo(f"holding out {len(holdout):,} texts for the report", err=True)
+    config = model.text_config
+    click.echo(f"fitting {len(training):,} texts from {data} ({config.level} level, adversarial phase: "
+               f"{config.adversarial}) ...", err=True)
+    model.fit(training, progress=_progress)
+    model.save(out, force=options["force"])
+    trained, config = model.training_, model.text_config
+    adversarial = f", {len(trained['adversarial'])} adversarial ({config.adversarial})" if trained["adversarial"] else ""
+    click.echo(f"trained {len(trained['mle'])} maximum-likelihood epochs{adversarial} in {trained['seconds']:.1f} s "
+               f"on {trained['device']}; vocabulary {len(model.vocabulary_):,} {config.level} tokens, "
+               f"at most {config.max_length} per text")
+    click.echo(f"model saved to {out}")
+    if report is not None:
+        from .io import write_text
+        from .report.texts import render_text_report
+        from .text.evaluate import temperature_curve
+
+        click.echo("scoring the GAN and its maximum-likelihood baseline over temperatures ...", err=True)
+        results = temperature_curve(model, holdout, training, seed=options["seed"])
+        write_text(render_text_report(results, holdout, trained, title=f"ganforge report: {data.name}"), report,
+                   force=options["force"])
+        click.echo(f"report written to {report}")
+        for row in results["curve"]:
+            click.echo(f"  {row['model']:<8} T={row['temperature']:<4} " +
+                       ", ".join(f"{key} {row[key]:.4g}" for key in SHOWN if row.get(key) is not None))
+
+
+def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperature: float, baseline: bool,
+                device: str, force: bool) -> None:
+    from .io import check_writable, write_text
+    from .text.synthesizer import TextSynthesizer
+
+    check_writable(out, force)
+    model = TextSynthesizer.load(model_dir, device=device)
+    texts = model.sample(num, seed=seed, temperature=temperature, baseline=baseline)
+    write_text("".join(text + "\n" for text in texts), out, force=force)
+    empty = sum(not text for text in texts)
+    note = f" ({empty} empty: the model ended them at once)" if empty else ""
+    click.echo(f"wrote {num:,} texts to {out}{note}")
+
+
+def evaluate_text_command(real_path: Path, synthetic_path: Path, train_path: Path | None, out: Path | None,
+                          report: Path | None, seed: int, force: bool) -> None:
+    from .io import check_writable, write_text
+    from .text.evaluate import evaluate_texts
+    from .text.tokenize import read_lines
+
+    for path in (out, report):
+        if path is not None:
+            check_writable(path, force)
+    if not is_text_data(synthetic_path):
+        raise GanforgeError(f"{synthetic_path}: the real data are texts; give synthetic texts too (a .txt file)")
+    real, synthetic = read_lines(real_path), read_lines(synthetic_path)
+    training = read_lines(train_path) if train_path is not None else None
+    results = evaluate_texts(real, synthetic, training, seed=seed)
+    if out is not None:
+        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
+        click.echo(f"metrics written to {out}")
+    if report is not None:
+        from .report.texts import render_text_report
+
+        write_text(render_text_report({"scores": results, "curve": [], "samples": {"given": synthetic[:30]}}, real,
+                                      None, title="Synthetic texts report"), report, force=force)
+        click.echo(f"report written to {report}")
+    click.echo(", ".join(f"{key} {results[key]:.4g}" for key in SHOWN if results.get(key) is not None)
+               + f" (encoder {results['encoder']})")
+    reference = results["real_reference"]
+    click.echo("real against real: " + ", ".join(f"{key} {reference[key]:.4g}" for key in SHOWN
+                                                 if reference.get(key) is not None))
+
+
+def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in config.items() if k != "tokens"}, indent=2))
+        return
+    training, train, text = config.get("training", {}), config.get("train_config", {}), config.get("text_config", {})
+    click.echo(f"model:      {model_dir} (text, format {config['format_version']}, created {config.get('created', '?')})")
+    click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
+               f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
+    click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}")
+    click.echo(f"trained:    {len(training.get('mle', []))} maximum-likelihood epochs, "
+               f"{len(training.get('adversarial', []))} adversarial ({text.get('adversarial')}), "
+               f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}")
+    click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
+               f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, MLE weight "
+               f"{text.get('mle_weight')}, seed {train.get('seed')}")
+    click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))

@@ -1,0 +1,112 @@
+"""Scores for generated texts against real ones: quality (BLEU against held-out texts), diversity (self-BLEU,
+distinct-n), memorisation of the training texts, and a Frechet distance between sentence embeddings.
+
+The embeddings come from an encoder fitted offline on the real texts themselves (`ganforge-lsa`: TF-IDF over
+words, word pairs and triples, and character n-grams, each reduced by a truncated SVD, i.e. latent
+semantic analysis). It needs no download and no GPU, but it is not a pretrained sentence model: its distances are comparable only between runs that
+score against the same real texts, and every result says which encoder made it.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+from ..errors import GanforgeError
+from ..metrics.image import frechet_distance
+from ..metrics.text import bleu, distinct_n, memorisation, self_bleu
+from .tokenize import split_words
+
+ENCODER_NAME = "ganforge-lsa"
+EMBEDDING_DIM = 32  # per view
+MAX_SCORED = 1000  # BLEU and self-BLEU hypotheses (the usual size in the text-GAN literature)
+
+
+class SentenceEncoder:
+    """Three views of a text, each TF-IDF reduced by LSA to `dimensions` and scaled to unit length, side by
+    side: character 2-4-grams (spelling: words a model invents), words (content) and word 2-3-grams (order;
+    without it shuffled words would look real)."""
+
+    name = ENCODER_NAME
+
+    def __init__(self, texts: list[str], dimensions: int = EMBEDDING_DIM, seed: int = 0):
+        words = dict(analyzer="word", min_df=2, sublinear_tf=True, token_pattern=r"\w+|[^\w\s]")
+        self.views = []
+        for vectoriser in (TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True),
+                           TfidfVectorizer(ngram_range=(1, 1), **words), TfidfVectorizer(ngram_range=(2, 3), **words)):
+            try:
+                counts = vectoriser.fit_transform(texts)
+            except ValueError:  # no n-gram seen twice (a tiny or one-word corpus): the view says nothing
+                continue
+            if counts.shape[1] > 1:
+                svd = TruncatedSVD(min(dimensions, counts.shape[1] - 1), random_state=seed)
+                self.views.append((vectoriser, svd.fit(counts)))
+        if not self.views:
+            raise GanforgeError("the real texts are too few or too short to fit the sentence encoder")
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return np.hstack([normalize(svd.transform(vectoriser.transform(texts))) for vectoriser, svd in self.views])
+
+
+def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | None = None,
+                   seed: int = 0) -> dict:
+    """Every score, plus the same scores for half of the real texts against the other half (`real_reference`)
+    so a reader sees what real text achieves. BLEU and self-BLEU are on word tokens, whatever the model's
+    level, over at most `MAX_SCORED` texts drawn with `seed`."""
+    for name, texts in (("real", real), ("synthetic", synthetic)):
+        if len(texts) < 4:
+            raise GanforgeError(f"the {name} texts number {len(texts)}; scores need at least 4")
+    rng = random.Random(seed)
+    halves = list(real)
+    rng.shuffle(halves)
+    encoder = SentenceEncoder(list(real) + list(training or []), seed=seed)
+    reference_half, probe_half = halves[: len(halves) // 2], halves[len(halves) // 2:]
+    results = _scores(real, synthetic, training, encoder, rng)
+    results["real_reference"] = _scores(reference_half, probe_half, None, encoder, rng)
+    results |= {"encoder": ENCODER_NAME, "encoder_note": "TF-IDF of char 2-4-grams, words and word 2-3-grams, each reduced by LSA, fitted on the real "
+                "texts here (not a pretrained model); Frechet distances compare only against the same real texts",
+                "texts": {"real": len(real), "synthetic": len(synthetic),
+                          "training": None if training is None else len(training)}}
+    return results
+
+
+def _scores(real: list[str], synthetic: list[str], training: list[str] | None, encoder: SentenceEncoder,
+            rng: random.Random) -> dict:
+    scored = rng.sample(list(synthetic), min(MAX_SCORED, len(synthetic)))
+    hypotheses, references = [split_words(t) for t in scored], [split_words(t) for t in real]
+    results: dict = {f"bleu{n}": bleu(hypotheses, references, n) for n in (2, 3, 4)}
+    results |= {f"self_bleu{n}": self_bleu(hypotheses, n) for n in (2, 3, 4)}
+    tokens = [split_words(t) for t in synthetic]
+    results |= {f"distinct{n}": distinct_n(tokens, n) for n in (1, 2, 3)}
+    results["memorisation"] = None if training is None else memorisation(list(synthetic), list(training))
+    results["frechet_distance"] = frechet_distance(encoder(list(real)), encoder(list(synthetic)))
+    results["mean_words"] = float(np.mean([len(t) for t in tokens]))
+    return results
+
+
+TEMPERATURES = (0.6, 0.8, 1.0, 1.2)
+CURVE_TEXTS = 1000
+
+
+def temperature_curve(model, real: list[str], training: list[str] | None, temperatures=TEMPERATURES,
+                      num: int = CURVE_TEXTS, seed: int = 0) -> dict:
+    """Scores of the fitted model and of its maximum-likelihood baseline (when it had an adversarial phase)
+    at each temperature: the quality-diversity curve (BLEU-4 against self-BLEU-4). `scores` holds the full
+    evaluation at temperature 1."""
+    encoder = SentenceEncoder(list(real) + list(training or []), seed=seed)
+    networks = [("gan", False)] if model.baseline_ is not None else []
+    networks.append(("mle", True) if model.baseline_ is not None else ("mle", False))
+    curve, samples = [], {}
+    for name, baseline in networks:
+        for temperature in temperatures:
+            texts = model.sample(num, seed=seed, temperature=temperature, baseline=baseline)
+            row = _scores(real, texts, training, encoder, random.Random(seed))
+            curve.append({"model": name, "temperature": temperature} | row)
+            if temperature == 1.0:
+                samples[name] = texts[:30]
+    scores = evaluate_texts(real, model.sample(num, seed=seed), training, seed=seed)
+    return {"scores": scores, "curve": curve, "samples": samples}
