@@ -5,7 +5,7 @@ import pytest
 
 from ganforge import GanforgeError
 from ganforge.text.synthesizer import TextSynthesizer
-from tests.metrics.test_text import sentences
+from tests.metrics.test_text import OBJECTS, SUBJECTS, VERBS, sentences
 
 TEXTS = [" ".join(s) for s in sentences(120, 0)]
 TINY = dict(mle_epochs=3, epochs=1, hidden_dim=32, embedding_dim=16, batch_size=32, seed=0)
@@ -42,3 +42,33 @@ def test_word_level_without_adversarial_phase_and_bad_requests():
         words.sample(3, temperature=0)
     with pytest.raises(GanforgeError, match="two texts"):
         TextSynthesizer(**TINY).fit(["only one"])
+
+
+def test_policy_gradient_phase_keeps_the_baseline_and_round_trips(tmp_path):
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "policy-gradient", "rollouts": 2,
+                               "reward_points": 3}).fit(TEXTS)
+    record = model.training_["adversarial"][0]
+    assert set(record) >= {"loss_d", "loss_g", "reward"} and 0 < record["reward"] < 1
+    vocabulary = {w for t in TEXTS for w in t.split()}
+    assert all(set(t.split()) <= vocabulary for t in model.sample(20, seed=0))
+    assert model.sample(30, seed=0) != model.sample(30, seed=0, baseline=True)  # the phase changed the weights
+    model.save(tmp_path / "pg")
+    loaded = TextSynthesizer.load(tmp_path / "pg")
+    assert loaded.sample(10, seed=5, baseline=True) == model.sample(10, seed=5, baseline=True)
+    assert loaded.sample(10, seed=5) == model.sample(10, seed=5)
+
+
+def test_low_temperature_repeats_more_and_a_model_without_gan_has_no_separate_baseline():
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 40}).fit(TEXTS)
+    cold, hot = model.sample(100, seed=0, temperature=0.3), model.sample(100, seed=0, temperature=1.5)
+    grammatical = {f"{s} {v} {o}" for s in SUBJECTS for v in VERBS for o in OBJECTS}
+    assert len(set(cold)) < 0.7 * len(set(hot))
+    assert sum(t in grammatical for t in cold) > 2 * sum(t in grammatical for t in hot)
+    with pytest.raises(GanforgeError, match="no adversarial phase"):
+        model.sample(3, baseline=True)
+
+
+def test_max_minutes_bounds_the_whole_fit():
+    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "epochs": 10_000, "max_minutes": 0.05}).fit(TEXTS)
+    assert model.training_["seconds"] < 30
+    assert 1 <= len(model.training_["mle"]) < 10_000 and 1 <= len(model.training_["adversarial"]) < 10_000

@@ -1,0 +1,71 @@
+"""Texts through the real command: fit (with its report), sample, info, evaluate, and the errors a user meets."""
+
+import json
+
+import pytest
+
+from ganforge.text.tokenize import split_words
+from tests.conftest import run_ganforge as ganforge
+from tests.metrics.test_text import sentences
+
+TINY = ["--mle-epochs", "2", "--epochs", "1", "--batch-size", "32", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("texts")
+    (path / "lines.txt").write_text("".join(" ".join(s) + ".\n" for s in sentences(150, 0)))
+    (path / "test.txt").write_text("".join(" ".join(s) + ".\n" for s in sentences(60, 1)))
+    result = ganforge("fit", "lines.txt", "--out", "model", "--level", "word", *TINY, "--report", "r.html",
+                      cwd=path)
+    assert result.returncode == 0, result.stderr
+    assert "model saved to model" in result.stdout and "maximum likelihood" in result.stderr
+    return path
+
+
+def test_fit_report_shows_the_gan_beside_its_maximum_likelihood_baseline(workdir):
+    html = (workdir / "r.html").read_text()
+    assert "GAN against plain maximum likelihood" in html and "data:image/png;base64" in html
+    assert html.count("<td>maximum likelihood</td>") == 4 and html.count("<td>GAN</td>") == 4
+
+
+def test_sample_info_and_evaluate(workdir):
+    result = ganforge("sample", "model", "--num", "40", "--out", "gen.txt", "--seed", "1", "--temperature", "0.8",
+                      cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    texts = (workdir / "gen.txt").read_text().splitlines()
+    vocabulary = set(split_words((workdir / "lines.txt").read_text()))
+    assert len(texts) == 40 and all(set(split_words(t)) <= vocabulary for t in texts)
+    again = ganforge("sample", "model", "-n", "40", "--out", "again.txt", "--seed", "1", "--temperature", "0.8",
+                     cwd=workdir)
+    assert again.returncode == 0 and (workdir / "again.txt").read_text() == (workdir / "gen.txt").read_text()
+    assert ganforge("sample", "model", "-n", "5", "--out", "mle.txt", "--baseline", cwd=workdir).returncode == 0
+    info = ganforge("info", "model", cwd=workdir)
+    assert info.returncode == 0 and "word level" in info.stdout and "1 adversarial (gumbel)" in info.stdout
+    result = ganforge("evaluate", "--real", "test.txt", "--synthetic", "gen.txt", "--train", "lines.txt",
+                      "--out", "m.json", "--report", "e.html", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((workdir / "m.json").read_text())
+    assert 0 <= metrics["bleu4"] <= 1 and 0 <= metrics["memorisation"] <= 1 and metrics["frechet_distance"] >= 0
+    assert "real against real" in result.stdout and (workdir / "e.html").is_file()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"), (b"\n \n\n", "only empty lines"), (b"\x00\x01binary\x00", "binary"),
+    (b"just one line\n", "one text"), (b"caf\xe9\nbar\n", "not UTF-8"),
+])
+def test_bad_text_files_get_one_line_errors(tmp_path, content, message):
+    (tmp_path / "bad.txt").write_bytes(content)
+    result = ganforge("fit", "bad.txt", "--out", "m", *TINY, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "m").exists()
+
+
+def test_options_of_other_kinds_of_data_are_refused(workdir):
+    for args, message in [(["fit", "lines.txt", "--out", "x", "--pack", "4"], "--pack only applies to tables"),
+                          (["fit", "lines.txt", "--out", "x", "--arch", "dcgan"], "--arch only applies to images"),
+                          (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"], "do not apply to text"),
+                          (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too")]:
+        result = ganforge(*args, cwd=workdir)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (workdir / "x").exists()

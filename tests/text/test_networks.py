@@ -1,0 +1,47 @@
+"""The text networks: sampling draws from the model's distribution, rollouts keep their prefix, the
+policy gradient's log-probabilities agree with sampling, the relaxation is one-hot forward."""
+
+import torch
+
+from ganforge.text.networks import NEVER, TextDiscriminator, TextGenerator, draw, mask_after_end
+from ganforge.text.tokenize import EOS, PAD
+
+
+def test_draw_follows_the_probabilities_and_repeats_under_a_seed():
+    probabilities = torch.tensor([[0.1, 0.0, 0.6, 0.3]]).repeat(20000, 1)
+    tokens = draw(probabilities, torch.Generator().manual_seed(0))[:, 0]
+    shares = torch.bincount(tokens, minlength=4).float() / len(tokens)
+    assert torch.allclose(shares, probabilities[0], atol=0.015) and shares[1] == 0
+    again = draw(probabilities, torch.Generator().manual_seed(0))[:, 0]
+    assert torch.equal(tokens, again)
+
+
+def test_rollouts_keep_their_prefix_and_end_properly():
+    torch.manual_seed(0)
+    generator = TextGenerator(12, 8, 16).eval()
+    ids = generator.sample(50, 10, generator=torch.Generator().manual_seed(1))
+    assert ids.shape == (50, 10) and not torch.isin(ids, torch.tensor(NEVER[1:])).any()
+    rolled = generator.sample(50, 10, generator=torch.Generator().manual_seed(2), prefix=ids[:, :4])
+    assert torch.equal(rolled[:, :4], ids[:, :4])
+    for row in rolled.tolist():  # after the end token only padding
+        if EOS in row:
+            assert set(row[row.index(EOS) + 1:]) <= {PAD}
+
+
+def test_log_probabilities_match_the_sampling_distribution():
+    torch.manual_seed(0)
+    generator = TextGenerator(6, 8, 16).eval()
+    ids = generator.sample(4000, 1, generator=torch.Generator().manual_seed(3))
+    log_p = generator.log_probabilities(ids)[:, 0]
+    for token in ids.unique().tolist():
+        share = (ids[:, 0] == token).float().mean()
+        assert abs(share - log_p[ids[:, 0] == token][0].exp()) < 0.03
+
+
+def test_relaxed_sequences_are_one_hot_forward_and_carry_gradients():
+    torch.manual_seed(0)
+    generator, discriminator = TextGenerator(10, 8, 16), TextDiscriminator(10, 8, 4)
+    soft = mask_after_end(generator.relaxed(6, 7, tau=1.0, hard=True))
+    assert soft.shape == (6, 7, 10) and set(soft.sum(dim=2).unique().tolist()) <= {0.0, 1.0}
+    discriminator(soft).sum().backward()
+    assert generator.out.weight.grad is not None and generator.out.weight.grad.abs().sum() > 0
