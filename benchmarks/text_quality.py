@@ -52,21 +52,24 @@ def main() -> None:
           f"{args.mle_epochs} maximum-likelihood epochs, then {args.epochs} adversarial epochs; "
           f"{args.samples} texts per temperature; torch threads {torch.get_num_threads()}")
     rows, curves = [], {}
+    started = time.monotonic()
+    baseline = TextSynthesizer(level=args.level, mle_epochs=args.mle_epochs, adversarial="none",
+                               seed=args.seed).fit(train)
+    print(f"  maximum likelihood: {args.mle_epochs} epochs in {time.monotonic() - started:.0f} s, loss "
+          f"{baseline.training_['mle'][-1]:.3f} per token", flush=True)
     for phase in args.phases.split(","):
         started = time.monotonic()
         model = TextSynthesizer(level=args.level, mle_epochs=args.mle_epochs, epochs=args.epochs, adversarial=phase,
-                                mle_weight=args.mle_weight, seed=args.seed).fit(train)
-        seconds = time.monotonic() - started
+                                mle_weight=args.mle_weight, seed=args.seed).fit(train, pretrained=baseline)
+        print(f"  {phase}: {args.epochs} adversarial epochs in {time.monotonic() - started:.0f} s", flush=True)
         result = temperature_curve(model, test, train, TEMPERATURES, args.samples, args.seed)
         for row in result["curve"]:
             name = phase if row["model"] == "gan" else "mle"
             if name == "mle" and "mle" in curves:
-                continue  # every phase starts from the same maximum-likelihood generator (same seed)
+                continue  # every phase starts from the same maximum-likelihood generator
             rows.append(row | {"model": name})
             curves.setdefault(name, []).append(row)
-        print(f"  {phase}: fitted in {seconds:.0f} s (maximum likelihood ended at loss "
-              f"{model.training_['mle'][-1]:.3f} per token)", flush=True)
-        print(f"  {phase} samples at T=1: " + " | ".join(result["samples"]["gan"][:3]))
+        print(f"  {phase} samples at T=1: " + " | ".join(result["samples"]["gan"][:3]), flush=True)
     reference = result["scores"]["real_reference"]
     print(f"\nreal held-out half against the other half: BLEU-4 {reference['bleu4']:.4f}, self-BLEU-4 "
           f"{reference['self_bleu4']:.4f}, Frechet distance {reference['frechet_distance']:.4f}")

@@ -15,6 +15,7 @@ from .config import COLUMN_KINDS, LOSS_NAMES
 from .errors import GanforgeError
 
 UNTIL_TIME_IS_UP = 1_000_000  # epochs when only --max-minutes bounds a fit
+MANY_LEVELS = 500  # a categorical column with this many levels gets a hint about text columns
 
 
 class _Group(click.Group):
@@ -214,18 +215,25 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
     click.echo(f"columns: {kinds}")
+    many = [(column.spec.name, len(column.encoder.levels)) for column in model.transform_.columns
+            if column.spec.kind == "categorical" and column.encoder is not None
+            and len(getattr(column.encoder, "levels", ())) >= MANY_LEVELS]
+    for name, levels in many:
+        click.echo(f"note: column {name!r} has {levels:,} levels, which synthetic rows copy; if it holds names or "
+                   f"codes, --column-kind {name}=text generates new values instead", err=True)
     if model.privacy_:
         click.echo(f"privacy: {_privacy_line(model.privacy_)}")
     click.echo(f"model saved to {out}")
     if report is not None:
         synthetic = model.sample(len(table), seed=seed)
         _evaluate_and_report(table, synthetic, holdout, target, None, report, force, seed, history,
-                             title=f"ganforge report: {data.name}", guarantee=model.privacy_)
+                             title=f"ganforge report: {data.name}", guarantee=model.privacy_,
+                             kinds={spec.name: spec.kind for spec in model.schema_})
 
 
 def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, report: Path | None, force: bool,
                          seed: int, history=None, title: str = "Synthetic data report",
-                         guarantee: dict | None = None) -> None:
+                         guarantee: dict | None = None, kinds: dict[str, str] | None = None) -> None:
     from .io import write_text
     from .metrics import evaluate
     from .report.html import render_report
@@ -233,7 +241,7 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 
     click.echo("evaluating ...", err=True)
     check_table(real, "real")
-    schema = infer_schema(real)  # once, for the metrics and the report
+    schema = infer_schema(real, kinds or {})  # once, for the metrics and the report
     results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed, schema=schema)
     if guarantee:
         results["verdict"]["differential privacy"] = _privacy_line(guarantee)
@@ -265,6 +273,8 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
+              help="Tables: override an inferred column kind (as at fit; text columns are checked for copies).")
 @click.option("--features", type=click.Choice(["auto", "ganforge-cnn", "inception"]), default="auto",
               show_default=True, help="Images: feature extractor (auto: InceptionV3 when installed, else offline).")
 @click.option("--feature-net", type=click.Path(path_type=Path),
@@ -272,8 +282,8 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, train_path: Path | None,
              target: str | None,
-             out: Path | None, report: Path | None, seed: int, features: str, feature_net: Path | None,
-             force: bool) -> None:
+             out: Path | None, report: Path | None, seed: int, column_kind: tuple[str, ...], features: str,
+             feature_net: Path | None, force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
     Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
     memorisation, Frechet distance of sentence embeddings."""
@@ -282,14 +292,14 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     from .io import check_writable, read_table
 
     if is_text_data(real_path):
-        if holdout_path is not None or target is not None:
-            raise GanforgeError("--holdout and --target apply to tables only")
+        if holdout_path is not None or target is not None or column_kind:
+            raise GanforgeError("--holdout, --target and --column-kind apply to tables only")
         return evaluate_text_command(real_path, synthetic_path, train_path, out, report, seed, force)
     if train_path is not None:
         raise GanforgeError("--train applies to texts (.txt files) only")
     if is_image_data(real_path):
-        if holdout_path is not None or target is not None:
-            raise GanforgeError("--holdout and --target apply to tables only")
+        if holdout_path is not None or target is not None or column_kind:
+            raise GanforgeError("--holdout, --target and --column-kind apply to tables only")
         return evaluate_images_command(real_path, synthetic_path, out, report, seed, features, feature_net, force)
 
     for path in (out, report):
@@ -297,7 +307,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
             check_writable(path, force)
     real, synthetic = read_table(real_path), read_table(synthetic_path)
     holdout = read_table(holdout_path) if holdout_path is not None else None
-    _evaluate_and_report(real, synthetic, holdout, target, out, report, force, seed)
+    _evaluate_and_report(real, synthetic, holdout, target, out, report, force, seed,
+                         kinds=_pairs(column_kind, "--column-kind"))
 
 
 @cli.command()
@@ -458,15 +469,17 @@ def augment(data: Path, target: str | None, out: Path | None, ratio: float | Non
               help="fashion-mnist: which part.")
 @click.option("--force", is_flag=True)
 def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> None:
-    """Write one of the real tables (or image sets) that install offline; without NAME, list them."""
-    from .datasets import DATASETS, IMAGE_DATASETS, load_dataset, load_image_dataset
-    from .io import write_table
+    """Write one of the real tables (image sets, texts) that install offline; without NAME, list them."""
+    from .datasets import DATASETS, IMAGE_DATASETS, TEXT_DATASETS, load_dataset, load_image_dataset, load_text_dataset
+    from .io import write_table, write_text
 
     if name is None:
         for key, dataset in DATASETS.items():
             click.echo(f"{key:<16} {dataset.description}")
         for key, description in IMAGE_DATASETS.items():
             click.echo(f"{key:<16} {description}; images: --out FOLDER or FILE.npz")
+        for key, description in TEXT_DATASETS.items():
+            click.echo(f"{key:<16} {description}; texts: --out FILE.txt")
         return
     if out is None:
         raise GanforgeError("--out is required to write a data set")
@@ -476,6 +489,11 @@ def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> No
         images = load_image_dataset(name, split)
         write_images(out, images.images, images.labels, images.classes, force=force)
         click.echo(f"wrote {name} ({len(images.images):,} images, {len(images.classes)} classes) to {out}")
+        return
+    if name in TEXT_DATASETS:
+        texts = load_text_dataset(name)
+        write_text("".join(text + "\n" for text in texts), out, force=force)
+        click.echo(f"wrote {name} ({len(texts):,} texts, one per line) to {out}")
         return
     table = load_dataset(name)
     write_table(table, out, force=force)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from .errors import GanforgeError
 
 LOSS_NAMES = ("wgan-gp", "hinge", "nonsaturating", "minimax", "lsgan")
-COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "constant", "id")
+COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "constant", "id", "text")
 
 T = TypeVar("T")
 REFERENCE_BATCH = 500
@@ -79,6 +79,8 @@ class TabularConfig:
     discriminator_dims: tuple[int, ...] = (256, 256)
     pack: int = 10
     focus_columns: tuple[str, ...] = ()  # condition training on these categorical columns only
+    text_epochs: int = 30  # maximum-likelihood epochs of each text column's character model
+    text_hidden_dim: int = 128
 
     def __post_init__(self) -> None:
         for column, kind in self.column_kinds.items():
@@ -91,6 +93,8 @@ class TabularConfig:
         _require(all(d >= 1 for d in self.generator_dims), "generator_dims", "sizes must be positive")
         _require(all(d >= 1 for d in self.discriminator_dims), "discriminator_dims", "sizes must be positive")
         _require(self.pack >= 1, "pack", f"must be at least 1, got {self.pack}")
+        _require(self.text_epochs >= 1, "text_epochs", f"must be at least 1, got {self.text_epochs}")
+        _require(self.text_hidden_dim >= 1, "text_hidden_dim", "must be at least 1")
 
 
 ARCHITECTURES = ("dcgan", "resnet")

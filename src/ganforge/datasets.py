@@ -44,6 +44,8 @@ DATASETS = {
                    "physician visits of US elderly, 'medicaid' is 9% yes (4,406 rows, 19 mixed columns)"),
     "seattle-weather": Dataset("vega_datasets", "_data/seattle-weather.csv",
                                "daily weather in Seattle 2012-15 (1,461 rows, with dates)"),
+    "names": Dataset("names", "dist.*.first", "US census 1990 first names with sex, share and rank (5,494 rows; "
+                     "'name' suits --column-kind name=text)"),
 }
 
 
@@ -60,6 +62,8 @@ def load_dataset(name: str) -> pd.DataFrame:
     if name not in DATASETS:
         raise GanforgeError(f"unknown data set {name!r}; available: {', '.join(DATASETS)}")
     dataset = DATASETS[name]
+    if name == "names":
+        return load_names_table()
     folder = _package_folder(dataset.package)
     if dataset.package == "pydataset":
         with tarfile.open(folder / "resources.tar.gz") as archive:

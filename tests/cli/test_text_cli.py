@@ -2,6 +2,8 @@
 
 import json
 
+import pandas as pd
+
 import pytest
 
 from ganforge.text.tokenize import split_words
@@ -69,3 +71,37 @@ def test_options_of_other_kinds_of_data_are_refused(workdir):
         result = ganforge(*args, cwd=workdir)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (workdir / "x").exists()
+
+
+def test_a_table_with_a_text_column_end_to_end(tmp_path):
+    assert ganforge("demo-data", "names", "--out", "names.csv", cwd=tmp_path).returncode == 0
+    names = pd.read_csv(tmp_path / "names.csv")
+    assert len(names) == 5494 and list(names.columns) == ["name", "sex", "percent", "rank"]
+    names.sample(600, random_state=0).to_csv(tmp_path / "small.csv", index=False)
+    plain = ganforge("fit", "small.csv", "--out", "plain", "--epochs", "1", cwd=tmp_path)
+    assert plain.returncode == 0 and "--column-kind name=text" in plain.stderr  # the hint for 600 names
+    result = ganforge("fit", "small.csv", "--out", "m", "--epochs", "2", "--column-kind", "name=text", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "name:text" in result.stdout and "--column-kind name=text" not in result.stderr
+    assert ganforge("sample", "m", "-n", "300", "--out", "s.csv", "--seed", "0", cwd=tmp_path).returncode == 0
+    synthetic = pd.read_csv(tmp_path / "s.csv")
+    assert synthetic["name"].dropna().map(type).eq(str).all()
+    assert synthetic["name"].isin(set(names["name"])).mean() < 0.9
+    evaluated = ganforge("evaluate", "--real", "small.csv", "--synthetic", "s.csv", "--column-kind", "name=text",
+                         "--out", "m.json", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    copied = json.loads((tmp_path / "m.json").read_text())["validity"]["columns"]["name"]["copied_from_real"]
+    real_names = set(pd.read_csv(tmp_path / "small.csv")["name"])
+    assert copied == pytest.approx(synthetic["name"].dropna().isin(real_names).mean(), abs=1e-4) and copied < 0.9
+
+
+def test_fortunes_write_one_sentence_per_line(tmp_path):
+    from ganforge.datasets import FORTUNES_FOLDER
+
+    if not FORTUNES_FOLDER.is_dir():
+        pytest.skip("Debian's fortunes packages are not installed (make demo-text installs them)")
+    result = ganforge("demo-data", "fortunes", "--out", "f.txt", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "f.txt").read_text().splitlines()
+    assert len(lines) > 10_000 and len(set(lines)) == len(lines)
+    assert all(4 <= len(line.split()) <= 20 and line[-1] in ".!?" for line in lines)

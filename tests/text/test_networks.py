@@ -44,4 +44,4 @@ def test_relaxed_sequences_are_one_hot_forward_and_carry_gradients():
     soft = mask_after_end(generator.relaxed(6, 7, tau=1.0, hard=True))
     assert soft.shape == (6, 7, 10) and set(soft.sum(dim=2).unique().tolist()) <= {0.0, 1.0}
     discriminator(soft).sum().backward()
-    assert generator.out.weight.grad is not None and generator.out.weight.grad.abs().sum() > 0
+    assert generator.project.weight.grad is not None and generator.project.weight.grad.abs().sum() > 0

@@ -21,7 +21,7 @@ def test_texts_use_the_training_alphabet_and_respect_the_length(model):
     texts = model.sample(40, seed=1)
     assert len(texts) == 40 and all(isinstance(t, str) for t in texts)
     assert set("".join(texts)) <= alphabet
-    assert max(map(len, texts)) <= model.text_config.max_length == max(map(len, TEXTS)) + 1
+    assert max(map(len, texts)) <= max(map(len, TEXTS)) == model.text_config.max_length - 1
     assert model.training_["mle"][-1] < model.training_["mle"][0]  # maximum likelihood learns
     assert len(model.training_["adversarial"]) == 1
 

@@ -20,7 +20,7 @@ def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], refe
     category (and 0.5 away from any number)."""
     blocks: list[list[np.ndarray]] = [[] for _ in frames]
     for spec in schema:
-        if spec.kind in ("id", "constant"):
+        if spec.kind in ("id", "constant", "text"):
             continue
         if spec.kind in ("continuous", "integer", "datetime"):
             convert = (lambda c: datetime_seconds(c, spec)) if spec.kind == "datetime" else \

@@ -14,10 +14,11 @@ from sklearn.metrics import accuracy_score, f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
 from ..errors import GanforgeError
-from ..tabular.schema import ColumnSpec, datetime_seconds
+from ..tabular.schema import UNMODELLED, ColumnSpec, datetime_seconds
 
 SDTYPES = {"continuous": "numerical", "integer": "numerical", "categorical": "categorical",
-           "boolean": "boolean", "datetime": "datetime", "constant": "categorical", "id": "id"}
+           "boolean": "boolean", "datetime": "datetime", "constant": "categorical", "id": "id",
+           "text": "id"}
 
 
 def sdmetrics_metadata(schema: list[ColumnSpec]) -> dict:
@@ -60,7 +61,7 @@ def _number(value) -> float | None:
 
 def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> list[pd.DataFrame]:
     """Numbers as floats, dates as seconds, categories as shared integer codes (NaN kept) for tree models."""
-    names = [s.name for s in schema if s.kind not in ("id", "constant")]
+    names = [s.name for s in schema if s.kind not in UNMODELLED]
     both = pd.concat([f[names] for f in frames], ignore_index=True)
     features = pd.DataFrame(index=both.index)
     for spec in schema:
@@ -108,8 +109,8 @@ def utility(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpec
     if target not in specs:
         raise GanforgeError(f"--target {target!r} is not a column; columns are: {', '.join(specs)}")
     spec = specs[target]
-    if spec.kind == "id":
-        raise GanforgeError(f"--target {target!r} is an identifier column; pick a column to predict")
+    if spec.kind in ("id", "text"):
+        raise GanforgeError(f"--target {target!r} is an {spec.kind} column; pick a column to predict")
     note = None
     if holdout is None:
         real, holdout = train_test_split(real, test_size=0.3, random_state=seed)
@@ -166,6 +167,8 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpe
         elif spec.kind in ("categorical", "boolean", "constant") and len(observed):
             seen = set(real_column.dropna().astype(str))
             entry["unseen_categories"] = _number((~observed.astype(str).isin(seen)).mean())
+        elif spec.kind == "text" and len(observed):  # generated, not drawn: copies of real values are the risk
+            entry["copied_from_real"] = _number(observed.astype(str).isin(set(real_column.dropna().astype(str))).mean())
         columns[spec.name] = entry
     shares = [v.get("out_of_range", v.get("unseen_categories")) for v in columns.values()]
     shares = [s for s in shares if s is not None]

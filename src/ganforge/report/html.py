@@ -57,7 +57,7 @@ def render_report(results: dict, real: pd.DataFrame, synthetic: pd.DataFrame,
                   history: list[dict] | None = None, title: str = "Synthetic data report",
                   schema: list[ColumnSpec] | None = None) -> str:
     schema = schema or infer_schema(real)
-    shown = [s for s in schema if s.kind != "id"][:MAX_COLUMN_FIGURES]
+    shown = [s for s in schema if s.kind not in ("id", "text")][:MAX_COLUMN_FIGURES]
     columns = [{"name": s.name, "figure": plots.column_figure(real[s.name], synthetic[s.name], s),
                 "score": results["fidelity"]["per_column"].get(s.name, {}).get("score", "n/a"),
                 "validity": _validity_text(results["validity"]["columns"][s.name])} for s in shown]

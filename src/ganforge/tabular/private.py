@@ -40,6 +40,10 @@ EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range t
 def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig, privacy: PrivacyConfig,
                           epsilon: float, delta: float, rng: np.random.Generator) -> TableTransform:
     """The transform's statistics at (epsilon, delta) in total, read one column at a time."""
+    texts = [spec.name for spec in schema if spec.kind == "text"]
+    if texts:
+        raise GanforgeError(f"column {texts[0]!r} is free text, which differential privacy does not cover yet: "
+                            f"drop it, or declare it --column-kind {texts[0]}=id (new identifiers, nothing learned)")
     modelled = [spec for spec in schema if spec.kind != "id"]
     epsilon_column = epsilon / max(1, len(modelled))
     delta_column = delta / max(1, len(modelled))

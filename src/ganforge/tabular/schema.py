@@ -16,6 +16,8 @@ EPOCH = pd.Timestamp("1970-01-01")
 MIN_ROWS = 10
 CATEGORICAL_NUMERIC_LEVELS = 10  # a number column with this few distinct values is a category
 ID_MIN_ROWS = 20
+TEXT_MIN_CHARACTERS = 20  # free text: most values have spaces and the median is at least this long
+UNMODELLED = ("id", "constant", "text")  # kinds the table GAN does not see
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,14 @@ def guess_datetime_format(values: pd.Series) -> str | None:
     return None
 
 
+def _is_free_text(values: pd.Series, distinct: int) -> bool:
+    """Sentences, titles, addresses: mostly distinct strings of several words."""
+    if len(values) < ID_MIN_ROWS or distinct < len(values) / 2 or not all(isinstance(v, str) for v in values.iloc[:100]):
+        return False
+    text = values.astype(str)
+    return bool(text.str.contains(" ").mean() >= 0.8 and text.str.len().median() >= TEXT_MIN_CHARACTERS)
+
+
 def infer_kind(column: pd.Series) -> tuple[str, str | None]:
     """(kind, datetime format) from the values alone; the rules are in the README's column-kind table."""
     values = column.dropna()
@@ -103,6 +113,8 @@ def infer_kind(column: pd.Series) -> tuple[str, str | None]:
     fmt = guess_datetime_format(values)
     if fmt is not None:
         return "datetime", fmt
+    if _is_free_text(values, distinct):
+        return "text", None
     if distinct == len(values) >= ID_MIN_ROWS:
         return "id", None
     return "categorical", None

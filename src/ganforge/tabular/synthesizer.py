@@ -25,6 +25,8 @@ from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema
+from .text_columns import PREFIX as TEXT_PREFIX
+from .text_columns import fill_text_columns, fit_text_columns, text_columns_from_state, text_columns_state
 from .transform import TableTransform
 
 Tensor = torch.Tensor
@@ -127,6 +129,7 @@ class TabularSynthesizer:
             data = data.shard(rows) if isinstance(data, ParquetColumns) else data.iloc[rows]
             rng = seed_everything(None if train.seed is None else train.seed + distributed.rank)
         schema = [column.spec for column in transform.columns]
+        text_models = fit_text_columns(data, schema, tabular, train.seed, train.device)
         scalars, codes = transform.encode(data, rng)
         sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes,
                                    self._focus(transform))
@@ -164,6 +167,7 @@ class TabularSynthesizer:
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
+        self.text_models_ = text_models
         self.sampler_ = sampler
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
@@ -285,6 +289,7 @@ class TabularSynthesizer:
             generated += SAMPLE_CHUNK
             if len(frame):
                 frame = frame.iloc[:num_rows - produced]
+                frame = fill_text_columns(frame.copy(), self.text_models_, self.schema_, numpy_rng)
                 frame.index = pd.RangeIndex(produced, produced + len(frame))
                 produced += len(frame)
                 yield frame
@@ -306,7 +311,11 @@ class TabularSynthesizer:
                   "tabular_config": to_dict(self.tabular_config), "transform": self.transform_.state(),
                   "training": self.training_, "privacy_config": to_dict(self.privacy_config),
                   "privacy": self.privacy_}
-        return save_model_folder(path, config, self.generator_.state_dict(), force=force)
+        weights = self.generator_.state_dict()
+        if self.text_models_:
+            config["text_columns"], text_weights = text_columns_state(self.text_models_)
+            weights = {**weights, **text_weights}
+        return save_model_folder(path, config, weights, force=force)
 
     @classmethod
     def load(cls, path: str | os.PathLike, device: str = "auto") -> "TabularSynthesizer":
@@ -321,7 +330,9 @@ class TabularSynthesizer:
         sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device,
                                    focus=model._focus(transform))
         generator, _ = model._networks(transform, sampler.width, torch_device)
-        load_weights(generator, weights, path)
+        own = {key: value for key, value in weights.items() if not key.startswith(TEXT_PREFIX + ".")}
+        load_weights(generator, own, path)
+        model.text_models_ = text_columns_from_state(config.get("text_columns", []), weights, source, device)
         model.schema_ = [column.spec for column in transform.columns]
         model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
         model.training_, model.privacy_ = config["training"], config.get("privacy")

@@ -23,7 +23,13 @@ class TextGenerator(nn.Module):
         super().__init__()
         self.embed = nn.Embedding(vocabulary, embedding)
         self.cell = nn.GRU(embedding, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, vocabulary)
+        self.project = nn.Linear(hidden, embedding)
+        self.bias = nn.Parameter(torch.zeros(vocabulary))
+
+    def out(self, hidden: Tensor) -> Tensor:
+        """Logits through the input embedding, transposed (weight tying, Press & Wolf 2017): fewer weights,
+        better word models, and the output layer costs embedding x vocabulary instead of hidden x vocabulary."""
+        return self.project(hidden) @ self.embed.weight.T + self.bias
 
     def forward(self, ids: Tensor) -> Tensor:
         """Next-token logits for every position of `ids` (N, L): teacher forcing."""

@@ -64,9 +64,12 @@ class TextSynthesizer:
         self.train_config = TrainConfig(**{**base, **train_settings})
         self.text_config = TextConfig(**{**to_dict(text or TextConfig()), **text_settings})
 
-    def fit(self, texts: list[str] | str | os.PathLike, progress=None) -> "TextSynthesizer":
+    def fit(self, texts: list[str] | str | os.PathLike, progress=None,
+            pretrained: "TextSynthesizer | None" = None) -> "TextSynthesizer":
         """`progress(phase, record)` hears about each finished epoch. `max_minutes` bounds the whole fit; with
-        an adversarial phase, maximum likelihood may take at most half of it."""
+        an adversarial phase, maximum likelihood may take at most half of it. `pretrained`: a model fitted on
+        the same texts whose maximum-likelihood generator is reused (its phase is skipped), to compare
+        adversarial phases from one starting point."""
         lines = read_lines(texts) if not isinstance(texts, list) else [t.strip() for t in texts if t.strip()]
         if len(lines) < 2:
             raise GanforgeError("need at least two texts to learn from")
@@ -85,10 +88,13 @@ class TextSynthesizer:
         ids = ids.to(device)
         adversarial = config.adversarial != "none" and train.epochs > 0
         budget = None if train.max_minutes is None else 60 * train.max_minutes
-        generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim).to(device)
-        mle_deadline = None if budget is None else started + (budget / 2 if adversarial else budget)
-        history = self._maximum_likelihood(generator, ids, config.mle_epochs, min(train.batch_size, len(ids)),
-                                           mle_deadline, progress)
+        if pretrained is not None:
+            generator, history = self._reuse(pretrained, device)
+        else:
+            generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim).to(device)
+            mle_deadline = None if budget is None else started + (budget / 2 if adversarial else budget)
+            history = self._maximum_likelihood(generator, ids, config.mle_epochs, min(train.batch_size, len(ids)),
+                                               mle_deadline, progress)
         self.training_ = {"texts": len(lines), "device": str(device), "mle": history, "adversarial": []}
         self.baseline_ = copy.deepcopy(generator).eval() if adversarial else None
         if adversarial:
@@ -109,6 +115,17 @@ class TextSynthesizer:
         self.training_["seconds"] = time.monotonic() - started
         self.generator_ = generator.eval()
         return self
+
+    def _reuse(self, pretrained: "TextSynthesizer", device) -> tuple[TextGenerator, list[float]]:
+        source = pretrained.baseline_ if pretrained.baseline_ is not None else pretrained.generator_
+        same = (pretrained.vocabulary_.tokens == self.vocabulary_.tokens
+                and pretrained.text_config.max_length == self.text_config.max_length
+                and (pretrained.text_config.embedding_dim, pretrained.text_config.hidden_dim)
+                == (self.text_config.embedding_dim, self.text_config.hidden_dim))
+        if not same:
+            raise GanforgeError("the pretrained model was fitted on other texts or settings (vocabulary, length "
+                                "or network sizes differ)")
+        return copy.deepcopy(source).to(device).train(), list(pretrained.training_["mle"])
 
     @staticmethod
     def _maximum_likelihood(generator: TextGenerator, ids: Tensor, epochs: int, batch: int,
@@ -151,25 +168,28 @@ class TextSynthesizer:
         ids = network.sample(num, self.text_config.max_length, temperature, rng).cpu().tolist()
         texts = []
         for row in ids:
-            end = row.index(EOS) if EOS in row else len(row)
+            end = row.index(EOS) if EOS in row else len(row) - 1  # unfinished: as long as the longest real text
             texts.append(self.vocabulary_.decode(row[:end]))
         return texts
 
-    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
-        config = {"model_type": MODEL_TYPE, "train_config": to_dict(self.train_config),
-                  "text_config": to_dict(self.text_config), "tokens": self.vocabulary_.tokens,
-                  "training": self.training_}
+    def state(self) -> tuple[dict, dict[str, Tensor]]:
+        """Settings, vocabulary and training record (JSON), and the weights by name: what a model folder
+        holds, also embedded in a table model for its text columns."""
+        if not hasattr(self, "generator_"):
+            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+        config = {"train_config": to_dict(self.train_config), "text_config": to_dict(self.text_config),
+                  "tokens": self.vocabulary_.tokens, "training": self.training_}
         weights = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
         if self.baseline_ is not None:
             weights |= {f"baseline.{k}": v for k, v in self.baseline_.state_dict().items()}
-        return save_model_folder(path, config, weights, force=force)
+        return config, weights
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> "TextSynthesizer":
-        config, weights = load_model_folder(path, MODEL_TYPE)
-        source = str(Path(path) / "config.json")
-        require_keys(config, ("train_config", "text_config", "tokens", "training"), source)
-        with settings_of(source):
+    def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
+                   device: str = "auto") -> "TextSynthesizer":
+        """The inverse of `state`; `source` names the file in error messages."""
+        require_keys(config, ("train_config", "text_config", "tokens", "training"), str(source))
+        with settings_of(str(source)):
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TextConfig, config["text_config"]))
             model.vocabulary_ = Vocabulary(model.text_config.level, list(config["tokens"]))
         text = model.text_config
@@ -178,8 +198,17 @@ class TextSynthesizer:
             own = {k.split(".", 1)[1]: v for k, v in weights.items() if k.startswith(part + ".")}
             if part == "generator" or own:
                 networks[part] = TextGenerator(len(model.vocabulary_), text.embedding_dim, text.hidden_dim)
-                load_weights(networks[part], own, path)
+                load_weights(networks[part], own, Path(source).parent)
                 networks[part] = networks[part].to(choose_device(device)).eval()
         model.generator_, model.baseline_ = networks["generator"], networks.get("baseline")
         model.training_ = config["training"]
         return model
+
+    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
+        config, weights = self.state()
+        return save_model_folder(path, {"model_type": MODEL_TYPE, **config}, weights, force=force)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, device: str = "auto") -> "TextSynthesizer":
+        config, weights = load_model_folder(path, MODEL_TYPE)
+        return cls.from_state(config, weights, Path(path) / "config.json", device)
