@@ -55,7 +55,7 @@ def write(path, text):
     (lambda d: write(d / "header.csv", "a,b\n"), "header.csv: has a header but no rows"),
     (lambda d: write(d / "one.csv", "a,b\n1,2\n"), "has 1 row(s)"),
     (lambda d: write(d / "dup.csv", "a,a\n" + "1,2\n" * 20), "dup.csv: duplicate column names: 'a'"),
-    (lambda d: write(d / "data.txt", "hello"), "unsupported table format"),
+    (lambda d: write(d / "data.xlsx", "hello"), "unsupported table format"),
     (lambda d: (d / "bad.csv").write_bytes(b"a,b\n\xff\xfe\x00\x81" * 20) and "bad.csv", "bad.csv: not UTF-8 text"),
     (lambda d: write(d / "ragged.csv", "a,b\n1,2\n" + "1,2,3,4\n" * 20), "ragged.csv: cannot be read"),
 ])
