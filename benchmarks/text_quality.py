@@ -63,10 +63,11 @@ def main() -> None:
                                 mle_weight=args.mle_weight, seed=args.seed).fit(train, pretrained=baseline)
         print(f"  {phase}: {args.epochs} adversarial epochs in {time.monotonic() - started:.0f} s", flush=True)
         result = temperature_curve(model, test, train, TEMPERATURES, args.samples, args.seed)
+        have_mle = "mle" in curves  # every phase starts from the same maximum-likelihood generator
         for row in result["curve"]:
             name = phase if row["model"] == "gan" else "mle"
-            if name == "mle" and "mle" in curves:
-                continue  # every phase starts from the same maximum-likelihood generator
+            if name == "mle" and have_mle:
+                continue
             rows.append(row | {"model": name})
             curves.setdefault(name, []).append(row)
         print(f"  {phase} samples at T=1: " + " | ".join(result["samples"]["gan"][:3]), flush=True)

@@ -279,11 +279,15 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
               show_default=True, help="Images: feature extractor (auto: InceptionV3 when installed, else offline).")
 @click.option("--feature-net", type=click.Path(path_type=Path),
               help="Images: reuse an offline feature network saved by --save-feature-net.")
+@click.option("--encoder", default="auto", show_default=True, metavar="auto|ganforge-lsa|MODEL",
+              help="Texts: sentence encoder for the Frechet distance (auto: sentence-transformers' all-MiniLM-L6-v2 "
+                   "when installed and cached, else ganforge-lsa, fitted offline; MODEL: a sentence-transformers "
+                   "model name or folder).")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, train_path: Path | None,
              target: str | None,
              out: Path | None, report: Path | None, seed: int, column_kind: tuple[str, ...], features: str,
-             feature_net: Path | None, force: bool) -> None:
+             feature_net: Path | None, encoder: str, force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
     Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
     memorisation, Frechet distance of sentence embeddings."""
@@ -294,9 +298,9 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     if is_text_data(real_path):
         if holdout_path is not None or target is not None or column_kind:
             raise GanforgeError("--holdout, --target and --column-kind apply to tables only")
-        return evaluate_text_command(real_path, synthetic_path, train_path, out, report, seed, force)
-    if train_path is not None:
-        raise GanforgeError("--train applies to texts (.txt files) only")
+        return evaluate_text_command(real_path, synthetic_path, train_path, out, report, seed, encoder, force)
+    if train_path is not None or encoder != "auto":
+        raise GanforgeError("--train and --encoder apply to texts (.txt files) only")
     if is_image_data(real_path):
         if holdout_path is not None or target is not None or column_kind:
             raise GanforgeError("--holdout, --target and --column-kind apply to tables only")

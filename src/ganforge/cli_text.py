@@ -95,7 +95,7 @@ def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperat
 
 
 def evaluate_text_command(real_path: Path, synthetic_path: Path, train_path: Path | None, out: Path | None,
-                          report: Path | None, seed: int, force: bool) -> None:
+                          report: Path | None, seed: int, encoder: str, force: bool) -> None:
     from .io import check_writable, write_text
     from .text.evaluate import evaluate_texts
     from .text.tokenize import read_lines
@@ -107,7 +107,7 @@ def evaluate_text_command(real_path: Path, synthetic_path: Path, train_path: Pat
         raise GanforgeError(f"{synthetic_path}: the real data are texts; give synthetic texts too (a .txt file)")
     real, synthetic = read_lines(real_path), read_lines(synthetic_path)
     training = read_lines(train_path) if train_path is not None else None
-    results = evaluate_texts(real, synthetic, training, seed=seed)
+    results = evaluate_texts(real, synthetic, training, seed=seed, encoder=encoder)
     if out is not None:
         write_text(json.dumps(results, indent=2) + "\n", out, force=force)
         click.echo(f"metrics written to {out}")

@@ -45,9 +45,10 @@ def test_sample_info_and_evaluate(workdir):
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "word level" in info.stdout and "1 adversarial (gumbel)" in info.stdout
     result = ganforge("evaluate", "--real", "test.txt", "--synthetic", "gen.txt", "--train", "lines.txt",
-                      "--out", "m.json", "--report", "e.html", cwd=workdir)
+                      "--out", "m.json", "--report", "e.html", "--encoder", "ganforge-lsa", cwd=workdir)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((workdir / "m.json").read_text())
+    assert metrics["encoder"] == "ganforge-lsa" and "(encoder ganforge-lsa)" in result.stdout
     assert 0 <= metrics["bleu4"] <= 1 and 0 <= metrics["memorisation"] <= 1 and metrics["frechet_distance"] >= 0
     assert "real against real" in result.stdout and (workdir / "e.html").is_file()
 
@@ -67,7 +68,9 @@ def test_options_of_other_kinds_of_data_are_refused(workdir):
     for args, message in [(["fit", "lines.txt", "--out", "x", "--pack", "4"], "--pack only applies to tables"),
                           (["fit", "lines.txt", "--out", "x", "--arch", "dcgan"], "--arch only applies to images"),
                           (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"], "do not apply to text"),
-                          (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too")]:
+                          (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too"),
+                          (["evaluate", "--real", "t.csv", "--synthetic", "t.csv", "--encoder", "ganforge-lsa"],
+                           "--train and --encoder apply to texts")]:
         result = ganforge(*args, cwd=workdir)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (workdir / "x").exists()

@@ -46,3 +46,60 @@ def test_scores_react_to_real_shuffled_repeated_and_copied_texts():
 def test_too_few_texts_is_an_error():
     with pytest.raises(GanforgeError, match="synthetic texts number 2"):
         evaluate_texts(HELD_OUT, FRESH[:2])
+
+
+class FakeSentenceTransformer:
+    """Stands in for sentence-transformers: `cached` models load offline, others only when downloads are allowed."""
+
+    cached = {"sentence-transformers/all-MiniLM-L6-v2"}
+
+    def __init__(self, name, local_files_only=False):
+        if local_files_only and name not in self.cached:
+            raise OSError(f"{name} is not in the local cache")
+        if name == "no-such-model":
+            raise OSError("no-such-model is not a valid model identifier\nmore detail")
+
+    def encode(self, texts, batch_size=32, normalize_embeddings=False, show_progress_bar=True):
+        vectors = np.array([[len(t), t.count(" "), t.count("e"), 1.0] for t in texts])
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def sentence_transformers(monkeypatch):
+    import importlib.machinery
+    import sys
+    import types
+
+    module = types.ModuleType("sentence_transformers")
+    module.__spec__ = importlib.machinery.ModuleSpec("sentence_transformers", None)
+    module.SentenceTransformer = FakeSentenceTransformer
+    monkeypatch.setitem(sys.modules, "sentence_transformers", module)
+    return FakeSentenceTransformer
+
+
+def test_auto_uses_a_cached_pretrained_encoder_and_says_so(sentence_transformers):
+    results = evaluate_texts(HELD_OUT, FRESH, TRAIN)
+    assert results["encoder"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert "pretrained" in results["encoder_note"] and np.isfinite(results["frechet_distance"])
+
+
+def test_auto_never_downloads_and_falls_back_to_the_offline_encoder(sentence_transformers, monkeypatch):
+    monkeypatch.setattr(sentence_transformers, "cached", set())
+    results = evaluate_texts(HELD_OUT, FRESH, TRAIN)
+    assert results["encoder"] == "ganforge-lsa" and "not a pretrained model" in results["encoder_note"]
+
+
+def test_a_named_encoder_is_loaded_or_refused_in_one_line(sentence_transformers):
+    assert evaluate_texts(HELD_OUT, FRESH, encoder="my/model")["encoder"] == "my/model"
+    assert evaluate_texts(HELD_OUT, FRESH, encoder="ganforge-lsa")["encoder"] == "ganforge-lsa"
+    with pytest.raises(GanforgeError, match=r"--encoder no-such-model: cannot load .*valid model identifier\)$"):
+        evaluate_texts(HELD_OUT, FRESH, encoder="no-such-model")
+
+
+def test_a_named_encoder_without_the_package_says_how_to_get_it(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # as if not installed
+    with pytest.raises(GanforgeError, match="pip install sentence-transformers"):
+        evaluate_texts(HELD_OUT, FRESH, encoder="my/model")
+    assert evaluate_texts(HELD_OUT, FRESH)["encoder"] == "ganforge-lsa"

@@ -28,6 +28,7 @@ class ConditionSampler:
         self.width = int(sum(sizes))
         self.n_columns = len(self.blocks)
         self.n_rows = 0 if codes is None else len(codes)
+        self.codes = None if codes is None else torch.as_tensor(codes, device=device)  # shared with the trainer
         if not self.blocks:
             return
         counts = np.zeros((self.n_columns, max(sizes)), dtype=np.int64)
@@ -45,16 +46,17 @@ class ConditionSampler:
 
     def _index_rows(self, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Rows sorted by category, per conditional column, so a row holding any category is one lookup;
-        returns the category counts of these rows."""
+        returns the category counts of these rows. Row numbers are int32 (a row per real row and column: on a
+        big table this index rivals the encoded table in size)."""
         counts = np.zeros_like(counts)
         starts = np.zeros_like(counts)
-        rows_by_category = []
+        rows_by_category, row_dtype = [], np.int32 if self.n_rows < 2**31 else np.int64
         for j, block in enumerate(self.blocks):
-            rows_by_category.append(np.argsort(codes[:, block], kind="stable"))
+            rows_by_category.append(np.argsort(codes[:, block], kind="stable").astype(row_dtype))
             counts[j, :codes[:, block].max() + 1] = np.bincount(codes[:, block])
             starts[j] = j * self.n_rows + np.concatenate([[0], np.cumsum(counts[j])[:-1]])
         self.rows_by_category = torch.as_tensor(np.concatenate(rows_by_category), device=self.device)
-        self.row_codes = torch.as_tensor(codes[:, self.blocks], device=self.device)
+        self.code_columns = torch.as_tensor(self.blocks, device=self.device)
         self.counts = torch.as_tensor(counts, device=self.device)
         self.starts = torch.as_tensor(starts, device=self.device)
         return counts
@@ -77,7 +79,7 @@ class ConditionSampler:
         categories = torch.multinomial(self.training_probabilities[columns], 1, generator=generator)[:, 0]
         within = (torch.rand(size, device=self.device, generator=generator)
                   * self.counts[columns, categories]).long()
-        rows = self.rows_by_category[self.starts[columns, categories] + within]
+        rows = self.rows_by_category[self.starts[columns, categories] + within].long()
         return rows, self._one_hot(columns, categories)
 
     def poisson_batch(self, rate: float, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor | None]:
@@ -87,7 +89,7 @@ class ConditionSampler:
         if not self.blocks:
             return rows, None
         columns = self._columns(len(rows), generator)
-        return rows, self._one_hot(columns, self.row_codes[rows, columns])
+        return rows, self._one_hot(columns, self.codes[rows, self.code_columns[columns]].long())
 
     def generation_batch(self, size: int, generator: torch.Generator | None = None,
                          fixed: tuple[int, int] | None = None) -> Tensor | None:

@@ -54,7 +54,7 @@ class _TabularProblem:
             rows, condition = self.sampler.poisson_batch(self.poisson_rate)
         batch = torch.zeros(len(rows), self.layout.width, device=self.scalars.device)
         batch[:, :self.layout.n_scalars] = self.scalars[rows]
-        batch.scatter_(1, self.codes[rows] + self.block_offsets, 1.0)
+        batch.scatter_(1, self.codes[rows].long() + self.block_offsets, 1.0)
         return batch, condition
 
     def sample_condition(self) -> Tensor | None:
@@ -144,7 +144,7 @@ class TabularSynthesizer:
             privacy = PrivateDiscriminator(discriminator, dp.dp_epsilon * (1 - dp.dp_statistics_share),
                                            dp.dp_delta / 2, dp.max_grad_norm, batch_size / total_rows,
                                            steps_per_epoch * train.epochs)
-        problem = _TabularProblem(torch.as_tensor(scalars, device=device), torch.as_tensor(codes, device=device),
+        problem = _TabularProblem(torch.as_tensor(scalars, device=device), sampler.codes,
                                   transform, sampler, rank_batch, tabular.embedding_dim,
                                   poisson_rate=None if privacy is None else batch_size / total_rows)
         checkpoint = None if checkpoint_dir is None else Checkpoint(
@@ -168,7 +168,9 @@ class TabularSynthesizer:
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
-        self.sampler_ = sampler
+        # sampling needs the category frequencies only: the training rows and their index go with the fit
+        self.sampler_ = ConditionSampler(transform.layout, transform.category_counts(), device,
+                                         focus=self._focus(transform))
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,

@@ -216,11 +216,20 @@ class TableTransform:
         return counts
 
     def encode(self, frame: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """(scalars float32 [rows, n_scalars], codes int64 [rows, n_blocks])."""
-        parts = [column.encode(frame[column.spec.name], rng) for column in self.columns]
-        scalars = np.concatenate([p[0] for p in parts], axis=1) if parts else np.zeros((len(frame), 0))
-        codes = np.concatenate([p[1] for p in parts], axis=1)
-        return scalars.astype(np.float32), codes.astype(np.int64)
+        """(scalars float32 [rows, n_scalars], codes int32 [rows, n_blocks]), filled a column at a time: the
+        encoded table is the largest thing a fit keeps, so it is held once and compactly (a code is below a
+        block's size, at most max_categories + 1)."""
+        rows = len(frame)
+        scalars = np.empty((rows, self.layout.n_scalars), np.float32)
+        codes = np.empty((rows, len(self.layout.block_sizes)), np.int32)
+        scalar_at = block_at = 0
+        for column in self.columns:
+            column_scalars, column_codes = column.encode(frame[column.spec.name], rng)
+            scalars[:, scalar_at:scalar_at + column_scalars.shape[1]] = column_scalars
+            codes[:, block_at:block_at + column_codes.shape[1]] = column_codes
+            scalar_at += column_scalars.shape[1]
+            block_at += column_codes.shape[1]
+        return scalars, codes
 
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
         out, scalar_at, block_at = {}, 0, 0

@@ -1,14 +1,16 @@
 """Scores for generated texts against real ones: quality (BLEU against held-out texts), diversity (self-BLEU,
 distinct-n), memorisation of the training texts, and a Frechet distance between sentence embeddings.
 
-The embeddings come from an encoder fitted offline on the real texts themselves (`ganforge-lsa`: TF-IDF over
-words, word pairs and triples, and character n-grams, each reduced by a truncated SVD, i.e. latent
-semantic analysis). It needs no download and no GPU, but it is not a pretrained sentence model: its distances are comparable only between runs that
-score against the same real texts, and every result says which encoder made it.
+The embeddings come from a pretrained sentence-transformers model when one is installed and cached here (or
+named by the user), else from an encoder fitted offline on the real texts themselves (`ganforge-lsa`: TF-IDF
+over words, word pairs and triples, and character n-grams, each reduced by a truncated SVD, i.e. latent
+semantic analysis). The offline one needs no download and no GPU, but its distances are comparable only
+between runs that score against the same real texts; every result says which encoder made it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import random
 
 import numpy as np
@@ -22,6 +24,7 @@ from ..metrics.text import bleu, distinct_n, memorisation, self_bleu
 from .tokenize import split_words
 
 ENCODER_NAME = "ganforge-lsa"
+PRETRAINED_DEFAULT = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 32  # per view
 MAX_SCORED = 1000  # BLEU and self-BLEU hypotheses (the usual size in the text-GAN literature)
 
@@ -32,6 +35,8 @@ class SentenceEncoder:
     without it shuffled words would look real)."""
 
     name = ENCODER_NAME
+    note = ("TF-IDF of char 2-4-grams, words and word 2-3-grams, each reduced by LSA, fitted on the real texts "
+            "here (not a pretrained model); Frechet distances compare only against the same real texts")
 
     def __init__(self, texts: list[str], dimensions: int = EMBEDDING_DIM, seed: int = 0):
         words = dict(analyzer="word", min_df=2, sublinear_tf=True, token_pattern=r"\w+|[^\w\s]")
@@ -52,8 +57,48 @@ class SentenceEncoder:
         return np.hstack([normalize(svd.transform(vectoriser.transform(texts))) for vectoriser, svd in self.views])
 
 
+class PretrainedEncoder:
+    """A sentence-transformers model: embeddings that mean the same whatever the real texts, so Frechet
+    distances compare across data sets and with published figures."""
+
+    def __init__(self, name: str, local_only: bool):
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(name, local_files_only=local_only)
+        self.name = name
+        self.note = f"pretrained sentence-transformers model {name}, unit-length embeddings"
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                                            show_progress_bar=False), dtype=np.float64)
+
+
+def make_encoder(choice: str, texts: list[str], seed: int = 0) -> SentenceEncoder | PretrainedEncoder:
+    """`auto`: the default pretrained model if sentence-transformers is installed and the model is already in
+    the local cache (never a download), else `ganforge-lsa`; any other name is a sentence-transformers model
+    name or folder, loaded (and downloaded if need be) because the user asked for it."""
+    if choice == ENCODER_NAME:
+        return SentenceEncoder(texts, seed=seed)
+    installed = importlib.util.find_spec("sentence_transformers") is not None
+    if choice == "auto":
+        if installed:
+            try:
+                return PretrainedEncoder(PRETRAINED_DEFAULT, local_only=True)
+            except Exception:  # not cached here, or unusable: auto never downloads and never fails
+                pass
+        return SentenceEncoder(texts, seed=seed)
+    if not installed:
+        raise GanforgeError(f"--encoder {choice}: needs the sentence-transformers package "
+                            f"(pip install sentence-transformers); --encoder {ENCODER_NAME} works offline")
+    try:
+        return PretrainedEncoder(choice, local_only=False)
+    except Exception as error:  # the library raises many kinds for a bad name, folder or network
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GanforgeError(f"--encoder {choice}: cannot load it as a sentence-transformers model ({reason})") from None
+
+
 def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | None = None,
-                   seed: int = 0) -> dict:
+                   seed: int = 0, encoder: str = "auto") -> dict:
     """Every score, plus the same scores for half of the real texts against the other half (`real_reference`)
     so a reader sees what real text achieves. BLEU and self-BLEU are on word tokens, whatever the model's
     level, over at most `MAX_SCORED` texts drawn with `seed`."""
@@ -63,18 +108,17 @@ def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | 
     rng = random.Random(seed)
     halves = list(real)
     rng.shuffle(halves)
-    encoder = SentenceEncoder(list(real) + list(training or []), seed=seed)
+    embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
     reference_half, probe_half = halves[: len(halves) // 2], halves[len(halves) // 2:]
-    results = _scores(real, synthetic, training, encoder, rng)
-    results["real_reference"] = _scores(reference_half, probe_half, None, encoder, rng)
-    results |= {"encoder": ENCODER_NAME, "encoder_note": "TF-IDF of char 2-4-grams, words and word 2-3-grams, each reduced by LSA, fitted on the real "
-                "texts here (not a pretrained model); Frechet distances compare only against the same real texts",
+    results = _scores(real, synthetic, training, embed, rng)
+    results["real_reference"] = _scores(reference_half, probe_half, None, embed, rng)
+    results |= {"encoder": embed.name, "encoder_note": embed.note,
                 "texts": {"real": len(real), "synthetic": len(synthetic),
                           "training": None if training is None else len(training)}}
     return results
 
 
-def _scores(real: list[str], synthetic: list[str], training: list[str] | None, encoder: SentenceEncoder,
+def _scores(real: list[str], synthetic: list[str], training: list[str] | None, encoder,
             rng: random.Random) -> dict:
     scored = rng.sample(list(synthetic), min(MAX_SCORED, len(synthetic)))
     hypotheses, references = [split_words(t) for t in scored], [split_words(t) for t in real]
@@ -93,20 +137,20 @@ CURVE_TEXTS = 1000
 
 
 def temperature_curve(model, real: list[str], training: list[str] | None, temperatures=TEMPERATURES,
-                      num: int = CURVE_TEXTS, seed: int = 0) -> dict:
+                      num: int = CURVE_TEXTS, seed: int = 0, encoder: str = "auto") -> dict:
     """Scores of the fitted model and of its maximum-likelihood baseline (when it had an adversarial phase)
     at each temperature: the quality-diversity curve (BLEU-4 against self-BLEU-4). `scores` holds the full
     evaluation at temperature 1."""
-    encoder = SentenceEncoder(list(real) + list(training or []), seed=seed)
+    embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
     networks = [("gan", False)] if model.baseline_ is not None else []
     networks.append(("mle", True) if model.baseline_ is not None else ("mle", False))
     curve, samples = [], {}
     for name, baseline in networks:
         for temperature in temperatures:
             texts = model.sample(num, seed=seed, temperature=temperature, baseline=baseline)
-            row = _scores(real, texts, training, encoder, random.Random(seed))
+            row = _scores(real, texts, training, embed, random.Random(seed))
             curve.append({"model": name, "temperature": temperature} | row)
             if temperature == 1.0:
                 samples[name] = texts[:30]
-    scores = evaluate_texts(real, model.sample(num, seed=seed), training, seed=seed)
+    scores = evaluate_texts(real, model.sample(num, seed=seed), training, seed=seed, encoder=encoder)
     return {"scores": scores, "curve": curve, "samples": samples}
