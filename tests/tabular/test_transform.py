@@ -17,6 +17,7 @@ def round_trip(frame: pd.DataFrame, **config) -> tuple[TableTransform, pd.DataFr
     scalars, codes = transform.encode(frame, rng)
     assert scalars.shape == (len(frame), transform.layout.n_scalars)
     assert codes.shape == (len(frame), len(transform.layout.block_sizes))
+    assert scalars.dtype == np.float32 and codes.dtype == np.int32  # the encoded table is held once, compactly
     assert (codes < np.asarray(transform.layout.block_sizes)).all()
     return transform, transform.decode(scalars, codes, rng)
 
