@@ -27,6 +27,23 @@ class Residual(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return torch.cat([F.relu(self.norm(self.linear(x))), x], dim=1)
 
+    def folded(self) -> tuple[Tensor, Tensor]:
+        """The linear layer and the eval-mode batch norm as one affine map (weight, bias)."""
+        norm = self.norm
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        return self.linear.weight * scale[:, None], (self.linear.bias - norm.running_mean) * scale + norm.bias
+
+
+def linear_over(sources: list[Tensor], weight: Tensor, bias: Tensor) -> Tensor:
+    """`cat(reversed(sources)) @ weight.T + bias` without building the concatenation: a residual block puts
+    its newest input first, so the oldest source owns the last columns of `weight`."""
+    out, end = None, weight.shape[1]
+    for source in sources:
+        part = weight[:, end - source.shape[1]:end].t()
+        out = torch.addmm(bias, source, part) if out is None else out.addmm_(source, part)
+        end -= source.shape[1]
+    return out
+
 
 class TabularGenerator(nn.Module):
     """Maps noise and a condition vector to raw outputs (logits for blocks, pre-tanh for scalars)."""
@@ -42,7 +59,19 @@ class TabularGenerator(nn.Module):
         self.noise_dim, self.layout = noise_dim, layout
 
     def forward(self, noise: Tensor, condition: Tensor | None) -> Tensor:
-        return self.body(noise if condition is None else torch.cat([noise, condition], dim=1))
+        x = noise if condition is None else torch.cat([noise, condition], dim=1)
+        if self.training or torch.is_grad_enabled():
+            return self.body(x)
+        return self._inference(x)
+
+    def _inference(self, x: Tensor) -> Tensor:
+        """The same map for sampling, about twice as fast on a CPU: batch norm folded into the linear layers,
+        and each layer's output multiplied by its slice of every later layer's weight instead of copied into
+        ever wider concatenations (those copies cost as much as the products)."""
+        sources = [x]
+        for block in self.body[:-1]:
+            sources.append(linear_over(sources, *block.folded()).relu_())
+        return linear_over(sources, self.body[-1].weight, self.body[-1].bias)
 
 
 class TabularDiscriminator(nn.Module):
