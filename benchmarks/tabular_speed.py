@@ -7,8 +7,8 @@ Run inside the benchmark environment (`make bench-env`):
 Every (method, table) runs in a fresh process with the same thread count, at the method's default settings
 except for the epochs, so peak memory is its own; `ganforge-fast` is ganforge with a third of the epochs.
 Printed per table and method: fit wall time, time per epoch, rows sampled per second (best of three draws),
-peak resident memory, and SDMetrics' QualityReport score of as many synthetic rows as the table has. Ratios to CTGAN follow (fit
-time and memory: lower is better; sampling: higher is better). The `movies-10k` table is the real `movies`
+peak resident memory, and SDMetrics' QualityReport score of as many synthetic rows as the table has. Ratios to
+CTGAN follow (fit time and memory: lower is better; sampling: higher is better). The `movies-10k` table is the real `movies`
 table cut to its first 10,000 distinct titles, with `title` as a 10,000-level categorical column, for the
 memory comparison.
 """

@@ -168,9 +168,7 @@ class TabularSynthesizer:
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
-        # sampling needs the category frequencies only: the training rows and their index go with the fit
-        self.sampler_ = ConditionSampler(transform.layout, transform.category_counts(), device,
-                                         focus=self._focus(transform))
+        self.sampler_ = self._generation_sampler(transform, device)
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
@@ -210,6 +208,10 @@ class TabularSynthesizer:
                 raise GanforgeError(f"focus column {name!r} is not a categorical column of the table")
             focus.append(transform.layout.conditional_blocks.index(transform.column_block(name)))
         return focus
+
+    def _generation_sampler(self, transform: TableTransform, device: torch.device) -> ConditionSampler:
+        """Conditions for sampling need the category frequencies only: no training rows, no row index."""
+        return ConditionSampler(transform.layout, transform.category_counts(), device, focus=self._focus(transform))
 
     def _networks(self, transform: TableTransform, condition_dim: int,
                   device: torch.device) -> tuple[TabularGenerator, TabularDiscriminator]:
@@ -329,8 +331,7 @@ class TabularSynthesizer:
                         from_dict(PrivacyConfig, config.get("privacy_config", {})))
             transform = TableTransform.from_state(config["transform"])
         torch_device = choose_device(device)
-        sampler = ConditionSampler(transform.layout, transform.category_counts(), torch_device,
-                                   focus=model._focus(transform))
+        sampler = model._generation_sampler(transform, torch_device)
         generator, _ = model._networks(transform, sampler.width, torch_device)
         own = {key: value for key, value in weights.items() if not key.startswith(TEXT_PREFIX + ".")}
         load_weights(generator, own, path)

@@ -97,18 +97,22 @@ def make_encoder(choice: str, texts: list[str], seed: int = 0) -> SentenceEncode
         raise GanforgeError(f"--encoder {choice}: cannot load it as a sentence-transformers model ({reason})") from None
 
 
+Encoder = SentenceEncoder | PretrainedEncoder
+
+
 def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | None = None,
-                   seed: int = 0, encoder: str = "auto") -> dict:
+                   seed: int = 0, encoder: str | Encoder = "auto") -> dict:
     """Every score, plus the same scores for half of the real texts against the other half (`real_reference`)
     so a reader sees what real text achieves. BLEU and self-BLEU are on word tokens, whatever the model's
-    level, over at most `MAX_SCORED` texts drawn with `seed`."""
+    level, over at most `MAX_SCORED` texts drawn with `seed`. `encoder` is a `make_encoder` choice or an
+    encoder already made for these texts."""
     for name, texts in (("real", real), ("synthetic", synthetic)):
         if len(texts) < 4:
             raise GanforgeError(f"the {name} texts number {len(texts)}; scores need at least 4")
     rng = random.Random(seed)
     halves = list(real)
     rng.shuffle(halves)
-    embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
+    embed = make_encoder(encoder, list(real) + list(training or []), seed=seed) if isinstance(encoder, str) else encoder
     reference_half, probe_half = halves[: len(halves) // 2], halves[len(halves) // 2:]
     results = _scores(real, synthetic, training, embed, rng)
     results["real_reference"] = _scores(reference_half, probe_half, None, embed, rng)
@@ -118,7 +122,7 @@ def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | 
     return results
 
 
-def _scores(real: list[str], synthetic: list[str], training: list[str] | None, encoder,
+def _scores(real: list[str], synthetic: list[str], training: list[str] | None, encoder: Encoder,
             rng: random.Random) -> dict:
     scored = rng.sample(list(synthetic), min(MAX_SCORED, len(synthetic)))
     hypotheses, references = [split_words(t) for t in scored], [split_words(t) for t in real]
@@ -152,5 +156,5 @@ def temperature_curve(model, real: list[str], training: list[str] | None, temper
             curve.append({"model": name, "temperature": temperature} | row)
             if temperature == 1.0:
                 samples[name] = texts[:30]
-    scores = evaluate_texts(real, model.sample(num, seed=seed), training, seed=seed, encoder=encoder)
+    scores = evaluate_texts(real, model.sample(num, seed=seed), training, seed=seed, encoder=embed)
     return {"scores": scores, "curve": curve, "samples": samples}
