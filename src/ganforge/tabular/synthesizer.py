@@ -65,7 +65,7 @@ class _TabularProblem:
         noise = torch.randn(rows, self.noise_dim, device=self.scalars.device)
         raw = generator(noise, condition)
         fake = activate(raw, self.blocks)
-        if condition is None:
+        if condition is None or not torch.is_grad_enabled():  # the critic's step has no use for the extra loss
             return fake, raw.new_zeros(())
         logits = raw[:, self.layout.n_scalars:]
         log_probabilities = self.blocks.log_softmax(logits)[:, self.sampler.data_positions - self.layout.n_scalars]
