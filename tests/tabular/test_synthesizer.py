@@ -87,6 +87,15 @@ def test_fit_is_repeatable_under_a_seed(tiny, table):
         assert torch.equal(a, b)
 
 
+def test_a_batch_larger_than_the_table_trains_as_a_batch_of_the_whole_table(tiny, table):
+    # the learning rates follow the batch actually used, not the one asked for (sqrt(100000/500) = 14x)
+    huge = TabularSynthesizer(**{**tiny, "batch_size": 100_000}).fit(table)
+    whole = TabularSynthesizer(**{**tiny, "batch_size": len(table)}).fit(table)
+    assert huge.training_["batch_size"] == len(table)
+    for a, b in zip(huge.generator_.state_dict().values(), whole.generator_.state_dict().values()):
+        assert torch.equal(a, b)
+
+
 @pytest.mark.parametrize("loss", ["hinge", "minimax", "nonsaturating", "lsgan"])
 def test_every_loss_and_spectral_norm_fit(tiny, table, loss):
     model = TabularSynthesizer(**{**tiny, "epochs": 1, "loss": loss, "spectral_norm": True}).fit(table)

@@ -163,7 +163,9 @@ class TabularSynthesizer:
         if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
         else:
-            result = train_gan(generator, discriminator, problem, train, steps_per_epoch=steps_per_epoch,
+            # the batch actually used (capped at the table) sets the learning-rate scale, not the one asked for
+            result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch_size),
+                               steps_per_epoch=steps_per_epoch,
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
