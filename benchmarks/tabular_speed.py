@@ -9,9 +9,9 @@ except for the epochs, so peak memory is its own. `ganforge-fast` is the quick r
 `--epochs 80 --batch-size 200` at CTGAN's 300: fewer epochs of more, smaller steps.
 Printed per table and method: fit wall time, time per epoch, rows sampled per second (best of three draws),
 peak resident memory, and SDMetrics' QualityReport score of as many synthetic rows as the table has. Ratios to
-CTGAN follow (fit time and memory: lower is better; sampling: higher is better). The `movies-10k` table is the real `movies`
-table cut to its first 10,000 distinct titles, with `title` as a 10,000-level categorical column, for the
-memory comparison.
+CTGAN follow (fit time and memory: lower is better; sampling: higher is better). The `movies-10k` table is the
+real `movies` table cut to its first 10,000 distinct titles, with `title` as a 10,000-level categorical column,
+for the memory comparison.
 """
 
 from __future__ import annotations

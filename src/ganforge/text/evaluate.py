@@ -112,7 +112,9 @@ def evaluate_texts(real: list[str], synthetic: list[str], training: list[str] | 
     rng = random.Random(seed)
     halves = list(real)
     rng.shuffle(halves)
-    embed = make_encoder(encoder, list(real) + list(training or []), seed=seed) if isinstance(encoder, str) else encoder
+    embed = encoder
+    if isinstance(encoder, str):
+        embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
     reference_half, probe_half = halves[: len(halves) // 2], halves[len(halves) // 2:]
     results = _scores(real, synthetic, training, embed, rng)
     results["real_reference"] = _scores(reference_half, probe_half, None, embed, rng)
