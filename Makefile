@@ -64,13 +64,21 @@ demo-text: $(STAMP) $(FORTUNES)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Benchmarks compare against ctgan, sdv and sdmetrics, which pin an older pandas: they get their own venv.
-bench-env: .bench/.installed
+# Benchmarks compare against ctgan, sdv, sdmetrics and arfpy, which pin an older pandas: they get their own venv.
+# TabularARGN (mostlyai-engine) pins clash with those, so it gets another; the torchvision it pulls in does not
+# import beside the pinned torch and is removed (the engine runs without it).
+bench-env: .bench/.installed .bench-argn/.installed
 .bench/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv .bench
 	.bench/bin/pip install --quiet "$(TORCH)"
-	.bench/bin/pip install --quiet -e '.[datasets]' 'ctgan==0.12.*' sdv sdmetrics
+	.bench/bin/pip install --quiet -e '.[datasets]' 'ctgan==0.12.*' sdv sdmetrics arfpy
 	touch .bench/.installed
+.bench-argn/.installed: Makefile
+	$(PYTHON) -m venv .bench-argn
+	.bench-argn/bin/pip install --quiet "$(TORCH)"
+	.bench-argn/bin/pip install --quiet 'mostlyai-engine==2.7.*' pyarrow
+	.bench-argn/bin/pip uninstall --quiet -y torchvision
+	touch .bench-argn/.installed
 
 clean:
-	rm -rf $(VENV) .bench demo .pytest_cache .hypothesis
+	rm -rf $(VENV) .bench .bench-argn demo .pytest_cache .hypothesis

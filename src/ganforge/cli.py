@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ import click
 from .config import COLUMN_KINDS, LOSS_NAMES
 from .errors import GanforgeError
 
+SMALL_TABLE_ROWS = 20_000  # below this a fit runs on one thread unless OMP_NUM_THREADS says otherwise
 UNTIL_TIME_IS_UP = 1_000_000  # epochs when only --max-minutes bounds a fit
 MANY_LEVELS = 500  # a categorical column with this many levels gets a hint about text columns
 
@@ -57,6 +59,21 @@ def _privacy_line(privacy: dict | None) -> str:
             f"not covered: {privacy['not_covered']}")
 
 
+def _length(training: dict) -> str:
+    """How long a table model trained, in the unit its schedule used."""
+    if "validation" in training:
+        return f"{training.get('steps', 0):,} steps"
+    return f"{training.get('epochs_run', '?')} epochs"
+
+
+def _declared_kinds(metadata: Path | None, column_kind: tuple[str, ...], table) -> dict[str, str]:
+    """Kinds from --metadata, then --column-kind over them."""
+    from .tabular.schema import read_metadata
+
+    declared = {} if metadata is None else read_metadata(metadata, table)
+    return {**declared, **_pairs(column_kind, "--column-kind")}
+
+
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     """'column=value' options into a dict; the column is everything before the first '='."""
     pairs = {}
@@ -91,6 +108,9 @@ def cli(verbose: bool) -> None:
 @click.option("--r1-penalty", type=float, help="R1 gradient penalty weight gamma on real data [default: 0].")
 @click.option("--spectral-norm", is_flag=True, help="Spectral normalisation in the discriminator.")
 @click.option("--pack", type=int, help="Tables: rows the discriminator judges together [default: 10].")
+@click.option("--metadata", type=click.Path(path_type=Path),
+              help="Tables: a JSON file of column types, SDV's single-table metadata (sdtypes) or "
+                   '{"column_kinds": {COLUMN: KIND}}; --column-kind wins over it.')
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
@@ -124,7 +144,8 @@ def cli(verbose: bool) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing model folder (and report).")
 def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, seed: int, loss: str | None,
         batch_size: int | None, n_critic: int, generator_lr: float | None, discriminator_lr: float | None,
-        r1_penalty: float | None, spectral_norm: bool, pack: int | None, column_kind: tuple[str, ...], device: str,
+        r1_penalty: float | None, spectral_norm: bool, pack: int | None, metadata: Path | None,
+        column_kind: tuple[str, ...], device: str,
         mixed_precision: bool, compile_generator: bool, dp_epsilon: float | None, dp_delta: float,
         max_grad_norm: float, dp_bounds: tuple[str, ...], dp_categories: tuple[str, ...],
         architecture: str | None, conditional: str | None, image_size: str | None, width: int | None,
@@ -157,9 +178,7 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
         check_writable(report, force)
         if not 0 < holdout_share < 1:
             raise GanforgeError(f"--holdout-share must be between 0 and 1, got {holdout_share}")
-    if epochs is None:
-        epochs = UNTIL_TIME_IS_UP if max_minutes is not None else 300
-    if dp_epsilon is not None and max_minutes is not None and epochs == UNTIL_TIME_IS_UP:
+    if dp_epsilon is not None and max_minutes is not None and epochs is None:
         raise GanforgeError("--dp-epsilon needs --epochs: the noise is set for a known number of steps")
     if dp_epsilon is None and (dp_bounds or dp_categories):
         raise GanforgeError("--dp-bounds and --dp-categories only apply with --dp-epsilon")
@@ -178,6 +197,13 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     table = ParquetColumns(data) if is_parquet and report is None else read_table(data)
     if target is not None and target not in table.columns:
         raise GanforgeError(f"--target {target!r} is not a column of {data}")
+    if metadata is not None:
+        model.tabular_config = replace(model.tabular_config,
+                                       column_kinds=_declared_kinds(metadata, column_kind, table))
+    if "OMP_NUM_THREADS" not in os.environ and len(table) < SMALL_TABLE_ROWS:
+        import torch
+
+        torch.set_num_threads(1)  # a small table's steps are too short to share between cores
     holdout = None
     if report is not None:
         holdout = table.sample(frac=holdout_share, random_state=seed)
@@ -207,14 +233,21 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     model.save(out, force=force)
     Checkpoint(checkpoint, {}).remove()
     training = model.training_
-    kinds = ", ".join(f"{s.name}:{s.kind}" for s in model.schema_)
     if training["stopped_by"] == "divergence":
         click.echo("warning: training diverged and could not recover; saved the last good generator", err=True)
     history = training["history"]
     last = f"; last losses D={history[-1]['loss_d']:.3f} G={history[-1]['loss_g']:.3f}" if history else ""
-    click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
+    for note in getattr(model, "notes_", []):
+        click.echo(f"note: {note}", err=True)
+    click.echo(f"trained {_length(training)} in {training['seconds']:.1f} s on {training['device']} "
                f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
-    click.echo(f"columns: {kinds}")
+    if "validation" in training:
+        selected = training["validation"]
+        click.echo(f"kept the generator of step {selected['best_step']:,} (pairwise fidelity "
+                   f"{selected['best_score']:.3f}, scored every {selected['steps_per_score']} steps)")
+    click.echo("columns:")
+    for spec in model.schema_:
+        click.echo(f"  {spec.name}: {spec.kind} ({spec.reason})")
     many = [(column.spec.name, len(column.encoder.levels)) for column in model.transform_.columns
             if column.spec.kind == "categorical" and column.encoder is not None
             and len(getattr(column.encoder, "levels", ())) >= MANY_LEVELS]
@@ -273,6 +306,9 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--metadata", type=click.Path(path_type=Path),
+              help="Tables: a JSON file of column types, SDV's single-table metadata (sdtypes) or "
+                   '{"column_kinds": {COLUMN: KIND}}; --column-kind wins over it.')
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help="Tables: override an inferred column kind (as at fit; text columns are checked for copies).")
 @click.option("--features", type=click.Choice(["auto", "ganforge-cnn", "inception"]), default="auto",
@@ -286,7 +322,8 @@ def _evaluate_and_report(real, synthetic, holdout, target, out: Path | None, rep
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, train_path: Path | None,
              target: str | None,
-             out: Path | None, report: Path | None, seed: int, column_kind: tuple[str, ...], features: str,
+             out: Path | None, report: Path | None, seed: int, metadata: Path | None, column_kind: tuple[str, ...],
+             features: str,
              feature_net: Path | None, encoder: str, force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
     Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
@@ -296,14 +333,14 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     from .io import check_writable, read_table
 
     if is_text_data(real_path):
-        if holdout_path is not None or target is not None or column_kind:
-            raise GanforgeError("--holdout, --target and --column-kind apply to tables only")
+        if holdout_path is not None or target is not None or column_kind or metadata:
+            raise GanforgeError("--holdout, --target, --metadata and --column-kind apply to tables only")
         return evaluate_text_command(real_path, synthetic_path, train_path, out, report, seed, encoder, force)
     if train_path is not None or encoder != "auto":
         raise GanforgeError("--train and --encoder apply to texts (.txt files) only")
     if is_image_data(real_path):
-        if holdout_path is not None or target is not None or column_kind:
-            raise GanforgeError("--holdout, --target and --column-kind apply to tables only")
+        if holdout_path is not None or target is not None or column_kind or metadata:
+            raise GanforgeError("--holdout, --target, --metadata and --column-kind apply to tables only")
         return evaluate_images_command(real_path, synthetic_path, out, report, seed, features, feature_net, force)
 
     for path in (out, report):
@@ -312,7 +349,7 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     real, synthetic = read_table(real_path), read_table(synthetic_path)
     holdout = read_table(holdout_path) if holdout_path is not None else None
     _evaluate_and_report(real, synthetic, holdout, target, out, report, force, seed,
-                         kinds=_pairs(column_kind, "--column-kind"))
+                         kinds=_declared_kinds(metadata, column_kind, real))
 
 
 @cli.command()
@@ -386,7 +423,7 @@ def info(model_dir: Path, as_json: bool) -> None:
     training, train = config.get("training", {}), config.get("train_config", {})
     click.echo(f"model:      {model_dir} ({config['model_type']}, format {config['format_version']}, "
                f"created {config.get('created', '?')})")
-    click.echo(f"trained on: {training.get('rows', '?'):,} rows, {training.get('epochs_run', '?')} epochs, "
+    click.echo(f"trained on: {training.get('rows', '?'):,} rows, {_length(training)}, "
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
                f"stopped by {training.get('stopped_by', '?')}")
     click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, batch {training.get('batch_size')}, "
@@ -401,7 +438,8 @@ def info(model_dir: Path, as_json: bool) -> None:
     for column in config.get("transform", []):
         spec = column["spec"]
         missing = "missing (private)" if spec["null_rate"] is None else f"missing {spec['null_rate']:.1%}"
-        click.echo(f"  {spec['name']:<24} {spec['kind']:<12} {spec['dtype']:<16} {missing}")
+        reason = f"  ({spec['reason']})" if spec.get("reason") else ""
+        click.echo(f"  {spec['name']:<24} {spec['kind']:<12} {spec['dtype']:<16} {missing}{reason}")
 
 
 @cli.command()

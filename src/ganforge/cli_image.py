@@ -12,7 +12,7 @@ import click
 
 from .errors import GanforgeError
 
-TABLE_ONLY = {"pack": "--pack", "column_kind": "--column-kind", "dp_epsilon": "--dp-epsilon",
+TABLE_ONLY = {"pack": "--pack", "column_kind": "--column-kind", "metadata": "--metadata", "dp_epsilon": "--dp-epsilon",
               "dp_bounds": "--dp-bounds", "dp_categories": "--dp-categories", "target": "--target"}
 IMAGE_ONLY = {"architecture": "--arch", "conditional": "--conditional", "image_size": "--image-size",
               "diffaugment": "--diffaugment", "width": "--width"}

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from .errors import GanforgeError
 
 LOSS_NAMES = ("wgan-gp", "hinge", "nonsaturating", "minimax", "lsgan")
+NUMERIC_ENCODINGS = ("quantile", "modes")
 COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "constant", "id", "text")
 
 T = TypeVar("T")
@@ -24,9 +25,9 @@ def _require(condition: bool, field_name: str, message: str) -> None:
 class TrainConfig:
     """How the adversarial game is played; shared by every modality."""
 
-    epochs: int = 300
+    epochs: int | None = None  # None: the modality's own choice (tables: steps until the fidelity score stalls)
     max_minutes: float | None = None
-    batch_size: int = 500
+    batch_size: int | None = None  # None: the modality's own choice
     loss: str = "wgan-gp"
     n_critic: int = 1
     generator_lr: float = 2e-4
@@ -47,13 +48,13 @@ class TrainConfig:
     def learning_rate_scale(self) -> float:
         """Batches above REFERENCE_BATCH raise both learning rates by the square root of the ratio (the usual
         rule for Adam), so a GPU-sized batch learns about as fast per epoch as the reference one."""
-        return max(1.0, (self.batch_size / REFERENCE_BATCH) ** 0.5)
+        return max(1.0, ((self.batch_size or REFERENCE_BATCH) / REFERENCE_BATCH) ** 0.5)
 
     def __post_init__(self) -> None:
-        _require(self.epochs >= 1, "epochs", f"must be at least 1, got {self.epochs}")
+        _require(self.epochs is None or self.epochs >= 1, "epochs", f"must be at least 1, got {self.epochs}")
         _require(self.max_minutes is None or self.max_minutes > 0, "max_minutes",
                  f"must be positive, got {self.max_minutes}")
-        _require(self.batch_size >= 2, "batch_size", f"must be at least 2, got {self.batch_size}")
+        _require(self.batch_size is None or self.batch_size >= 2, "batch_size", f"must be at least 2, got {self.batch_size}")
         _require(self.loss in LOSS_NAMES, "loss", f"{self.loss!r} is not one of {', '.join(LOSS_NAMES)}")
         _require(self.n_critic >= 1, "n_critic", f"must be at least 1, got {self.n_critic}")
         for name in ("generator_lr", "discriminator_lr"):
@@ -71,6 +72,9 @@ class TabularConfig:
     """How a table is encoded and which networks learn it."""
 
     column_kinds: dict[str, str] = field(default_factory=dict)
+    numeric_encoding: str = "quantile"  # normal scores through each column's quantiles, or "modes" (CTGAN's)
+    calibrate_marginals: bool = True  # each sampled batch mapped onto the columns' own quantiles (quantile only)
+    validation: bool = True  # score fidelity while training, keep the best generator, stop when it stalls
     max_modes: int = 10
     max_categories: int = 200
     mixture_sample_size: int = 20_000
@@ -86,6 +90,8 @@ class TabularConfig:
         for column, kind in self.column_kinds.items():
             _require(kind in COLUMN_KINDS, "column_kinds",
                      f"column {column!r}: kind {kind!r} is not one of {', '.join(COLUMN_KINDS)}")
+        _require(self.numeric_encoding in NUMERIC_ENCODINGS, "numeric_encoding",
+                 f"{self.numeric_encoding!r} is not one of {', '.join(NUMERIC_ENCODINGS)}")
         _require(self.max_modes >= 1, "max_modes", f"must be at least 1, got {self.max_modes}")
         _require(self.max_categories >= 2, "max_categories", f"must be at least 2, got {self.max_categories}")
         _require(self.mixture_sample_size >= 100, "mixture_sample_size", "must be at least 100")

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtr, ndtri
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import BayesianGaussianMixture
 
@@ -194,3 +195,100 @@ class ContinuousEncoder:
     def from_state(cls, state: dict) -> "ContinuousEncoder":
         return cls(state["means"], state["stds"], state["weights"], state["minimum"], state["maximum"],
                    state["decimals"], state["nullable"], state.get("support"), state.get("support_counts"))
+
+
+QUANTILE_POINTS = 1000
+NORMAL_SCALE = 4.0  # normal scores are divided by this to sit inside tanh's range
+
+
+class QuantileEncoder:
+    """A number through its own distribution function to a normal score (the Gaussian-copula view of a
+    column): skewed, heavy-tailed or many-peaked columns all look like one standard normal to the generator,
+    and decoding through the empirical quantiles gives back the column's own distribution, with no values piled
+    up at the range edges. Columns that repeat a small set of values keep that set and its frequencies (ties
+    spread uniformly over their share of the distribution function).
+
+    With `calibrate`, each decoded batch is ranked and mapped onto the quantiles, so the batch's distribution is
+    the column's exactly and only the generator's ordering of rows (the dependence between columns) remains."""
+
+    scalar_count = 1
+
+    def __init__(self, values: list[float], probabilities: list[float], discrete: bool, decimals: int | None,
+                 nullable: bool, calibrate: bool = True):
+        self.values, self.probabilities = np.asarray(values, np.float64), np.asarray(probabilities, np.float64)
+        self.discrete, self.decimals, self.nullable, self.calibrate = discrete, decimals, nullable, calibrate
+
+    @classmethod
+    def fit(cls, values: np.ndarray, decimals: int | None = None, calibrate: bool = True,
+            points: int = QUANTILE_POINTS) -> "QuantileEncoder":
+        observed = np.sort(values[~np.isnan(values)])
+        distinct, counts = np.unique(observed, return_counts=True)
+        discrete = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
+        if discrete:
+            support, cumulative = distinct, np.cumsum(counts) / counts.sum()
+        else:
+            cumulative = np.linspace(0, 1, min(len(observed), points))
+            support = np.quantile(observed, cumulative)
+        if decimals is None:
+            decimals = _decimals(observed)
+        return cls(support.tolist(), cumulative.tolist(), bool(discrete), decimals, bool(np.isnan(values).any()),
+                   calibrate)
+
+    @property
+    def block_sizes(self) -> list[int]:
+        return [2] if self.nullable else []
+
+    def _uniforms(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Randomised probability integral transform: a value's share of the distribution function, drawn
+        uniformly inside it when several rows share the value."""
+        if self.discrete:
+            level = np.clip(np.searchsorted(self.values, x), 0, len(self.values) - 1)
+            upper = self.probabilities[level]
+            lower = np.where(level > 0, self.probabilities[np.maximum(level - 1, 0)], 0.0)
+            return lower + rng.random(len(x)) * (upper - lower)
+        left = np.searchsorted(self.values, x, side="left")
+        right = np.searchsorted(self.values, x, side="right")
+        tied = right - left > 1
+        u = np.interp(x, self.values, self.probabilities)
+        low = self.probabilities[np.minimum(left, len(self.values) - 1)]
+        high = self.probabilities[np.maximum(right - 1, 0)]
+        return np.where(tied, low + rng.random(len(x)) * (high - low), u)
+
+    def encode(self, values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        missing = np.isnan(values)
+        u = self._uniforms(np.where(missing, self.values[len(self.values) // 2], values), rng)
+        scores = ndtri(np.clip(u, 1e-4, 1 - 1e-4)) / NORMAL_SCALE
+        codes = missing.astype(np.int64)[:, None] if self.nullable else np.zeros((len(values), 0), np.int64)
+        return scores.astype(np.float32)[:, None], codes
+
+    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        scores = scalars[:, 0].astype(np.float64) * NORMAL_SCALE
+        missing = codes[:, 0] == 1 if self.nullable else np.zeros(len(scores), bool)
+        if self.calibrate and (~missing).sum() > 1:  # the batch's ranks onto the column's own quantiles
+            present = np.flatnonzero(~missing)
+            order = np.argsort(scores[present] + 1e-9 * rng.random(len(present)), kind="stable")
+            u = np.empty(len(present))
+            u[order] = (np.arange(len(present)) + rng.random(len(present))) / len(present)
+            uniforms = np.full(len(scores), 0.5)
+            uniforms[present] = u
+        else:
+            uniforms = ndtr(scores)
+        if self.discrete:
+            index = np.minimum(np.searchsorted(self.probabilities, uniforms, side="left"), len(self.values) - 1)
+            values = self.values[index]
+        else:
+            values = np.interp(uniforms, self.probabilities, self.values)
+            if self.decimals is not None:
+                values = np.clip(np.round(values, self.decimals), self.values[0], self.values[-1])
+        values[missing] = np.nan
+        return values
+
+    def state(self) -> dict:
+        return {"type": "quantile", "values": self.values.tolist(), "probabilities": self.probabilities.tolist(),
+                "discrete": self.discrete, "decimals": self.decimals, "nullable": self.nullable,
+                "calibrate": self.calibrate}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "QuantileEncoder":
+        return cls(state["values"], state["probabilities"], state["discrete"], state["decimals"],
+                   state["nullable"], state.get("calibrate", True))

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
 import warnings
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,7 @@ class ColumnSpec:
     dtype: str
     null_rate: float
     datetime_format: str | None = None
+    reason: str | None = None  # why this kind: said by `fit` and `info`
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -90,34 +94,142 @@ def _is_free_text(values: pd.Series, distinct: int) -> bool:
     return bool(text.str.contains(" ").mean() >= 0.8 and text.str.len().median() >= TEXT_MIN_CHARACTERS)
 
 
+# Names that mark whole numbers as codes for categories rather than quantities: states, zip and ICD codes,
+# regions, school or product numbers, races. Matched on the name's words (state, state_code, schidkn, zipCode).
+CODE_NAME = re.compile(r"(^|[^a-z])(state|fips|zip|postcode|postal|code|region|county|district|country|nation|"
+                       r"school|schid|sch|category|categ|class|type|group|sector|industry|occupation|race|ethn|"
+                       r"gender|sex|status|dept|department|station|site|store|product|brand|icd|id)", re.IGNORECASE)
+CODE_MAX_LEVELS = 200
+CODE_MIN_ROWS_PER_LEVEL = 3
+
+
 def infer_kind(column: pd.Series) -> tuple[str, str | None]:
     """(kind, datetime format) from the values alone; the rules are in the README's column-kind table."""
+    kind, fmt, _ = infer_kind_and_reason(column)
+    return kind, fmt
+
+
+def infer_kind_and_reason(column: pd.Series) -> tuple[str, str | None, str]:
+    """(kind, datetime format, the reason in a few words)."""
     values = column.dropna()
     if len(values) == 0:
-        return "constant", None
+        return "constant", None, "every value is missing"
     if _is_boolean(values):
-        return "boolean", None
+        return "boolean", None, "true/false values"
     if types.is_datetime64_any_dtype(column.dtype):
-        return "datetime", None
+        return "datetime", None, "date/time values"
     distinct = values.nunique()
     if distinct == 1 and len(values) == len(column):
-        return "constant", None
+        return "constant", None, "one value in every row"
     if types.is_numeric_dtype(column.dtype):
         numbers = values.astype("float64")
         integral = bool(np.all(np.mod(numbers, 1) == 0))
         if integral and distinct == len(values) >= ID_MIN_ROWS and numbers.max() - numbers.min() + 1 == distinct:
-            return "id", None
+            return "id", None, "consecutive whole numbers, one per row"
         if distinct <= CATEGORICAL_NUMERIC_LEVELS:
-            return "categorical", None
-        return ("integer" if integral else "continuous"), None
+            return "categorical", None, f"{distinct} distinct numbers"
+        name = str(column.name or "")
+        if (integral and CODE_NAME.search(name) and distinct <= CODE_MAX_LEVELS
+                and len(values) >= CODE_MIN_ROWS_PER_LEVEL * distinct):
+            return "categorical", None, (f"whole numbers with {distinct} levels under a name that reads as codes "
+                                         f"({name!r}); --column-kind {name}=integer if they are quantities")
+        if integral:
+            return "integer", None, f"whole numbers ({distinct} distinct)"
+        return "continuous", None, "numbers"
     fmt = guess_datetime_format(values)
     if fmt is not None:
-        return "datetime", fmt
+        return "datetime", fmt, f"dates in the format {fmt}"
     if _is_free_text(values, distinct):
-        return "text", None
+        return "text", None, "free text: mostly distinct strings of several words"
     if distinct == len(values) >= ID_MIN_ROWS:
-        return "id", None
-    return "categorical", None
+        return "id", None, "a different text in every row"
+    return "categorical", None, f"text with {distinct} levels"
+
+
+MISSING_TOKENS = frozenset({"", "n/a", "na", "nan", "null", "none", "unknown", "missing", "-", "--", "?", ".",
+                            "not available", "#n/a"})
+
+
+def read_missing_tokens(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Numbers with a few "n/a", "unknown" or "-" cells become numbers with missing values, with a note for
+    each such column; otherwise the column would be taken for categories and synthetic rows could only copy
+    the numbers already seen."""
+    notes, converted = [], {}
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        observed = column.dropna()
+        text = observed.astype(str).str.strip()
+        tokens = text.str.lower().isin(MISSING_TOKENS)
+        if not tokens.any() or tokens.all():
+            continue
+        numbers = pd.to_numeric(text[~tokens], errors="coerce")
+        if numbers.isna().any():
+            continue
+        seen = sorted(set(text[tokens]))[:3]
+        notes.append(f"column {name!r}: read {int(tokens.sum())} cell(s) such as "
+                     f"{', '.join(map(repr, seen))} as missing; the other values are numbers")
+        converted[name] = pd.to_numeric(column.astype(str).str.strip().where(~column.astype(str).str.strip()
+                                                                             .str.lower().isin(MISSING_TOKENS)),
+                                        errors="coerce").where(column.notna())
+    if converted:
+        frame = frame.assign(**converted)
+    return frame, notes
+
+
+SDV_SDTYPES = {"numerical": None, "categorical": "categorical", "boolean": "boolean", "datetime": "datetime",
+               "id": "id", "text": "text", "unknown": "text"}
+SDV_PII = ("email", "phone_number", "address", "name", "first_name", "last_name", "ssn", "ipv4_address",
+           "ipv6_address", "url", "street_address", "city", "postcode", "country_code", "license_plate")
+
+
+def read_metadata(path: str | Path, frame: pd.DataFrame) -> dict[str, str]:
+    """Column kinds from a metadata file: SDV's single-table metadata ({"columns": {name: {"sdtype": ...}}},
+    optionally inside {"tables": {name: ...}}) or the project's own {"column_kinds": {name: kind}}.
+    Numerical columns become integer or continuous by their values."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise GanforgeError(f"{path}: metadata file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise GanforgeError(f"{path}: not a readable JSON metadata file ({error})") from None
+    if not isinstance(data, dict):
+        raise GanforgeError(f"{path}: expected a JSON object with 'columns' or 'column_kinds'")
+    if "column_kinds" in data:
+        kinds = data["column_kinds"]
+        if not isinstance(kinds, dict):
+            raise GanforgeError(f"{path}: 'column_kinds' must map column names to kinds")
+        for name, kind in kinds.items():
+            if kind not in COLUMN_KINDS:
+                raise GanforgeError(f"{path}: column {name!r}: unknown kind {kind!r}; use one of "
+                                    f"{', '.join(COLUMN_KINDS)}")
+        return dict(kinds)
+    if "tables" in data:
+        tables = data["tables"]
+        if not isinstance(tables, dict) or len(tables) != 1:
+            raise GanforgeError(f"{path}: holds {len(tables) if isinstance(tables, dict) else 'no'} tables; "
+                                "a fit reads one table's metadata")
+        data = next(iter(tables.values()))
+    columns = data.get("columns")
+    if not isinstance(columns, dict):
+        raise GanforgeError(f"{path}: no 'columns' object (SDV metadata) or 'column_kinds' object")
+    kinds = {}
+    for name, entry in columns.items():
+        sdtype = entry.get("sdtype") if isinstance(entry, dict) else None
+        if sdtype in SDV_PII:
+            kinds[name] = "text"
+        elif sdtype not in SDV_SDTYPES:
+            raise GanforgeError(f"{path}: column {name!r}: unknown sdtype {sdtype!r}; use one of "
+                                f"{', '.join(list(SDV_SDTYPES) + list(SDV_PII))}")
+        elif sdtype == "numerical":
+            values = frame[name].dropna() if name in frame.columns else pd.Series(dtype=float)
+            integral = types.is_numeric_dtype(values.dtype) and bool(np.all(np.mod(values.astype(float), 1) == 0))
+            kinds[name] = "integer" if integral and len(values) else "continuous"
+        else:
+            kinds[name] = SDV_SDTYPES[sdtype]
+    return kinds
 
 
 def _check_override(column: pd.Series, name: str, kind: str) -> str | None:
@@ -139,8 +251,10 @@ def _check_override(column: pd.Series, name: str, kind: str) -> str | None:
     return None
 
 
-def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None) -> list[ColumnSpec]:
-    """One ColumnSpec per column, in the table's order; `overrides` maps column -> kind."""
+def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
+                 declared: str = "declared") -> list[ColumnSpec]:
+    """One ColumnSpec per column, in the table's order; `overrides` maps column -> kind (`declared` says by
+    whom, for the reason)."""
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(frame.columns))
     if unknown:
@@ -154,9 +268,9 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None) -
             kind = overrides[name]
             if kind not in COLUMN_KINDS:
                 raise GanforgeError(f"column {name!r}: unknown kind {kind!r}; use one of {', '.join(COLUMN_KINDS)}")
-            fmt = _check_override(column, name, kind)
+            fmt, reason = _check_override(column, name, kind), declared
         else:
-            kind, fmt = infer_kind(column)
+            kind, fmt, reason = infer_kind_and_reason(column)
         specs.append(ColumnSpec(name=name, kind=kind, dtype=str(column.dtype),
-                                null_rate=float(column.isna().mean()), datetime_format=fmt))
+                                null_rate=float(column.isna().mean()), datetime_format=fmt, reason=reason))
     return specs

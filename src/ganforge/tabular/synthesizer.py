@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..config import PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
@@ -24,10 +24,11 @@ from ..persist import Checkpoint, load_model_folder, load_weights, require_keys,
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage
 from .sampler import ConditionSampler
-from .schema import check_table, infer_schema
+from .schema import check_table, infer_schema, read_missing_tokens
 from .text_columns import PREFIX as TEXT_PREFIX
 from .text_columns import fill_text_columns, fit_text_columns, text_columns_from_state, text_columns_state
 from .transform import TableTransform
+from .validation import BestGenerator, FidelityScore
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -73,6 +74,31 @@ class _TabularProblem:
 
 
 PRIVATE_DEFAULT_LOSS = "nonsaturating"
+REFERENCE_EPOCHS = 300  # explicit epochs, and differential privacy, train this long unless told otherwise
+AUTO_BATCH = 200  # more, smaller steps learn more per second than batches of REFERENCE_BATCH
+STEPS_PER_ROUND = 100  # generator steps between two fidelity scores
+PATIENCE_ROUNDS = 5  # stop after this many scores without a gain
+MIN_ROUNDS = 5
+MAX_ROUNDS = 30  # 3,000 steps at most
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How long a fit trains: `rounds` of `steps_per_round` generator steps (None: whole epochs)."""
+
+    batch_size: int
+    rounds: int
+    steps_per_round: int | None
+
+
+def training_schedule(train: TrainConfig, rows: int, auto: bool) -> Schedule:
+    """Without --epochs a table trains in steps, not passes: a 150-row table needs as many steps as a
+    50,000-row one to learn its correlations, and epochs of 500 rows gave it 300. The fidelity score decides
+    when to stop. With --epochs (or under differential privacy, whose noise is set for a known number of
+    steps) whole epochs run as asked."""
+    if auto:
+        return Schedule(train.batch_size or AUTO_BATCH, MAX_ROUNDS, STEPS_PER_ROUND)
+    return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None)
 
 
 class TabularSynthesizer:
@@ -105,6 +131,9 @@ class TabularSynthesizer:
         trains on its shard of the rows (see `core.distributed`)."""
         if isinstance(data, (str, os.PathLike)):
             data = ParquetColumns(data) if Path(data).suffix.lower() in (".parquet", ".pq") else read_table(data)
+        notes: list[str] = []
+        if isinstance(data, pd.DataFrame):
+            data, notes = read_missing_tokens(data)
         check_table(data)
         train, tabular = self.train_config, self.tabular_config
         total_rows = len(data)
@@ -135,10 +164,13 @@ class TabularSynthesizer:
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
-        batch_size = max(tabular.pack, min(train.batch_size, total_rows) // tabular.pack * tabular.pack)
+        schedule = training_schedule(train, total_rows, auto=train.epochs is None and not dp.enabled
+                                     and distributed is None and tabular.validation)
+        batch_size = max(tabular.pack, min(schedule.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
-        steps_per_epoch = max(1, total_rows // batch_size)
+        steps_per_epoch = schedule.steps_per_round or max(1, total_rows // batch_size)
+        train = replace(train, epochs=schedule.rounds)
         privacy = None
         if dp.enabled:
             privacy = PrivateDiscriminator(discriminator, dp.dp_epsilon * (1 - dp.dp_statistics_share),
@@ -147,19 +179,29 @@ class TabularSynthesizer:
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), sampler.codes,
                                   transform, sampler, rank_batch, tabular.embedding_dim,
                                   poisson_rate=None if privacy is None else batch_size / total_rows)
+        selection = None
+        if schedule.steps_per_round:
+            score = FidelityScore(scalars, codes, transform.layout, sampler, tabular.embedding_dim,
+                                  own_bins=tabular.numeric_encoding == "quantile" and tabular.calibrate_marginals,
+                                  seed=train.seed or 0)
+            selection = BestGenerator(score, patience=PATIENCE_ROUNDS, min_rounds=MIN_ROUNDS)
         checkpoint = None if checkpoint_dir is None else Checkpoint(
             Path(checkpoint_dir), {"train_config": to_dict(train), "tabular_config": to_dict(tabular),
                                    "columns": [s.to_dict() for s in schema], "rows": total_rows})
         state = checkpoint.load() if resume and checkpoint is not None else None
         if resume and checkpoint is None:
             raise GanforgeError("resume needs the checkpoint folder of the interrupted fit")
-        save_checkpoint = None if checkpoint is None else checkpoint.save
+        extras: dict[str, Callable[[], Any]] = {}
         if privacy is not None:
             if state is not None:  # what the interrupted run spent stays spent
                 privacy.accountant.history = [tuple(entry) for entry in state.pop("privacy_history")]
-            if checkpoint is not None:
-                save_checkpoint = lambda good: checkpoint.save(  # noqa: E731
-                    {**good, "privacy_history": [list(entry) for entry in privacy.accountant.history]})
+            extras["privacy_history"] = lambda: [list(entry) for entry in privacy.accountant.history]
+        if selection is not None:
+            if state is not None:
+                selection.restore(state.pop("selection"))
+            extras["selection"] = selection.state
+        save_checkpoint = None if checkpoint is None else (
+            lambda good: checkpoint.save({**good, **{key: get() for key, get in extras.items()}}))
         if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
         else:
@@ -167,7 +209,12 @@ class TabularSynthesizer:
             result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch_size),
                                steps_per_epoch=steps_per_epoch,
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
-                               checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy)
+                               checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy,
+                               on_epoch=selection)
+        if selection is not None and selection.best_state is not None:
+            result.generator.load_state_dict(selection.best_state)
+            if result.stopped_by == "callback":
+                result.stopped_by = "validation"
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
         self.sampler_ = self._generation_sampler(transform, device)
@@ -175,7 +222,13 @@ class TabularSynthesizer:
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
                           "resumed_from_epoch": state["epoch"] if state else None, "device": str(device),
-                          "history": result.history}
+                          "history": result.history, "steps": len(result.history) * steps_per_epoch}
+        self.notes_ = notes
+        if selection is not None:
+            self.training_["validation"] = {
+                "steps_per_score": steps_per_epoch, "best_step": selection.best_round * steps_per_epoch,
+                "best_score": round(selection.best_score, 5),
+                "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None
         if privacy is not None:
             coverage = privacy_coverage(dp.dp_epsilon * dp.dp_statistics_share, dp.dp_delta / 2, dp)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import TabularConfig
-from .encoders import CategoricalEncoder, ContinuousEncoder, to_python
+from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .schema import EPOCH, ColumnSpec, datetime_seconds
 
 DISCRETE_INTEGER_LEVELS = 32  # integers with at most this many values are encoded as categories
@@ -23,7 +23,7 @@ SECONDS_PER_DAY = 86_400
 class ColumnTransform:
     """One column: converts its values to what its encoder wants and back to the column's own dtype."""
 
-    def __init__(self, spec: ColumnSpec, encoder: CategoricalEncoder | ContinuousEncoder | None,
+    def __init__(self, spec: ColumnSpec, encoder: CategoricalEncoder | ContinuousEncoder | QuantileEncoder | None,
                  extra: dict | None = None):
         self.spec, self.encoder, self.extra = spec, encoder, dict(extra or {})
 
@@ -46,13 +46,9 @@ class ColumnTransform:
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
-            encoder = ContinuousEncoder.fit(seconds.to_numpy(np.float64), config.max_modes,
-                                            config.mixture_sample_size, rng, decimals=6)
-            return cls(spec, encoder, {"step_seconds": step})
+            return cls(spec, _number_encoder(seconds.to_numpy(np.float64), config, rng, 6), {"step_seconds": step})
         decimals = 0 if kind == "integer" else None
-        encoder = ContinuousEncoder.fit(values.to_numpy(np.float64, na_value=np.nan), config.max_modes,
-                                        config.mixture_sample_size, rng, decimals=decimals)
-        return cls(spec, encoder)
+        return cls(spec, _number_encoder(values.to_numpy(np.float64, na_value=np.nan), config, rng, decimals))
 
     @property
     def scalar_count(self) -> int:
@@ -112,9 +108,16 @@ class ColumnTransform:
         encoder_state = state["encoder"]
         encoder = None
         if encoder_state is not None:
-            kinds = {"categorical": CategoricalEncoder, "continuous": ContinuousEncoder}
+            kinds = {"categorical": CategoricalEncoder, "continuous": ContinuousEncoder, "quantile": QuantileEncoder}
             encoder = kinds[encoder_state["type"]].from_state(encoder_state)
         return cls(ColumnSpec(**state["spec"]), encoder, state["extra"])
+
+
+def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
+                    decimals: int | None) -> ContinuousEncoder | QuantileEncoder:
+    if config.numeric_encoding == "quantile":
+        return QuantileEncoder.fit(values, decimals, calibrate=config.calibrate_marginals)
+    return ContinuousEncoder.fit(values, config.max_modes, config.mixture_sample_size, rng, decimals=decimals)
 
 
 def _categorical_values(values: pd.Series) -> pd.Series:

@@ -1,0 +1,40 @@
+"""`fit --metadata` as a user runs it: declared kinds win, reasons are printed, bad files are one-line errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from tests.conftest import run_ganforge
+
+
+def codes_table(path):
+    rng = np.random.default_rng(0)
+    state = rng.integers(1, 51, 400)
+    pd.DataFrame({"state": state, "income": (rng.lognormal(10, 1, 400) + 100 * state).round(2),
+                  "visits": ["unknown" if i % 17 == 0 else str(v) for i, v in enumerate(rng.poisson(40, 400))]}
+                 ).to_csv(path / "people.csv", index=False)
+
+
+def test_fit_reads_sdv_metadata_and_says_why_each_kind(tmp_path):
+    codes_table(tmp_path)
+    (tmp_path / "meta.json").write_text(json.dumps({"columns": {"state": {"sdtype": "numerical"}}}))
+    result = run_ganforge("fit", "people.csv", "--out", "model", "--epochs", "2", "--metadata", "meta.json",
+                          cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "state: integer (declared)" in result.stdout  # the file overrode the codes rule
+    assert "income: continuous (numbers)" in result.stdout
+    assert "column 'visits': read 24 cell(s) such as 'unknown' as missing" in result.stderr
+    info = run_ganforge("info", "model", cwd=tmp_path)
+    assert "(declared)" in info.stdout and "whole numbers" in info.stdout  # visits: numbers again
+    inferred = run_ganforge("fit", "people.csv", "--out", "inferred", "--epochs", "2", cwd=tmp_path)
+    assert "state: categorical (whole numbers with 50 levels under a name that reads as codes" in inferred.stdout
+
+
+def test_bad_metadata_is_one_line_and_nothing_is_written(tmp_path):
+    codes_table(tmp_path)
+    (tmp_path / "meta.json").write_text(json.dumps({"columns": {"state": {"sdtype": "colour"}}}))
+    result = run_ganforge("fit", "people.csv", "--out", "model", "--metadata", "meta.json", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "meta.json: column 'state': unknown sdtype 'colour'" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "model").exists()

@@ -1,0 +1,96 @@
+"""Column kinds a person would declare: integer codes, ranks, counts, identifiers, tokens for missing values,
+and metadata files in SDV's format and the project's own."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganforge.errors import GanforgeError
+from ganforge.tabular.schema import infer_kind_and_reason, infer_schema, read_metadata, read_missing_tokens
+
+rng = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("name, values, kind", [
+    ("state", rng.integers(1, 51, 600), "categorical"),  # US state codes: 50 levels, named as codes
+    ("schidkn", rng.integers(1, 80, 2000), "categorical"),  # school ids
+    ("zip_code", rng.choice([10001, 10002, 94105, 60601, 73301] * 4 + list(range(20000, 20030)), 500), "categorical"),
+    ("satisfaction", rng.integers(1, 8, 300), "categorical"),  # a 1-7 survey answer
+    ("children", rng.poisson(1.5, 400), "categorical"),  # a count with few values: encoded as levels
+    ("visits", rng.poisson(30, 400), "integer"),  # a genuine count
+    ("age", rng.integers(18, 90, 400), "integer"),  # a quantity, whatever its level count
+    ("state", rng.integers(1, 51, 80), "integer"),  # too few rows per level to learn codes from
+    ("customer", np.arange(1000, 1400), "id"),
+])
+def test_integer_columns_are_codes_counts_or_ids(name, values, kind):
+    found, _, reason = infer_kind_and_reason(pd.Series(values, name=name))
+    assert found == kind, reason
+    assert reason
+
+
+def test_the_reason_for_codes_names_the_way_out():
+    _, _, reason = infer_kind_and_reason(pd.Series(rng.integers(1, 51, 600), name="state"))
+    assert "--column-kind state=integer" in reason
+
+
+def test_declared_kinds_say_who_declared_them():
+    frame = pd.DataFrame({"state": rng.integers(1, 51, 300), "x": rng.normal(size=300)})
+    specs = {s.name: s for s in infer_schema(frame, {"state": "integer"}, declared="declared in meta.json")}
+    assert specs["state"].kind == "integer" and specs["state"].reason == "declared in meta.json"
+    assert specs["x"].reason == "numbers"
+
+
+def test_missing_tokens_in_a_numeric_column_become_missing_numbers():
+    frame = pd.DataFrame({"income": ["12.5", "unknown", "7", "-", "3.25", "n/a"] * 5,
+                          "city": ["a", "unknown", "b", "c", "-", "d"] * 5})
+    cleaned, notes = read_missing_tokens(frame)
+    assert pd.api.types.is_float_dtype(cleaned["income"])
+    assert cleaned["income"].isna().sum() == 15 and cleaned["income"].max() == 12.5
+    assert cleaned["city"].equals(frame["city"])  # text with a token stays text
+    assert len(notes) == 1 and "'income'" in notes[0] and "'unknown'" in notes[0]
+    assert frame["income"].iloc[1] == "unknown"  # the caller's table is not changed
+
+
+def sdv_metadata(columns: dict) -> dict:
+    return {"METADATA_SPEC_VERSION": "V1", "tables": {"people": {"columns": columns}}}
+
+
+def test_sdv_metadata_declares_every_type(tmp_path):
+    frame = pd.DataFrame({"state": [1, 2, 3] * 10, "income": np.linspace(1, 9, 30), "n": range(30),
+                          "joined": ["2020-01-01"] * 30, "email": ["a@b.c"] * 30})
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps(sdv_metadata({
+        "state": {"sdtype": "categorical"}, "income": {"sdtype": "numerical"}, "n": {"sdtype": "numerical"},
+        "joined": {"sdtype": "datetime", "datetime_format": "%Y-%m-%d"}, "email": {"sdtype": "email"}})))
+    assert read_metadata(path, frame) == {"state": "categorical", "income": "continuous", "n": "integer",
+                                          "joined": "datetime", "email": "text"}
+
+
+def test_own_metadata_format(tmp_path):
+    path = tmp_path / "kinds.json"
+    path.write_text(json.dumps({"column_kinds": {"state": "categorical"}}))
+    assert read_metadata(path, pd.DataFrame({"state": [1, 2]})) == {"state": "categorical"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (sdv_metadata({"state": {"sdtype": "colour"}}), "column 'state': unknown sdtype 'colour'"),
+    ({"column_kinds": {"state": "fancy"}}, "column 'state': unknown kind 'fancy'"),
+    ({"tables": {"a": {"columns": {}}, "b": {"columns": {}}}}, "holds 2 tables"),
+    ({"something": 1}, "no 'columns' object"),
+    ([1, 2], "expected a JSON object"),
+])
+def test_bad_metadata_is_named(tmp_path, content, message):
+    path = tmp_path / "meta.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(GanforgeError, match=message):
+        read_metadata(path, pd.DataFrame({"state": [1, 2]}))
+
+
+def test_unreadable_metadata_is_named(tmp_path):
+    with pytest.raises(GanforgeError, match="not found"):
+        read_metadata(tmp_path / "missing.json", pd.DataFrame())
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(GanforgeError, match="not a readable JSON"):
+        read_metadata(tmp_path / "bad.json", pd.DataFrame())
