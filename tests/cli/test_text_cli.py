@@ -85,7 +85,7 @@ def test_a_table_with_a_text_column_end_to_end(tmp_path):
     assert plain.returncode == 0 and "--column-kind name=text" in plain.stderr  # the hint for 600 names
     result = ganforge("fit", "small.csv", "--out", "m", "--epochs", "2", "--column-kind", "name=text", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "name:text" in result.stdout and "--column-kind name=text" not in result.stderr
+    assert "name: text" in result.stdout and "--column-kind name=text" not in result.stderr
     assert ganforge("sample", "m", "-n", "300", "--out", "s.csv", "--seed", "0", cwd=tmp_path).returncode == 0
     synthetic = pd.read_csv(tmp_path / "s.csv")
     assert synthetic["name"].dropna().map(type).eq(str).all()

@@ -199,6 +199,7 @@ class ContinuousEncoder:
 
 QUANTILE_POINTS = 1000
 NORMAL_SCALE = 4.0  # normal scores are divided by this to sit inside tanh's range
+TAIL = 1e-4  # probabilities are squeezed into [TAIL, 1 - TAIL] so the normal scores stay finite
 
 
 class QuantileEncoder:
@@ -208,19 +209,19 @@ class QuantileEncoder:
     up at the range edges. Columns that repeat a small set of values keep that set and its frequencies (ties
     spread uniformly over their share of the distribution function).
 
-    With `calibrate`, each decoded batch is ranked and mapped onto the quantiles, so the batch's distribution is
-    the column's exactly and only the generator's ordering of rows (the dependence between columns) remains."""
+    `decode(..., calibrate=True)` ranks a generated batch and maps the ranks onto the quantiles, so the batch's
+    distribution is the column's exactly and only the generator's ordering of rows (the dependence between
+    columns) remains."""
 
     scalar_count = 1
 
     def __init__(self, values: list[float], probabilities: list[float], discrete: bool, decimals: int | None,
-                 nullable: bool, calibrate: bool = True):
+                 nullable: bool):
         self.values, self.probabilities = np.asarray(values, np.float64), np.asarray(probabilities, np.float64)
-        self.discrete, self.decimals, self.nullable, self.calibrate = discrete, decimals, nullable, calibrate
+        self.discrete, self.decimals, self.nullable = discrete, decimals, nullable
 
     @classmethod
-    def fit(cls, values: np.ndarray, decimals: int | None = None, calibrate: bool = True,
-            points: int = QUANTILE_POINTS) -> "QuantileEncoder":
+    def fit(cls, values: np.ndarray, decimals: int | None = None, points: int = QUANTILE_POINTS) -> "QuantileEncoder":
         observed = np.sort(values[~np.isnan(values)])
         distinct, counts = np.unique(observed, return_counts=True)
         discrete = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
@@ -231,8 +232,7 @@ class QuantileEncoder:
             support = np.quantile(observed, cumulative)
         if decimals is None:
             decimals = _decimals(observed)
-        return cls(support.tolist(), cumulative.tolist(), bool(discrete), decimals, bool(np.isnan(values).any()),
-                   calibrate)
+        return cls(support.tolist(), cumulative.tolist(), bool(discrete), decimals, bool(np.isnan(values).any()))
 
     @property
     def block_sizes(self) -> list[int]:
@@ -257,14 +257,15 @@ class QuantileEncoder:
     def encode(self, values: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         missing = np.isnan(values)
         u = self._uniforms(np.where(missing, self.values[len(self.values) // 2], values), rng)
-        scores = ndtri(np.clip(u, 1e-4, 1 - 1e-4)) / NORMAL_SCALE
+        scores = ndtri(TAIL + (1 - 2 * TAIL) * u) / NORMAL_SCALE  # squeezed, not clipped: the ends come back
         codes = missing.astype(np.int64)[:, None] if self.nullable else np.zeros((len(values), 0), np.int64)
         return scores.astype(np.float32)[:, None], codes
 
-    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
+               calibrate: bool = False) -> np.ndarray:
         scores = scalars[:, 0].astype(np.float64) * NORMAL_SCALE
         missing = codes[:, 0] == 1 if self.nullable else np.zeros(len(scores), bool)
-        if self.calibrate and (~missing).sum() > 1:  # the batch's ranks onto the column's own quantiles
+        if calibrate and (~missing).sum() > 1:  # the batch's ranks onto the column's own quantiles
             present = np.flatnonzero(~missing)
             order = np.argsort(scores[present] + 1e-9 * rng.random(len(present)), kind="stable")
             u = np.empty(len(present))
@@ -272,7 +273,7 @@ class QuantileEncoder:
             uniforms = np.full(len(scores), 0.5)
             uniforms[present] = u
         else:
-            uniforms = ndtr(scores)
+            uniforms = np.clip((ndtr(scores) - TAIL) / (1 - 2 * TAIL), 0, 1)
         if self.discrete:
             index = np.minimum(np.searchsorted(self.probabilities, uniforms, side="left"), len(self.values) - 1)
             values = self.values[index]
@@ -285,10 +286,9 @@ class QuantileEncoder:
 
     def state(self) -> dict:
         return {"type": "quantile", "values": self.values.tolist(), "probabilities": self.probabilities.tolist(),
-                "discrete": self.discrete, "decimals": self.decimals, "nullable": self.nullable,
-                "calibrate": self.calibrate}
+                "discrete": self.discrete, "decimals": self.decimals, "nullable": self.nullable}
 
     @classmethod
     def from_state(cls, state: dict) -> "QuantileEncoder":
         return cls(state["values"], state["probabilities"], state["discrete"], state["decimals"],
-                   state["nullable"], state.get("calibrate", True))
+                   state["nullable"])

@@ -342,7 +342,8 @@ class TabularSynthesizer:
             raw = generator(noise, condition)
             scalars = torch.tanh(raw[:, :layout.n_scalars]).cpu().numpy()
             codes = blocks.sample(raw[:, layout.n_scalars:], torch_rng)
-            frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng)
+            frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng,
+                                           calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
             generated += SAMPLE_CHUNK

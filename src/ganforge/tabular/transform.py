@@ -73,7 +73,8 @@ class ColumnTransform:
             numbers = values.to_numpy(np.float64, na_value=np.nan)
         return self.encoder.encode(numbers, rng)
 
-    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
+               calibrate: bool = False) -> pd.Series:
         n = len(scalars)
         if self.spec.kind == "constant":
             values = np.full(n, self.extra["value"], dtype=object)
@@ -81,6 +82,8 @@ class ColumnTransform:
             values = _sample_ids(self.extra, n, rng)
         elif self.spec.kind == "text":
             return pd.Series(np.full(n, None, dtype=object), name=self.spec.name)
+        elif isinstance(self.encoder, QuantileEncoder):
+            values = self.encoder.decode(scalars, codes, rng, calibrate)
         else:
             values = self.encoder.decode(scalars, codes, rng)
         if self.spec.kind == "datetime":
@@ -116,7 +119,7 @@ class ColumnTransform:
 def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
                     decimals: int | None) -> ContinuousEncoder | QuantileEncoder:
     if config.numeric_encoding == "quantile":
-        return QuantileEncoder.fit(values, decimals, calibrate=config.calibrate_marginals)
+        return QuantileEncoder.fit(values, decimals)
     return ContinuousEncoder.fit(values, config.max_modes, config.mixture_sample_size, rng, decimals=decimals)
 
 
@@ -234,12 +237,16 @@ class TableTransform:
             block_at += column_codes.shape[1]
         return scalars, codes
 
-    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
+               calibrate: bool = False) -> pd.DataFrame:
+        """The table back from its encoding; `calibrate` ranks each quantile-encoded column of a generated
+        batch onto the column's own quantiles (see QuantileEncoder)."""
         out, scalar_at, block_at = {}, 0, 0
         for column in self.columns:
             n_scalars, n_blocks = column.scalar_count, len(column.block_sizes)
             out[column.spec.name] = column.decode(scalars[:, scalar_at:scalar_at + n_scalars],
-                                                  codes[:, block_at:block_at + n_blocks], rng).reset_index(drop=True)
+                                                  codes[:, block_at:block_at + n_blocks], rng,
+                                                  calibrate).reset_index(drop=True)
             scalar_at += n_scalars
             block_at += n_blocks
         return pd.DataFrame(out)
