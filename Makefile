@@ -20,7 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	mkdir -p demo
 	$(BIN)/ganforge demo-data males --out demo/males.csv --force
-	$(BIN)/ganforge fit demo/males.csv --out demo/model --epochs 300 --seed 0 --force \
+	$(BIN)/ganforge fit demo/males.csv --out demo/model --seed 0 --force \
 		--report demo/report.html --target union
 	$(BIN)/ganforge sample demo/model --num-rows 4360 --out demo/synthetic.csv --seed 0 --force
 	$(BIN)/ganforge info demo/model

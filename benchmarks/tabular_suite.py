@@ -42,6 +42,7 @@ warnings.filterwarnings("ignore")
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "suite.jsonl"
 ARGN_PYTHON = ROOT / ".bench-argn" / "bin" / "python"
+VARIANTS: dict[str, dict] = {}  # label -> TabularSynthesizer settings, from --variant
 METHODS = ("ganforge", "copula", "sdv-copula", "argn", "arf", "ctgan", "tvae", "independent")
 
 
@@ -78,7 +79,7 @@ TABLES = {
     "boston": Table("held-out", "pydataset:MASS/Boston.csv", "medv", ("chas", "rad"),
                     note="integer-coded highway index, skewed crime rate"),
     "seattle-weather": Table("held-out", "vega:seattle-weather.csv", "weather", ("weather",),
-                             {"date": "%Y-%m-%d"}, note="dates"),
+                             {"date": "%Y/%m/%d"}, note="dates"),
     "chile": Table("held-out", "pydataset:car/Chile.csv", "vote", ("region", "sex", "education", "vote"),
                    note="missing values"),
     "star": Table("held-out", "pydataset:Ecdat/Star.csv", "tmathssk",
@@ -155,6 +156,13 @@ def fit_ganforge(train: pd.DataFrame, seed: int, workdir: Path) -> pd.DataFrame:
     subprocess.run([*run, "sample", str(model), "--num-rows", str(len(train)), "--out", str(out), "--seed",
                     str(seed)], check=True, stdout=subprocess.DEVNULL)
     return pd.read_csv(out)
+
+
+def fit_ganforge_api(train: pd.DataFrame, seed: int, settings: dict) -> pd.DataFrame:
+    """A candidate recipe through the Python API (`--variant`), for tuning on the tuning half."""
+    from ganforge import TabularSynthesizer
+
+    return TabularSynthesizer(**settings).fit(train).sample(len(train), seed=seed)
 
 
 def gaussian_copula(train: pd.DataFrame, kinds: dict[str, str], formats: dict[str, str], seed: int) -> pd.DataFrame:
@@ -275,6 +283,8 @@ def independent(train: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 def synthesize(method: str, name: str, train: pd.DataFrame, kinds: dict, formats: dict, seed: int,
                workdir: Path) -> pd.DataFrame:
+    if method.startswith("ganforge:"):
+        return fit_ganforge_api(train, seed, VARIANTS[method.split(":", 1)[1]])
     if method == "ganforge":
         return fit_ganforge(train, seed, workdir)
     if method == "copula":
@@ -410,7 +420,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
     parser.add_argument("--tables", nargs="+", choices=list(TABLES))
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON",
+                        help='also fit ganforge with these API settings, as method ganforge:LABEL '
+                             '(e.g. lr=\'{"generator_lr": 1e-3}\'); for tuning on the tuning half')
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-rows", type=int, default=20_000, help="subsample larger tables (0: all rows)")
     parser.add_argument("--skip-done", action="store_true", help="fit only what has no kept result yet")
@@ -420,6 +433,10 @@ def main() -> None:
 
     torch.set_num_threads(1)
     names = args.tables or [n for n, t in TABLES.items() if args.half in ("both", t.half)]
+    for variant in args.variant:
+        label, _, settings = variant.partition("=")
+        VARIANTS[label] = json.loads(settings)
+        args.methods.append(f"ganforge:{label}")
     if not args.print_only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         done = {key for key, row in load_results().items() if "error" not in row} if args.skip_done else set()
@@ -433,7 +450,8 @@ def main() -> None:
                 print(json.dumps(row), file=sys.stderr, flush=True)
     rows = [r for r in load_results().values() if r["seed"] == args.seed and r["table"] in names]
     for half in ("tuning", "held-out"):
-        print_half(half, rows, [m for m in METHODS if m in {r["method"] for r in rows}])
+        present = {r["method"] for r in rows}
+        print_half(half, rows, [m for m in METHODS if m in present] + sorted(m for m in present if ":" in m))
 
 
 if __name__ == "__main__":

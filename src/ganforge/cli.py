@@ -96,12 +96,12 @@ def cli(verbose: bool) -> None:
 @cli.command()
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
-@click.option("--epochs", type=int, help="Passes over the data [default: 300 for tables, 30 for images; texts: "
-              "adversarial epochs, 10].")
+@click.option("--epochs", type=int, help="Passes over the data [default: tables train 3,000 steps of 200 rows "
+              "instead; images 30; texts: adversarial epochs, 10].")
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
-@click.option("--batch-size", type=int, help="[default: 500 for tables, 64 for images]")
+@click.option("--batch-size", type=int, help="[default: 200 for tables (500 with --epochs), 64 for images]")
 @click.option("--n-critic", type=int, default=1, show_default=True, help="Discriminator steps per generator step.")
 @click.option("--generator-lr", type=float, help="[default: 2e-4]")
 @click.option("--discriminator-lr", type=float, help="[default: 2e-4]")
@@ -242,9 +242,11 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
     click.echo(f"trained {_length(training)} in {training['seconds']:.1f} s on {training['device']} "
                f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
     if "validation" in training:
-        selected = training["validation"]
-        click.echo(f"kept the generator of step {selected['best_step']:,} (pairwise fidelity "
-                   f"{selected['best_score']:.3f}, scored every {selected['steps_per_score']} steps)")
+        scores = training["validation"]
+        kept = (f"kept the best, step {scores['best_step']:,}" if scores["early_stopping"] else
+                f"best {scores['best_score']:.3f} at step {scores['best_step']:,}; kept the last")
+        click.echo(f"pairwise fidelity every {scores['steps_per_score']} steps: {scores['curve'][0][1]:.3f} "
+                   f"at first, {scores['curve'][-1][1]:.3f} at the end ({kept})")
     click.echo("columns:")
     for spec in model.schema_:
         click.echo(f"  {spec.name}: {spec.kind} ({spec.reason})")

@@ -14,6 +14,7 @@ COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "
 
 T = TypeVar("T")
 REFERENCE_BATCH = 500
+DEFAULT_LEARNING_RATE = 2e-4
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:
@@ -30,8 +31,8 @@ class TrainConfig:
     batch_size: int | None = None  # None: the modality's own choice
     loss: str = "wgan-gp"
     n_critic: int = 1
-    generator_lr: float = 2e-4
-    discriminator_lr: float = 2e-4
+    generator_lr: float | None = None  # None: the modality's own choice (DEFAULT_LEARNING_RATE where it has none)
+    discriminator_lr: float | None = None
     beta1: float = 0.5
     beta2: float = 0.9
     weight_decay: float = 1e-6
@@ -43,6 +44,11 @@ class TrainConfig:
     device: str = "auto"
     mixed_precision: bool = False  # bfloat16 autocast for the networks' passes; penalties stay float32
     compile: bool = False  # torch.compile the generator (the discriminator's penalty needs double backward)
+
+    @property
+    def learning_rates(self) -> tuple[float, float]:
+        """(generator, discriminator) learning rates before the batch-size scale."""
+        return (self.generator_lr or DEFAULT_LEARNING_RATE, self.discriminator_lr or DEFAULT_LEARNING_RATE)
 
     @property
     def learning_rate_scale(self) -> float:
@@ -58,7 +64,7 @@ class TrainConfig:
         _require(self.loss in LOSS_NAMES, "loss", f"{self.loss!r} is not one of {', '.join(LOSS_NAMES)}")
         _require(self.n_critic >= 1, "n_critic", f"must be at least 1, got {self.n_critic}")
         for name in ("generator_lr", "discriminator_lr"):
-            _require(getattr(self, name) > 0, name, f"must be positive, got {getattr(self, name)}")
+            _require(getattr(self, name) is None or getattr(self, name) > 0, name, f"must be positive, got {getattr(self, name)}")
         for name in ("beta1", "beta2", "ema_decay"):
             _require(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
         for name in ("weight_decay", "gradient_penalty", "r1_penalty"):
@@ -74,7 +80,8 @@ class TabularConfig:
     column_kinds: dict[str, str] = field(default_factory=dict)
     numeric_encoding: str = "quantile"  # normal scores through each column's quantiles, or "modes" (CTGAN's)
     calibrate_marginals: bool = True  # each sampled batch mapped onto the columns' own quantiles (quantile only)
-    validation: bool = True  # score fidelity while training, keep the best generator, stop when it stalls
+    integer_categories: int = 0  # whole-number columns with at most this many values are one-hot, not numbers
+    early_stopping: bool = False  # keep the best-scoring generator and stop when the score stalls
     max_modes: int = 10
     max_categories: int = 200
     mixture_sample_size: int = 20_000
@@ -132,7 +139,8 @@ class ImageConfig:
 
 
 # Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones
-IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", beta1=0.5, beta2=0.999,
+IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", generator_lr=2e-4, discriminator_lr=2e-4,
+                            beta1=0.5, beta2=0.999,
                             weight_decay=0.0, ema_decay=0.999)
 
 

@@ -67,18 +67,38 @@ def correlated_table(rows: int = 300) -> pd.DataFrame:
                          "group": np.where(x + 0.5 * rng.normal(size=rows) > 0, "high", "low")})
 
 
-def test_default_schedule_trains_in_steps_and_keeps_the_best_scored_generator(monkeypatch):
+def test_default_schedule_trains_in_steps_and_scores_as_it_goes(monkeypatch):
     import ganforge.tabular.synthesizer as synthesizer
 
     monkeypatch.setattr(synthesizer, "MAX_ROUNDS", 8)  # 800 steps of the default networks
     model = TabularSynthesizer(seed=0).fit(correlated_table())
     validation = model.training_["validation"]
-    curve = dict((step, score) for step, score in validation["curve"])
-    assert validation["best_score"] == max(curve.values())
-    assert validation["best_step"] == max(curve, key=curve.get)
-    assert model.training_["steps"] == max(curve) and model.training_["stopped_by"] in ("validation", "epochs")
+    assert [step for step, _ in validation["curve"]] == list(range(100, 900, 100))
+    assert model.training_["steps"] == 800 and model.training_["stopped_by"] == "epochs"
+    assert validation["curve"][-1][1] > validation["curve"][0][1]  # the score sees the generator learn
     rows = model.sample(2000, seed=0)
     assert rows["x"].corr(np.log(rows["y"])) > 0.5  # 0.96 in the data: a generator that learned something
+
+
+def test_early_stopping_keeps_the_best_scored_generator(monkeypatch):
+    import ganforge.tabular.synthesizer as synthesizer
+
+    monkeypatch.setattr(synthesizer, "MAX_ROUNDS", 6)
+    monkeypatch.setattr(synthesizer, "STEPS_PER_ROUND", 10)
+    trackers = []
+
+    class Recorded(synthesizer.BestGenerator):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            trackers.append(self)
+
+    monkeypatch.setattr(synthesizer, "BestGenerator", Recorded)
+    model = TabularSynthesizer(**SMALL, early_stopping=True).fit(correlated_table())
+    validation = model.training_["validation"]
+    curve = dict((step, score) for step, score in validation["curve"])
+    assert validation["best_score"] == max(curve.values()) and validation["best_step"] == max(curve, key=curve.get)
+    for key, value in trackers[0].best_state.items():  # the kept generator is the best-scored one
+        assert torch.equal(value, model.generator_.state_dict()[key]), key
 
 
 def test_explicit_epochs_train_exactly_that_long_without_selection():

@@ -89,12 +89,13 @@ class _Game:
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, config: TrainConfig):
         betas, scale = (config.beta1, config.beta2), config.learning_rate_scale
+        generator_lr, discriminator_lr = config.learning_rates
         self.generator, self.discriminator = generator, discriminator
         self.average = copy.deepcopy(generator).requires_grad_(False)
         # fused Adam: one kernel for all parameters instead of several per tensor (a quarter of a small step)
-        self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=config.generator_lr * scale, betas=betas,
+        self.optimizer_g = torch.optim.Adam(generator.parameters(), lr=generator_lr * scale, betas=betas,
                                             weight_decay=config.weight_decay, fused=True)
-        self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=config.discriminator_lr * scale,
+        self.optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=discriminator_lr * scale,
                                             betas=betas,
                                             weight_decay=config.weight_decay, fused=True)
         self.epoch, self.step, self.elapsed, self.rollbacks = 0, 0, 0.0, 0
@@ -126,7 +127,7 @@ class _Game:
         return all(math.isfinite(v) for v in losses) and bool(finite)
 
     def scale_learning_rates(self, factor: float, config: TrainConfig) -> None:
-        for optimizer, base in ((self.optimizer_g, config.generator_lr), (self.optimizer_d, config.discriminator_lr)):
+        for optimizer, base in zip((self.optimizer_g, self.optimizer_d), config.learning_rates):
             for group in optimizer.param_groups:
                 group["lr"] = base * config.learning_rate_scale * factor
 

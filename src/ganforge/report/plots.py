@@ -94,13 +94,21 @@ def distance_figure(distances: dict[str, list[float]]) -> str:
 
 
 def training_figure(history: list[dict[str, float]]) -> str:
+    """Losses over training and, where the fit scored it, the pairwise fidelity score on a second axis."""
     figure, axis = plt.subplots(figsize=(6, 2.8))
-    epochs = [h["epoch"] for h in history]
-    axis.plot(epochs, [h["loss_d"] for h in history], label="discriminator", color=REAL)
-    axis.plot(epochs, [h["loss_g"] for h in history], label="generator", color=SYNTHETIC)
-    axis.set_xlabel("epoch")
+    unit = "step" if all("step" in h for h in history) else "epoch"
+    x = [h[unit] for h in history]
+    axis.plot(x, [h["loss_d"] for h in history], label="discriminator loss", color=REAL)
+    axis.plot(x, [h["loss_g"] for h in history], label="generator loss", color=SYNTHETIC)
+    axis.set_xlabel(unit)
     axis.set_ylabel("loss")
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=8, loc="upper left")
+    scored = [h for h in history if "fidelity" in h]
+    if scored:
+        score_axis = axis.twinx()
+        score_axis.plot([h[unit] for h in scored], [h["fidelity"] for h in scored], "k.-", label="pairwise fidelity")
+        score_axis.set_ylabel("pairwise fidelity (higher is better)")
+        score_axis.legend(fontsize=8, loc="upper right")
     return _data_uri(figure)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import DEFAULT_LEARNING_RATE, REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
@@ -76,6 +76,7 @@ class _TabularProblem:
 PRIVATE_DEFAULT_LOSS = "nonsaturating"
 REFERENCE_EPOCHS = 300  # explicit epochs, and differential privacy, train this long unless told otherwise
 AUTO_BATCH = 200  # more, smaller steps learn more per second than batches of REFERENCE_BATCH
+AUTO_LEARNING_RATE = 5e-4  # chosen on the benchmark suite's tuning half (2e-4, 3e-4 and 5e-4 tried)
 STEPS_PER_ROUND = 100  # generator steps between two fidelity scores
 PATIENCE_ROUNDS = 5  # stop after this many scores without a gain
 MIN_ROUNDS = 5
@@ -89,6 +90,7 @@ class Schedule:
     batch_size: int
     rounds: int
     steps_per_round: int | None
+    learning_rate: float  # for both networks, unless the settings name one
 
 
 def training_schedule(train: TrainConfig, rows: int, auto: bool) -> Schedule:
@@ -97,8 +99,8 @@ def training_schedule(train: TrainConfig, rows: int, auto: bool) -> Schedule:
     when to stop. With --epochs (or under differential privacy, whose noise is set for a known number of
     steps) whole epochs run as asked."""
     if auto:
-        return Schedule(train.batch_size or AUTO_BATCH, MAX_ROUNDS, STEPS_PER_ROUND)
-    return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None)
+        return Schedule(train.batch_size or AUTO_BATCH, MAX_ROUNDS, STEPS_PER_ROUND, AUTO_LEARNING_RATE)
+    return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None, DEFAULT_LEARNING_RATE)
 
 
 class TabularSynthesizer:
@@ -165,12 +167,13 @@ class TabularSynthesizer:
         generator, discriminator = self._networks(transform, sampler.width, device)
 
         schedule = training_schedule(train, total_rows, auto=train.epochs is None and not dp.enabled
-                                     and distributed is None and tabular.validation)
+                                     and distributed is None)
         batch_size = max(tabular.pack, min(schedule.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
         steps_per_epoch = schedule.steps_per_round or max(1, total_rows // batch_size)
-        train = replace(train, epochs=schedule.rounds)
+        train = replace(train, epochs=schedule.rounds, generator_lr=train.generator_lr or schedule.learning_rate,
+                        discriminator_lr=train.discriminator_lr or schedule.learning_rate)
         privacy = None
         if dp.enabled:
             privacy = PrivateDiscriminator(discriminator, dp.dp_epsilon * (1 - dp.dp_statistics_share),
@@ -184,7 +187,8 @@ class TabularSynthesizer:
             score = FidelityScore(scalars, codes, transform.layout, sampler, tabular.embedding_dim,
                                   own_bins=tabular.numeric_encoding == "quantile" and tabular.calibrate_marginals,
                                   seed=train.seed or 0)
-            selection = BestGenerator(score, patience=PATIENCE_ROUNDS, min_rounds=MIN_ROUNDS)
+            selection = BestGenerator(score, patience=PATIENCE_ROUNDS if tabular.early_stopping else None,
+                                      min_rounds=MIN_ROUNDS)
         checkpoint = None if checkpoint_dir is None else Checkpoint(
             Path(checkpoint_dir), {"train_config": to_dict(train), "tabular_config": to_dict(tabular),
                                    "columns": [s.to_dict() for s in schema], "rows": total_rows})
@@ -211,7 +215,7 @@ class TabularSynthesizer:
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy,
                                on_epoch=selection)
-        if selection is not None and selection.best_state is not None:
+        if selection is not None and tabular.early_stopping and selection.best_state is not None:
             result.generator.load_state_dict(selection.best_state)
             if result.stopped_by == "callback":
                 result.stopped_by = "validation"
@@ -225,8 +229,11 @@ class TabularSynthesizer:
                           "history": result.history, "steps": len(result.history) * steps_per_epoch}
         self.notes_ = notes
         if selection is not None:
+            for round_, value in selection.curve:  # the report draws the score beside the losses
+                if 0 < round_ <= len(result.history):
+                    result.history[round_ - 1].update(step=round_ * steps_per_epoch, fidelity=value)
             self.training_["validation"] = {
-                "steps_per_score": steps_per_epoch, "best_step": selection.best_round * steps_per_epoch,
+                "early_stopping": tabular.early_stopping, "steps_per_score": steps_per_epoch, "best_step": selection.best_round * steps_per_epoch,
                 "best_score": round(selection.best_score, 5),
                 "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None

@@ -91,10 +91,10 @@ class FidelityScore:
 
 
 class BestGenerator:
-    """Keeps the best-scoring generator weights and says when to stop: after `patience` scores in a row
-    without a gain of at least `min_gain`, and never before `min_rounds` scores."""
+    """Scores the generator every round and keeps the best-scoring weights; with a `patience`, says when to
+    stop: after `patience` scores in a row without a gain of at least `min_gain`, never before `min_rounds`."""
 
-    def __init__(self, score: FidelityScore, patience: int, min_rounds: int, min_gain: float = 2e-3):
+    def __init__(self, score: FidelityScore, patience: int | None, min_rounds: int, min_gain: float = 2e-3):
         self.score, self.patience, self.min_rounds, self.min_gain = score, patience, min_rounds, min_gain
         self.best_score, self.best_round, self.gain_round, self.best_state = -math.inf, 0, 0, None
         self.curve: list[list[float]] = []
@@ -107,7 +107,8 @@ class BestGenerator:
         if value > self.best_score:
             self.best_score, self.best_round = value, round_
             self.best_state = copy.deepcopy(generator.state_dict())
-        return round_ >= self.min_rounds and round_ - self.gain_round >= self.patience
+        return (self.patience is not None and round_ >= self.min_rounds
+                and round_ - self.gain_round >= self.patience)
 
     def state(self) -> dict:
         return {"best_score": self.best_score, "best_round": self.best_round, "gain_round": self.gain_round,
