@@ -93,11 +93,12 @@ class Schedule:
     learning_rate: float  # for both networks, unless the settings name one
 
 
-def training_schedule(train: TrainConfig, rows: int, auto: bool) -> Schedule:
+def training_schedule(train: TrainConfig, auto: bool) -> Schedule:
     """Without --epochs a table trains in steps, not passes: a 150-row table needs as many steps as a
-    50,000-row one to learn its correlations, and epochs of 500 rows gave it 300. The fidelity score decides
-    when to stop. With --epochs (or under differential privacy, whose noise is set for a known number of
-    steps) whole epochs run as asked."""
+    50,000-row one to learn its correlations, and epochs of 500 rows gave it 300. A fidelity score is taken
+    every round (and, with `early_stopping`, decides when to stop). With --epochs (or under differential
+    privacy, whose noise is set for a known number of steps) whole epochs run as asked, at the reference
+    batch and learning rate."""
     if auto:
         return Schedule(train.batch_size or AUTO_BATCH, MAX_ROUNDS, STEPS_PER_ROUND, AUTO_LEARNING_RATE)
     return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None, DEFAULT_LEARNING_RATE)
@@ -166,8 +167,7 @@ class TabularSynthesizer:
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
-        schedule = training_schedule(train, total_rows, auto=train.epochs is None and not dp.enabled
-                                     and distributed is None)
+        schedule = training_schedule(train, auto=train.epochs is None and not dp.enabled and distributed is None)
         batch_size = max(tabular.pack, min(schedule.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
@@ -233,8 +233,8 @@ class TabularSynthesizer:
                 if 0 < round_ <= len(result.history):
                     result.history[round_ - 1].update(step=round_ * steps_per_epoch, fidelity=value)
             self.training_["validation"] = {
-                "early_stopping": tabular.early_stopping, "steps_per_score": steps_per_epoch, "best_step": selection.best_round * steps_per_epoch,
-                "best_score": round(selection.best_score, 5),
+                "early_stopping": tabular.early_stopping, "steps_per_score": steps_per_epoch,
+                "best_step": selection.best_round * steps_per_epoch, "best_score": round(selection.best_score, 5),
                 "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None
         if privacy is not None:
