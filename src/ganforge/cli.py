@@ -59,6 +59,12 @@ def _privacy_line(privacy: dict | None) -> str:
             f"not covered: {privacy['not_covered']}")
 
 
+def _rate(training: dict, train: dict, which: int):
+    """The learning rate a fit used: the schedule's choice when the settings named none."""
+    rates = training.get("learning_rates")
+    return rates[which] if rates else train.get(("generator_lr", "discriminator_lr")[which])
+
+
 def _length(training: dict) -> str:
     """How long a table model trained, in the unit its schedule used."""
     if "validation" in training:
@@ -429,7 +435,7 @@ def info(model_dir: Path, as_json: bool) -> None:
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
                f"stopped by {training.get('stopped_by', '?')}")
     click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, batch {training.get('batch_size')}, "
-               f"lr G {train.get('generator_lr')} / D {train.get('discriminator_lr')}, "
+               f"lr G {_rate(training, train, 0)} / D {_rate(training, train, 1)}, "
                f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
     click.echo(f"privacy:    {_privacy_line(config.get('privacy'))}")
     history = training.get("history") or []

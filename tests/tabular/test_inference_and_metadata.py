@@ -21,6 +21,7 @@ rng = np.random.default_rng(0)
     ("children", rng.poisson(1.5, 400), "categorical"),  # a count with few values: encoded as levels
     ("visits", rng.poisson(30, 400), "integer"),  # a genuine count
     ("age", rng.integers(18, 90, 400), "integer"),  # a quantity, whatever its level count
+    ("school", rng.integers(6, 19, 400), "integer"),  # years of schooling, not school numbers
     ("state", rng.integers(1, 51, 80), "integer"),  # too few rows per level to learn codes from
     ("customer", np.arange(1000, 1400), "id"),
 ])

@@ -74,7 +74,7 @@ def test_default_schedule_trains_in_steps_and_scores_as_it_goes(monkeypatch):
     model = TabularSynthesizer(seed=0).fit(correlated_table())
     validation = model.training_["validation"]
     assert [step for step, _ in validation["curve"]] == list(range(100, 900, 100))
-    assert model.training_["steps"] == 800 and model.training_["stopped_by"] == "epochs"
+    assert model.training_["steps"] == 800 and model.training_["stopped_by"] == "steps"
     assert validation["curve"][-1][1] > validation["curve"][0][1]  # the score sees the generator learn
     rows = model.sample(2000, seed=0)
     assert rows["x"].corr(np.log(rows["y"])) > 0.5  # 0.96 in the data: a generator that learned something

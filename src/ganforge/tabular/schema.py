@@ -95,9 +95,10 @@ def _is_free_text(values: pd.Series, distinct: int) -> bool:
 
 
 # Names that mark whole numbers as codes for categories rather than quantities: states, zip and ICD codes,
-# regions, school or product numbers, races. Matched on the name's words (state, state_code, schidkn, zipCode).
+# regions, school ids or product numbers, races. Matched at the start of the name or of a word in it (state,
+# state_code, schidkn, zipCode); "school" alone is left out, as it more often counts years of schooling.
 CODE_NAME = re.compile(r"(^|[^a-z])(state|fips|zip|postcode|postal|code|region|county|district|country|nation|"
-                       r"school|schid|sch|category|categ|class|type|group|sector|industry|occupation|race|ethn|"
+                       r"schid|schoolid|school_id|category|categ|class|type|group|sector|industry|occupation|race|ethn|"
                        r"gender|sex|status|dept|department|station|site|store|product|brand|icd|id)", re.IGNORECASE)
 CODE_MAX_LEVELS = 200
 CODE_MIN_ROWS_PER_LEVEL = 3

@@ -215,6 +215,8 @@ class TabularSynthesizer:
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy,
                                on_epoch=selection)
+        if schedule.steps_per_round and result.stopped_by == "epochs":
+            result.stopped_by = "steps"
         if selection is not None and tabular.early_stopping and selection.best_state is not None:
             result.generator.load_state_dict(selection.best_state)
             if result.stopped_by == "callback":
@@ -226,7 +228,8 @@ class TabularSynthesizer:
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
                           "resumed_from_epoch": state["epoch"] if state else None, "device": str(device),
-                          "history": result.history, "steps": len(result.history) * steps_per_epoch}
+                          "history": result.history, "steps": len(result.history) * steps_per_epoch,
+                          "learning_rates": list(train.learning_rates)}
         self.notes_ = notes
         if selection is not None:
             for round_, value in selection.curve:  # the report draws the score beside the losses
