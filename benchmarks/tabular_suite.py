@@ -152,7 +152,8 @@ def fit_ganforge(train: pd.DataFrame, seed: int, workdir: Path) -> pd.DataFrame:
     data, model, out = workdir / "train.csv", workdir / "model", workdir / "synthetic.csv"
     train.to_csv(data, index=False)
     run = [sys.executable, "-m", "ganforge"]
-    subprocess.run([*run, "fit", str(data), "--out", str(model)], check=True, stdout=subprocess.DEVNULL)
+    seed_flag = [] if seed == 0 else ["--seed", str(seed)]  # 0 is the command's own default
+    subprocess.run([*run, "fit", str(data), "--out", str(model), *seed_flag], check=True, stdout=subprocess.DEVNULL)
     subprocess.run([*run, "sample", str(model), "--num-rows", str(len(train)), "--out", str(out), "--seed",
                     str(seed)], check=True, stdout=subprocess.DEVNULL)
     return pd.read_csv(out)
