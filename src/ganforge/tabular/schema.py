@@ -171,9 +171,7 @@ def read_missing_tokens(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         seen = sorted(set(text[tokens]))[:3]
         notes.append(f"column {name!r}: read {int(tokens.sum())} cell(s) such as "
                      f"{', '.join(map(repr, seen))} as missing; the other values are numbers")
-        converted[name] = pd.to_numeric(column.astype(str).str.strip().where(~column.astype(str).str.strip()
-                                                                             .str.lower().isin(MISSING_TOKENS)),
-                                        errors="coerce").where(column.notna())
+        converted[name] = numbers.astype("float64").reindex(column.index)  # tokens and gaps become NaN
     if converted:
         frame = frame.assign(**converted)
     return frame, notes
