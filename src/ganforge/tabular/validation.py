@@ -1,6 +1,7 @@
-"""Training length and model selection by fidelity: every few hundred steps the EMA generator's rows are scored
-against the real rows, the best generator is kept, and training stops once the score has not improved for a
-while. GAN losses say little about sample quality; this score says what the user will measure.
+"""A fidelity score taken while a table trains: every round the EMA generator's rows are scored against the
+real rows, and the curve is kept with the model and drawn in the report. GAN losses say little about sample
+quality; this score moves with what the user will measure. With `early_stopping`, the best-scoring generator
+is kept and training stops once the score stalls (off by default: it lost on the benchmark's tuning half).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
+from .encoders import NORMAL_SCALE
 from .networks import Blocks
 from .sampler import ConditionSampler
 from .transform import Layout
@@ -47,7 +49,7 @@ class FidelityScore:
             keep = rng.choice(len(scalars), REFERENCE_ROWS, replace=False)
             scalars, codes = scalars[keep], codes[keep]
         self.layout, self.own_bins = layout, own_bins
-        self.edges = ndtri(np.arange(1, BINS) / BINS) / 4  # the encoder's normal scores, divided by 4
+        self.edges = ndtri(np.arange(1, BINS) / BINS) / NORMAL_SCALE  # bins as the encoder scales normal scores
         self.sizes = [BINS] * layout.n_scalars + list(layout.block_sizes)
         self.columns = len(self.sizes)
         self.real = self._joint(scalars, codes)
@@ -91,7 +93,7 @@ class FidelityScore:
 
 
 class BestGenerator:
-    """Scores the generator every round and keeps the best-scoring weights; with a `patience`, says when to
+    """Scores the generator every round; with a `patience`, keeps the best-scoring weights and says when to
     stop: after `patience` scores in a row without a gain of at least `min_gain`, never before `min_rounds`."""
 
     def __init__(self, score: FidelityScore, patience: int | None, min_rounds: int, min_gain: float = 2e-3):
@@ -106,7 +108,8 @@ class BestGenerator:
             self.gain_round = round_
         if value > self.best_score:
             self.best_score, self.best_round = value, round_
-            self.best_state = copy.deepcopy(generator.state_dict())
+            if self.patience is not None:  # the weights are kept only when they may be restored
+                self.best_state = copy.deepcopy(generator.state_dict())
         return (self.patience is not None and round_ >= self.min_rounds
                 and round_ - self.gain_round >= self.patience)
 
