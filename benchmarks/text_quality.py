@@ -1,91 +1,218 @@
-"""Does the adversarial phase help? The same GRU generator after maximum likelihood only, and after each
-adversarial phase (Gumbel-softmax, policy gradient), scored over a sweep of temperatures on held-out fortunes:
-BLEU-4 (quality), self-BLEU-4 (diversity), memorisation of the training texts and the Frechet distance of
-sentence embeddings. A GAN is better only if, at the same self-BLEU, its BLEU is higher.
+"""Texts at equal CPU minutes: `ganforge fit TEXTS --max-minutes M` (no other flag) beside a plain maximum-
+likelihood LSTM language model trained for the same minutes, on corpora split up front into a tuning half and a
+held-out half.
 
-    .venv/bin/python benchmarks/text_quality.py [--level word] [--train 8000] [--mle-epochs 10] [--epochs 3]
+    .venv/bin/python benchmarks/text_quality.py [--half tuning|held-out|both] [--minutes 2] [--corpora NAME ...]
+
+Corpora (Debian's fortune packages and the `names` package's 1990 US census lists; `make bench-env` installs
+them): tuning = fortunes (English sentences), first-names; held-out = bofh-excuses (short technical phrases),
+mario (Portuguese sayings from fortunes-mario), surnames. Each corpus is shuffled once (seed 0) into at most
+4,000 training and 1,000 test lines. Both models write as many texts as the test holds, at temperatures
+0.8-1.2; the scores are the Frechet distance of sentence embeddings (the best encoder available offline,
+named), BLEU-4 against the test lines and self-BLEU-4 (at temperature 1), BLEU-4 of ganforge at the
+baseline's self-BLEU-4 (interpolated along ganforge's temperature curve), and the share of generated lines
+copied from the training lines. The baseline uses the token level ganforge chose. Results are kept in
+benchmarks/results/text.jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-import numpy as np
-import torch
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from ganforge.datasets import load_text_dataset
-from ganforge.text.evaluate import temperature_curve
-from ganforge.text.synthesizer import TextSynthesizer
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
-TEMPERATURES = (0.7, 0.8, 0.9, 1.0, 1.1)
+from ganforge.datasets import FORTUNES_FOLDER, fortune_sentences  # noqa: E402
+from ganforge.metrics.text import memorisation  # noqa: E402
+from ganforge.text.evaluate import _scores, make_encoder  # noqa: E402
+from ganforge.text.synthesizer import TextSynthesizer  # noqa: E402
+from ganforge.text.tokenize import EOS, PAD, Vocabulary  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "text.jsonl"
+TEMPERATURES = (0.8, 0.9, 1.0, 1.1, 1.2)
+MAX_TRAIN, MAX_TEST = 4000, 1000
+CORPORA = {"fortunes": "tuning", "first-names": "tuning", "bofh-excuses": "held-out", "mario": "held-out",
+           "surnames": "held-out"}
 
 
-def interpolate_bleu(curve: list[dict], self_bleu: float) -> float | None:
-    """BLEU-4 of a curve at a given self-BLEU-4 (linear between its temperatures; None outside them)."""
-    points = sorted((row["self_bleu4"], row["bleu4"]) for row in curve)
+def load_corpus(name: str) -> list[str]:
+    if name == "fortunes":
+        files = [p for p in sorted(FORTUNES_FOLDER.glob("*")) if p.is_file() and not p.suffix
+                 and p.name != "bofh-excuses"]
+        return fortune_sentences(files)
+    if name == "bofh-excuses":
+        fortunes = (FORTUNES_FOLDER / "bofh-excuses").read_text(errors="replace").split("\n%\n")
+        return list(dict.fromkeys(" ".join(f.split("\n", 1)[-1].split()) for f in fortunes if f.strip()))
+    if name == "mario":
+        files = sorted(FORTUNES_FOLDER.glob("mario.geral")) + sorted(FORTUNES_FOLDER.glob("mario.piadas"))
+        return fortune_sentences(files, ascii_only=False)
+    import names
+
+    folder = Path(names.__file__).parent
+    files = ["dist.female.first", "dist.male.first"] if name == "first-names" else ["dist.all.last"]
+    return list(dict.fromkeys(line.split()[0].title() for file in files
+                              for line in (folder / file).read_text().splitlines() if line.strip()))
+
+
+class LanguageModel(nn.Module):
+    """The baseline: a one-layer LSTM language model, as wide as ganforge's generator."""
+
+    def __init__(self, vocabulary: int, embedding: int = 64, hidden: int = 256):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, embedding, padding_idx=PAD)
+        self.lstm = nn.LSTM(embedding, hidden, batch_first=True)
+        self.out = nn.Linear(hidden, vocabulary)
+
+    def forward(self, ids, state=None):
+        output, state = self.lstm(self.embed(ids), state)
+        return self.out(output), state
+
+
+def mle_baseline(train: list[str], level: str, minutes: float, count: int, seed: int) -> dict[float, list[str]]:
+    torch.manual_seed(seed)
+    vocabulary = Vocabulary.fit(train, level)
+    encoded = [vocabulary.encode(t)[:127] + [EOS] for t in train]
+    length = max(map(len, encoded))
+    ids = torch.full((len(encoded), length + 1), PAD, dtype=torch.long)
+    for row, tokens in enumerate(encoded):
+        ids[row, 1:len(tokens) + 1] = torch.tensor(tokens)
+    ids[:, 0] = 1  # start
+    model = LanguageModel(len(vocabulary))
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    deadline = time.monotonic() + 60 * minutes
+    while time.monotonic() < deadline:
+        for rows in torch.randperm(len(ids)).split(64):
+            logits, _ = model(ids[rows, :-1])
+            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[rows, 1:].reshape(-1),
+                                               ignore_index=PAD)
+            optimiser.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimiser.step()
+            if time.monotonic() > deadline:
+                break
+    texts = {}
+    with torch.no_grad():
+        for temperature in TEMPERATURES:
+            generator = torch.Generator().manual_seed(seed)
+            token, state, rows = torch.ones(count, 1, dtype=torch.long), None, []
+            done = torch.zeros(count, dtype=torch.bool)
+            for _ in range(length):
+                logits, state = model(token, state)
+                probabilities = torch.softmax(logits[:, -1] / temperature, dim=-1)
+                probabilities[:, :EOS] = 0
+                token = torch.multinomial(probabilities, 1, generator=generator)
+                rows.append(token)
+                done |= token[:, 0] == EOS
+                if done.all():
+                    break
+            drawn = torch.cat(rows, 1).tolist()
+            texts[temperature] = [vocabulary.decode(r[:r.index(EOS)] if EOS in r else r) for r in drawn]
+    return texts
+
+
+def fit_ganforge(train: list[str], minutes: float, count: int, seed: int) -> tuple[dict[float, list[str]], dict]:
+    with tempfile.TemporaryDirectory() as workdir:
+        data, model_dir = Path(workdir) / "train.txt", Path(workdir) / "model"
+        data.write_text("".join(t + "\n" for t in train))
+        subprocess.run([sys.executable, "-m", "ganforge", "fit", str(data), "--out", str(model_dir), "--max-minutes",
+                        f"{minutes:g}"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        model = TextSynthesizer.load(model_dir)
+    texts = {t: model.sample(count, seed=seed, temperature=t) for t in TEMPERATURES}
+    training = model.training_
+    return texts, {"level": model.text_config.level, "level_reason": training["level_reason"],
+                   "shipped": training.get("shipped", {}).get("model", "maximum likelihood"),
+                   "shipped_reason": training.get("shipped", {}).get("reason", ""),
+                   "mle_epochs": len(training["mle"]), "adversarial_epochs": len(training["adversarial"])}
+
+
+def bleu_at(curve: list[tuple[float, float]], self_bleu: float) -> float | None:
+    points = sorted(curve)
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    if not xs[0] <= self_bleu <= xs[-1]:
-        return None
-    return float(np.interp(self_bleu, xs, ys))
+    return float(np.interp(self_bleu, xs, ys)) if xs[0] <= self_bleu <= xs[-1] else None
+
+
+def run(name: str, minutes: float, seed: int) -> dict:
+    lines = load_corpus(name)
+    random.Random(seed).shuffle(lines)
+    test = lines[:min(MAX_TEST, len(lines) // 4)]
+    train = lines[len(test):len(test) + MAX_TRAIN]
+    ours, details = fit_ganforge(train, minutes, len(test), seed)
+    baseline = mle_baseline(train, details["level"], minutes, len(test), seed)
+    encoder = make_encoder("auto", test + train, seed=seed)
+    row = {"corpus": name, "half": CORPORA[name], "train": len(train), "test": len(test), "minutes": minutes,
+           "seed": seed, "encoder": encoder.name, **details}
+    curves = {}
+    for method, texts in (("ganforge", ours), ("mle-lstm", baseline)):
+        curves[method] = []
+        for temperature, generated in texts.items():
+            scores = _scores(test, generated, None, encoder, random.Random(seed))
+            curves[method].append((scores["self_bleu4"], scores["bleu4"]))
+            if temperature == 1.0:
+                row[method] = {"frechet": round(scores["frechet_distance"], 4), "bleu4": round(scores["bleu4"], 4),
+                               "self_bleu4": round(scores["self_bleu4"], 4),
+                               "memorised": round(memorisation(generated, train), 4)}
+    row["ganforge"]["bleu4_at_baseline_self_bleu"] = bleu_at(curves["ganforge"], row["mle-lstm"]["self_bleu4"])
+    row["real_frechet"] = round(_scores(test[: len(test) // 2], test[len(test) // 2:], None, encoder,
+                                        random.Random(seed))["frechet_distance"], 4)
+    return row
+
+
+def print_half(half: str, rows: list[dict]) -> None:
+    rows = [r for r in rows if r["half"] == half]
+    if not rows:
+        return
+    print(f"\n## {half} corpora\n")
+    print("| corpus (train) | level | shipped | method | Frechet | BLEU-4 | self-BLEU-4 | BLEU-4 at baseline's "
+          "self-BLEU | memorised |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        for method in ("ganforge", "mle-lstm"):
+            s = r[method]
+            at = s.get("bleu4_at_baseline_self_bleu")
+            print(f"| {r['corpus']} ({r['train']:,}) | {r['level']} | {r['shipped'] if method == 'ganforge' else '-'} "
+                  f"| {method} | {s['frechet']:.4f} | {s['bleu4']:.4f} | {s['self_bleu4']:.4f} | "
+                  f"{'-' if at is None else f'{at:.4f}'} | {s['memorised']:.3f} |")
+        print(f"| {r['corpus']} | | | real vs real | {r['real_frechet']:.4f} | | | | |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--level", choices=["char", "word"], default="word")
-    parser.add_argument("--train", type=int, default=8000, help="training sentences")
-    parser.add_argument("--test", type=int, default=2000, help="held-out sentences")
-    parser.add_argument("--mle-epochs", type=int, default=10)
-    parser.add_argument("--epochs", type=int, default=3, help="adversarial epochs")
-    parser.add_argument("--phases", default="gumbel,policy-gradient")
-    parser.add_argument("--mle-weight", type=float, default=1.0)
-    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
+    parser.add_argument("--corpora", nargs="+", choices=list(CORPORA))
+    parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--print-only", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(2)
-
-    texts = load_text_dataset("fortunes")
-    random.Random(args.seed).shuffle(texts)
-    train, test = texts[:args.train], texts[args.train:args.train + args.test]
-    print(f"fortunes: {len(train):,} training and {len(test):,} held-out sentences; {args.level} level, "
-          f"{args.mle_epochs} maximum-likelihood epochs, then {args.epochs} adversarial epochs; "
-          f"{args.samples} texts per temperature; torch threads {torch.get_num_threads()}")
-    rows, curves = [], {}
-    started = time.monotonic()
-    baseline = TextSynthesizer(level=args.level, mle_epochs=args.mle_epochs, adversarial="none",
-                               seed=args.seed).fit(train)
-    print(f"  maximum likelihood: {args.mle_epochs} epochs in {time.monotonic() - started:.0f} s, loss "
-          f"{baseline.training_['mle'][-1]:.3f} per token", flush=True)
-    for phase in args.phases.split(","):
-        started = time.monotonic()
-        model = TextSynthesizer(level=args.level, mle_epochs=args.mle_epochs, epochs=args.epochs, adversarial=phase,
-                                mle_weight=args.mle_weight, seed=args.seed).fit(train, pretrained=baseline)
-        print(f"  {phase}: {args.epochs} adversarial epochs in {time.monotonic() - started:.0f} s", flush=True)
-        result = temperature_curve(model, test, train, TEMPERATURES, args.samples, args.seed)
-        have_mle = "mle" in curves  # every phase starts from the same maximum-likelihood generator
-        for row in result["curve"]:
-            name = phase if row["model"] == "gan" else "mle"
-            if name == "mle" and have_mle:
-                continue
-            rows.append(row | {"model": name})
-            curves.setdefault(name, []).append(row)
-        print(f"  {phase} samples at T=1: " + " | ".join(result["samples"]["gan"][:3]), flush=True)
-    reference = result["scores"]["real_reference"]
-    print(f"\nreal held-out half against the other half: BLEU-4 {reference['bleu4']:.4f}, self-BLEU-4 "
-          f"{reference['self_bleu4']:.4f}, Frechet distance {reference['frechet_distance']:.4f}")
-    print(f"{'model':<16}{'T':>5}{'BLEU-4':>9}{'self-BLEU-4':>13}{'distinct-2':>12}{'memorised':>11}{'FD':>9}")
-    for row in rows:
-        print(f"{row['model']:<16}{row['temperature']:>5}{row['bleu4']:>9.4f}{row['self_bleu4']:>13.4f}"
-              f"{row['distinct2']:>12.4f}{row['memorisation']:>11.3f}{row['frechet_distance']:>9.4f}")
-    print("\nBLEU-4 at the same self-BLEU-4 (interpolated along each curve), adversarial minus maximum likelihood:")
-    for phase, curve in curves.items():
-        if phase == "mle":
-            continue
-        gaps = [(row["self_bleu4"], row["bleu4"] - baseline) for row in curve
-                if (baseline := interpolate_bleu(curves["mle"], row["self_bleu4"])) is not None]
-        text = ", ".join(f"{gap:+.4f} at {x:.3f}" for x, gap in gaps) or "no overlap in self-BLEU"
-        print(f"  {phase}: {text}")
+    torch.set_num_threads(1)
+    names = args.corpora or [n for n, h in CORPORA.items() if args.half in ("both", h)]
+    if not args.print_only:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            row = run(name, args.minutes, args.seed)
+            with RESULTS.open("a") as handle:
+                handle.write(json.dumps(row) + "\n")
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    kept = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            r = json.loads(line)
+            if r["seed"] == args.seed and r["minutes"] == args.minutes and r["corpus"] in names:
+                kept[r["corpus"]] = r
+    for half in ("tuning", "held-out"):
+        print_half(half, list(kept.values()))
 
 
 if __name__ == "__main__":

@@ -54,16 +54,20 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
         cut = max(1, round(len(lines) * options["holdout_share"]))
         holdout, training = shuffled[:cut], shuffled[cut:]
         click.echo(f"holding out {len(holdout):,} texts for the report", err=True)
-    config = model.text_config
-    click.echo(f"fitting {len(training):,} texts from {data} ({config.level} level, adversarial phase: "
-               f"{config.adversarial}) ...", err=True)
+    click.echo(f"fitting {len(training):,} texts from {data} (adversarial phase: {model.text_config.adversarial})"
+               " ...", err=True)
     model.fit(training, progress=_progress)
     model.save(out, force=options["force"])
     trained, config = model.training_, model.text_config
+    click.echo(f"level: {config.level} ({trained['level_reason']})")
     adversarial = f", {len(trained['adversarial'])} adversarial ({config.adversarial})" if trained["adversarial"] else ""
+    held = f", {trained['held_out']:,} texts held out to check them" if trained.get("held_out") else ""
     click.echo(f"trained {len(trained['mle'])} maximum-likelihood epochs{adversarial} in {trained['seconds']:.1f} s "
-               f"on {trained['device']}; vocabulary {len(model.vocabulary_):,} {config.level} tokens, "
+               f"on {trained['device']}{held}; vocabulary {len(model.vocabulary_):,} {config.level} tokens, "
                f"at most {config.max_length} per text")
+    click.echo("time: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in trained["phase_seconds"].items()))
+    if "shipped" in trained:
+        click.echo(f"shipped: the {trained['shipped']['model']} generator ({trained['shipped']['reason']})")
     click.echo(f"model saved to {out}")
     if report is not None:
         from .io import write_text
@@ -136,6 +140,10 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"trained:    {len(training.get('mle', []))} maximum-likelihood epochs, "
                f"{len(training.get('adversarial', []))} adversarial ({text.get('adversarial')}), "
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}")
+    if training.get("level_reason"):
+        click.echo(f"level:      {text.get('level')} ({training['level_reason']})")
+    if training.get("shipped"):
+        click.echo(f"shipped:    the {training['shipped']['model']} generator ({training['shipped']['reason']})")
     click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
                f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, MLE weight "
                f"{text.get('mle_weight')}, seed {train.get('seed')}")

@@ -133,6 +133,12 @@ def load_text_dataset(name: str) -> list[str]:
     if not files:
         raise GanforgeError(f"{FORTUNES_FOLDER}: no fortunes; install Debian's packages: "
                             "apt-get install fortunes fortunes-min")
+    return fortune_sentences(files)
+
+
+def fortune_sentences(files: list[Path], ascii_only: bool = True) -> list[str]:
+    """Sentences of 4-20 words from fortune files; attributions, pictures and (with `ascii_only`) anything
+    not plain ASCII are left out; duplicates keep their first place."""
     sentences: dict[str, None] = {}
     for path in files:
         for fortune in path.read_text(encoding="utf-8", errors="replace").split("\n%\n"):
@@ -140,7 +146,8 @@ def load_text_dataset(name: str) -> list[str]:
                      if not line.strip().startswith("--") and not line.startswith("\t\t")]
             for sentence in _SENTENCE_END.split(" ".join(" ".join(lines).split())):
                 if (4 <= len(sentence.split()) <= 20 and len(sentence) <= 120 and sentence[-1] in ".!?"
-                        and sentence.isascii() and not _NOT_PROSE.search(sentence)):
+                        and (sentence.isascii() or not ascii_only) and "\ufffd" not in sentence
+                        and not _NOT_PROSE.search(sentence)):
                     sentences.setdefault(sentence)
     return list(sentences)
 

@@ -22,6 +22,8 @@ def workdir(tmp_path_factory):
                       cwd=path)
     assert result.returncode == 0, result.stderr
     assert "model saved to model" in result.stdout and "maximum likelihood" in result.stderr
+    assert "level: word (asked for)" in result.stdout and "time: maximum likelihood" in result.stdout
+    assert "shipped: the maximum likelihood generator (120 texts are too few to hold out" in result.stdout
     return path
 
 
@@ -29,6 +31,15 @@ def test_fit_report_shows_the_gan_beside_its_maximum_likelihood_baseline(workdir
     html = (workdir / "r.html").read_text()
     assert "GAN against plain maximum likelihood" in html and "data:image/png;base64" in html
     assert html.count("<td>maximum likelihood</td>") == 4 and html.count("<td>GAN</td>") == 4
+    assert "Shipped: the maximum likelihood generator" in html  # the rejected GAN is still shown beside it
+
+
+def test_a_budget_that_runs_out_still_saves_a_model_and_the_level_is_chosen(workdir):
+    result = ganforge("fit", "lines.txt", "--out", "quick", "--max-minutes", "0.005", "--seed", "0", cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "level: word (texts average" in result.stdout and "sentences)" in result.stdout
+    assert "shipped: the maximum likelihood generator (the time budget was spent" in result.stdout
+    assert ganforge("sample", "quick", "-n", "3", "--out", "quick.txt", cwd=workdir).returncode == 0
 
 
 def test_sample_info_and_evaluate(workdir):

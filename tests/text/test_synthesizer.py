@@ -5,6 +5,7 @@ import pytest
 
 from ganforge import GanforgeError
 from ganforge.text.synthesizer import TextSynthesizer
+from ganforge.text.tokenize import choose_level
 from tests.metrics.test_text import OBJECTS, SUBJECTS, VERBS, sentences
 
 TEXTS = [" ".join(s) for s in sentences(120, 0)]
@@ -13,7 +14,7 @@ TINY = dict(mle_epochs=3, epochs=1, hidden_dim=32, embedding_dim=16, batch_size=
 
 @pytest.fixture(scope="module")
 def model():
-    return TextSynthesizer(**TINY).fit(TEXTS)
+    return TextSynthesizer(**TINY, level="char").fit(TEXTS)
 
 
 def test_texts_use_the_training_alphabet_and_respect_the_length(model):
@@ -46,7 +47,7 @@ def test_word_level_without_adversarial_phase_and_bad_requests():
 
 def test_policy_gradient_phase_keeps_the_baseline_and_round_trips(tmp_path):
     model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "policy-gradient", "rollouts": 2,
-                               "reward_points": 3}).fit(TEXTS)
+                               "reward_points": 3, "keep": "adversarial"}).fit(TEXTS)
     record = model.training_["adversarial"][0]
     assert set(record) >= {"loss_d", "loss_g", "reward"} and 0 < record["reward"] < 1
     vocabulary = {w for t in TEXTS for w in t.split()}
@@ -64,11 +65,52 @@ def test_low_temperature_repeats_more_and_a_model_without_gan_has_no_separate_ba
     grammatical = {f"{s} {v} {o}" for s in SUBJECTS for v in VERBS for o in OBJECTS}
     assert len(set(cold)) < 0.7 * len(set(hot))
     assert sum(t in grammatical for t in cold) > 2 * sum(t in grammatical for t in hot)
-    with pytest.raises(GanforgeError, match="no adversarial phase"):
-        model.sample(3, baseline=True)
+    assert model.baseline_ is None and model.sample(5, seed=2, baseline=True) == model.sample(5, seed=2)
 
 
 def test_max_minutes_bounds_the_whole_fit():
-    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "epochs": 10_000, "max_minutes": 0.05}).fit(TEXTS)
+    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "epochs": 10_000, "max_minutes": 0.15}).fit(TEXTS)
     assert model.training_["seconds"] < 30
     assert 1 <= len(model.training_["mle"]) < 10_000 and 1 <= len(model.training_["adversarial"]) < 10_000
+
+
+def test_a_budget_spent_by_maximum_likelihood_still_ends_with_a_model(tmp_path):
+    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "max_minutes": 0.01}).fit(TEXTS)
+    assert len(model.training_["mle"]) >= 1 and model.training_["adversarial"] == []
+    assert model.training_["shipped"]["model"] == "maximum likelihood"
+    assert "budget" in model.training_["shipped"]["reason"] and model.baseline_ is None
+    model.save(tmp_path / "m")
+    assert len(TextSynthesizer.load(tmp_path / "m").sample(5, seed=0)) == 5
+
+
+def test_level_is_chosen_from_the_texts_and_can_be_overridden():
+    names = ["Mary", "Patricia", "Linda", "Barbara", "Elizabeth", "Jennifer", "Maria", "Susan"] * 5
+    assert choose_level(TEXTS)[0] == "word" and "sentences" in choose_level(TEXTS)[1]
+    assert choose_level(names)[0] == "char" and "names" in choose_level(names)[1]
+    codes = [f"X{i}-{i * 7 % 13} unit {i * 31}" for i in range(40)]  # several tokens a line, few recur
+    assert choose_level(codes)[0] == "char"
+    fitted = TextSynthesizer(**{**TINY, "adversarial": "none"}).fit(names)
+    assert fitted.text_config.level == "char" and "names" in fitted.training_["level_reason"]
+    forced = TextSynthesizer(**{**TINY, "adversarial": "none", "level": "word"}).fit(names)
+    assert forced.text_config.level == "word" and forced.training_["level_reason"] == "asked for"
+
+
+MANY = [" ".join(s) for s in sentences(400, 2)]
+
+
+def test_a_harmful_adversarial_phase_is_not_shipped():
+    harmful = dict(TINY, level="word", mle_epochs=15, epochs=4, mle_weight=0.0, generator_lr=0.05,
+                   discriminator_lr=0.05)
+    model = TextSynthesizer(**harmful).fit(MANY)
+    shipped = model.training_["shipped"]
+    assert shipped["model"] == "maximum likelihood" and model.baseline_ is None
+    scores = shipped["scores"]
+    assert scores["adversarial"]["frechet_distance"] > scores["maximum likelihood"]["frechet_distance"]
+    assert model.training_["held_out"] == 50 and model.training_["texts"] == 350
+    kept = TextSynthesizer(**{**harmful, "keep": "adversarial"}).fit(MANY)
+    assert kept.training_["shipped"]["model"] == "adversarial" and kept.baseline_ is not None
+
+
+def test_maximum_likelihood_stops_when_held_out_loss_stops_falling():
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 200}).fit(MANY)
+    assert len(model.training_["mle"]) < 200 and model.training_["held_out"] == 50

@@ -37,4 +37,5 @@ def render_text_report(results: dict, real: list[str], training: dict | None = N
         curve_figure=plots.quality_diversity_figure(results["curve"]) if results["curve"] else None,
         samples=results["samples"], real_samples=real[:30],
         training=plots.training_figure(adversarial) if adversarial else None,
-        mle=(training or {}).get("mle"), version=metadata.version("ganforge"))
+        mle=(training or {}).get("mle"), shipped=(training or {}).get("shipped"),
+        version=metadata.version("ganforge"))

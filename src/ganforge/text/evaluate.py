@@ -138,6 +138,12 @@ def _scores(real: list[str], synthetic: list[str], training: list[str] | None, e
     return results
 
 
+def score_against(real: list[str], synthetic: list[str], encoder: Encoder, seed: int = 0) -> dict:
+    """The figures `fit` compares two generators by: Frechet distance, BLEU-4 and self-BLEU-4."""
+    scores = _scores(real, synthetic, None, encoder, random.Random(seed))
+    return {key: round(float(scores[key]), 5) for key in ("frechet_distance", "bleu4", "self_bleu4")}
+
+
 TEMPERATURES = (0.6, 0.8, 1.0, 1.2)
 CURVE_TEXTS = 1000
 
@@ -148,12 +154,15 @@ def temperature_curve(model, real: list[str], training: list[str] | None, temper
     at each temperature: the quality-diversity curve (BLEU-4 against self-BLEU-4). `scores` holds the full
     evaluation at temperature 1."""
     embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
-    networks = [("gan", False)] if model.baseline_ is not None else []
-    networks.append(("mle", True) if model.baseline_ is not None else ("mle", False))
+    networks = [("mle", model.generator_)]  # maximum likelihood alone
+    if model.baseline_ is not None:  # the adversarial generator was shipped
+        networks = [("gan", model.generator_), ("mle", model.baseline_)]
+    elif getattr(model, "rejected_", None) is not None:  # maximum likelihood was shipped over it
+        networks = [("gan", model.rejected_), ("mle", model.generator_)]
     curve, samples = [], {}
-    for name, baseline in networks:
+    for name, network in networks:
         for temperature in temperatures:
-            texts = model.sample(num, seed=seed, temperature=temperature, baseline=baseline)
+            texts = model.texts_from(network, num, seed, temperature)
             row = _scores(real, texts, training, embed, random.Random(seed))
             curve.append({"model": name, "temperature": temperature} | row)
             if temperature == 1.0:

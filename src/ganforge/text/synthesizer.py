@@ -4,6 +4,7 @@ Gumbel-softmax; samples one text per call at a chosen temperature."""
 from __future__ import annotations
 
 import copy
+import math
 import os
 import time
 from dataclasses import replace
@@ -20,11 +21,28 @@ from ..errors import GanforgeError
 from ..persist import load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .networks import TextDiscriminator, TextGenerator, mask_after_end
 from .policy_gradient import mle_loss, one_hot, train_policy_gradient
-from .tokenize import EOS, PAD, Vocabulary, read_lines
+from .tokenize import EOS, PAD, Vocabulary, choose_level, read_lines
 
 Tensor = torch.Tensor
 MODEL_TYPE = "text"
 LONGEST = 128
+HELD_OUT_SHARE = 0.1  # of the texts, held out to stop maximum likelihood and to choose the shipped generator
+MIN_HELD_OUT, MAX_HELD_OUT = 50, 1000
+MLE_PATIENCE = 2  # epochs without a lower held-out loss
+MLE_SHARE = 0.6  # of a time budget, at most, for maximum likelihood when an adversarial phase follows
+CHECK_SHARE = 0.1  # of a time budget kept for scoring both generators
+MIN_PHASE_SECONDS = 2.0
+SHIP_SAMPLES = 500
+
+
+def _hold_out(lines: list[str], seed: int | None) -> tuple[list[str], list[str]]:
+    """(training, held-out) texts: a random tenth held out, between MIN_HELD_OUT and MAX_HELD_OUT, and none
+    when that would leave fewer than three times as many to train on."""
+    size = min(MAX_HELD_OUT, max(MIN_HELD_OUT, round(HELD_OUT_SHARE * len(lines))))
+    if len(lines) < 4 * size:
+        return lines, []
+    order = torch.randperm(len(lines), generator=torch.Generator().manual_seed(seed or 0)).tolist()
+    return [lines[i] for i in sorted(order[size:])], [lines[i] for i in sorted(order[:size])]
 
 
 class _TextProblem:
@@ -55,8 +73,10 @@ class TextSynthesizer:
     """Short texts (one per line) in, new ones out. Settings: fields of `TrainConfig` (the adversarial phase)
     and `TextConfig`: `TextSynthesizer(level="word", mle_epochs=30, adversarial="none")`.
 
-    After an adversarial fit the maximum-likelihood generator it started from is kept as `baseline_`, so the
-    GAN can always be compared with the plain language model it came from (`sample(..., baseline=True)`)."""
+    After an adversarial fit that is shipped, the maximum-likelihood generator it started from is kept as
+    `baseline_`, so the GAN can always be compared with the plain language model it came from
+    (`sample(..., baseline=True)`). Where maximum likelihood is shipped instead, the adversarial generator is
+    `rejected_` until the model is saved (for the fit's report)."""
 
     def __init__(self, train: TrainConfig | None = None, text: TextConfig | None = None, **settings: Any):
         train_settings, text_settings = split_settings(settings, TrainConfig, TextConfig)
@@ -66,10 +86,16 @@ class TextSynthesizer:
 
     def fit(self, texts: list[str] | str | os.PathLike, progress=None,
             pretrained: "TextSynthesizer | None" = None) -> "TextSynthesizer":
-        """`progress(phase, record)` hears about each finished epoch. `max_minutes` bounds the whole fit; with
-        an adversarial phase, maximum likelihood may take at most half of it. `pretrained`: a model fitted on
-        the same texts whose maximum-likelihood generator is reused (its phase is skipped), to compare
-        adversarial phases from one starting point."""
+        """`progress(phase, record)` hears about each finished epoch. `pretrained`: a model fitted on the same
+        texts whose maximum-likelihood generator is reused (its phase is skipped), to compare adversarial
+        phases from one starting point.
+
+        A slice of the texts is held out (when there are enough): maximum likelihood stops when its loss on
+        the slice stops falling, and after an adversarial phase both generators write as many texts as the
+        slice holds; the one whose texts are nearer the slice (Frechet distance of sentence embeddings) is
+        shipped, so the adversarial phase is kept only where it pays. `max_minutes` bounds the whole fit:
+        maximum likelihood takes at most MLE_SHARE of it, the check CHECK_SHARE, the adversarial phase the
+        rest; a phase the budget cannot reach is skipped, and the fit still ends with a model."""
         lines = read_lines(texts) if not isinstance(texts, list) else [t.strip() for t in texts if t.strip()]
         if len(lines) < 2:
             raise GanforgeError("need at least two texts to learn from")
@@ -77,44 +103,93 @@ class TextSynthesizer:
         started = time.monotonic()
         seed_everything(train.seed)
         device = choose_device(train.device)
-        self.vocabulary_ = Vocabulary.fit(lines, config.level, config.max_words)
+        level, reason = (config.level, "asked for") if config.level != "auto" else choose_level(lines)
+        lines, held_out = _hold_out(lines, train.seed)
+        self.vocabulary_ = Vocabulary.fit(lines, level, config.max_words)
         encoded = [self.vocabulary_.encode(line) for line in lines]
         length = config.max_length or min(LONGEST, max(map(len, encoded)) + 1)
-        self.text_config = config = replace(config, max_length=length)
-        ids = torch.full((len(encoded), length), PAD, dtype=torch.long)
-        for row, tokens in enumerate(encoded):
-            tokens = (tokens + [EOS])[:length]
-            ids[row, :len(tokens)] = torch.tensor(tokens)
-        ids = ids.to(device)
+        self.text_config = config = replace(config, level=level, max_length=length)
+        ids, held_ids = self._ids(lines, device), self._ids(held_out, device) if held_out else None
         adversarial = config.adversarial != "none" and train.epochs > 0
         budget = None if train.max_minutes is None else 60 * train.max_minutes
+        spendable = None if budget is None else budget * (1 - (CHECK_SHARE if adversarial and held_out else 0))
         if pretrained is not None:
             generator, history = self._reuse(pretrained, device)
         else:
             generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim).to(device)
-            mle_deadline = None if budget is None else started + (budget / 2 if adversarial else budget)
-            history = self._maximum_likelihood(generator, ids, config.mle_epochs, min(train.batch_size, len(ids)),
-                                               mle_deadline, progress)
-        self.training_ = {"texts": len(lines), "device": str(device), "mle": history, "adversarial": []}
+            mle_deadline = None if budget is None else started + spendable * (MLE_SHARE if adversarial else 1)
+            history = self._maximum_likelihood(generator, ids, held_ids, config.mle_epochs,
+                                               min(train.batch_size, len(ids)), mle_deadline, progress)
+        self.training_ = {"texts": len(lines), "held_out": len(held_out), "device": str(device),
+                          "level_reason": reason, "mle": history, "adversarial": [],
+                          "phase_seconds": {"maximum likelihood": round(time.monotonic() - started, 2)}}
+        phases = self.training_["phase_seconds"]
         self.baseline_ = copy.deepcopy(generator).eval() if adversarial else None
+        self.rejected_ = None
+        remaining = None if budget is None else spendable - (time.monotonic() - started)
+        if adversarial and remaining is not None and remaining < MIN_PHASE_SECONDS:
+            adversarial, self.baseline_ = False, None
+            self.training_["shipped"] = {"model": "maximum likelihood",
+                                         "reason": "the time budget was spent before the adversarial phase"}
         if adversarial:
-            remaining = None if budget is None else max(0.0, budget - (time.monotonic() - started)) / 60
-            batch = min(train.batch_size, len(ids))
-            discriminator = TextDiscriminator(len(self.vocabulary_), config.embedding_dim).to(device)
-            if config.adversarial == "gumbel":
-                problem = _TextProblem(ids, len(self.vocabulary_), batch, config)
-                result = train_gan(generator, discriminator, problem,
-                                   replace(train, batch_size=batch, max_minutes=remaining),
-                                   steps_per_epoch=max(1, len(ids) // batch), description="fit text (adversarial)")
-                generator, self.training_["adversarial"] = result.generator, result.history
-            else:
-                deadline = None if remaining is None else time.monotonic() + 60 * remaining
-                self.training_["adversarial"] = train_policy_gradient(
-                    generator, discriminator, ids, config, train, deadline,
-                    None if progress is None else lambda record: progress("policy gradient", record))
-        self.training_["seconds"] = time.monotonic() - started
+            phase_start = time.monotonic()
+            generator, self.training_["adversarial"] = self._adversarial(generator, ids, remaining, progress)
+            phases["adversarial"] = round(time.monotonic() - phase_start, 2)
         self.generator_ = generator.eval()
+        if adversarial:
+            phase_start = time.monotonic()
+            self.training_["shipped"] = self._ship(held_out, lines)
+            phases["check"] = round(time.monotonic() - phase_start, 2)
+        self.training_["seconds"] = time.monotonic() - started
         return self
+
+    def _ids(self, lines: list[str], device) -> Tensor:
+        ids = torch.full((len(lines), self.text_config.max_length), PAD, dtype=torch.long)
+        for row, line in enumerate(lines):
+            tokens = (self.vocabulary_.encode(line) + [EOS])[:self.text_config.max_length]
+            ids[row, :len(tokens)] = torch.tensor(tokens)
+        return ids.to(device)
+
+    def _adversarial(self, generator: TextGenerator, ids: Tensor, remaining: float | None,
+                     progress) -> tuple[TextGenerator, list]:
+        config, train = self.text_config, self.train_config
+        batch = min(train.batch_size, len(ids))
+        discriminator = TextDiscriminator(len(self.vocabulary_), config.embedding_dim).to(ids.device)
+        if config.adversarial == "gumbel":
+            problem = _TextProblem(ids, len(self.vocabulary_), batch, config)
+            result = train_gan(generator, discriminator, problem,
+                               replace(train, batch_size=batch,
+                                       max_minutes=None if remaining is None else remaining / 60),
+                               steps_per_epoch=max(1, len(ids) // batch), description="fit text (adversarial)")
+            return result.generator, result.history
+        deadline = None if remaining is None else time.monotonic() + remaining
+        history = train_policy_gradient(generator, discriminator, ids, config, train, deadline,
+                                        None if progress is None else lambda r: progress("policy gradient", r))
+        return generator, history
+
+    def _ship(self, held_out: list[str], lines: list[str]) -> dict:
+        """The adversarial generator stays only if its texts are nearer the held-out slice than those of the
+        maximum-likelihood generator it started from (and with no slice, it does not stay), unless the
+        settings say `keep="adversarial"`, as benchmarks of adversarial phases do."""
+        if self.text_config.keep == "adversarial":
+            return {"model": "adversarial", "reason": "asked for (keep=adversarial)"}
+        if not held_out:
+            self.rejected_, self.generator_, self.baseline_ = self.generator_, self.baseline_, None
+            return {"model": "maximum likelihood", "reason": f"{len(lines)} texts are too few to hold out "
+                    f"{MIN_HELD_OUT} for checking the adversarial phase, so it was not kept"}
+        from .evaluate import make_encoder, score_against
+
+        seed = self.train_config.seed or 0
+        encoder = make_encoder("auto", held_out + lines[:MAX_HELD_OUT], seed=seed)
+        count = max(len(held_out), SHIP_SAMPLES)  # many generated texts: the verdict should not be luck
+        scores = {name: score_against(held_out, self.sample(count, seed=seed, baseline=baseline), encoder, seed)
+                  for name, baseline in (("adversarial", False), ("maximum likelihood", True))}
+        gan, mle = scores["adversarial"]["frechet_distance"], scores["maximum likelihood"]["frechet_distance"]
+        kept = "adversarial" if gan < mle else "maximum likelihood"
+        if kept == "maximum likelihood":  # the loser stays in memory for this fit's report, not in the model
+            self.rejected_, self.generator_, self.baseline_ = self.generator_, self.baseline_, None
+        return {"model": kept, "reason": f"Frechet distance to {len(held_out)} held-out texts: adversarial "
+                f"{gan:.4f}, maximum likelihood {mle:.4f} ({encoder.name})", "scores": scores}
 
     def _reuse(self, pretrained: "TextSynthesizer", device) -> tuple[TextGenerator, list[float]]:
         source = pretrained.baseline_ if pretrained.baseline_ is not None else pretrained.generator_
@@ -128,10 +203,12 @@ class TextSynthesizer:
         return copy.deepcopy(source).to(device).train(), list(pretrained.training_["mle"])
 
     @staticmethod
-    def _maximum_likelihood(generator: TextGenerator, ids: Tensor, epochs: int, batch: int,
-                            deadline: float | None, progress) -> list[float]:
+    def _maximum_likelihood(generator: TextGenerator, ids: Tensor, held_ids: Tensor | None, epochs: int,
+                            batch: int, deadline: float | None, progress) -> list[float]:
+        """Up to `epochs` passes; with held-out texts, stops once their loss has not fallen for MLE_PATIENCE
+        epochs and keeps the weights of its lowest point."""
         optimiser = torch.optim.Adam(generator.parameters(), lr=1e-3)
-        losses = []
+        losses, best, best_state, stale = [], math.inf, None, 0
         for epoch in range(epochs):
             total = 0.0
             order = torch.randperm(len(ids), device=ids.device)
@@ -143,27 +220,39 @@ class TextSynthesizer:
                 optimiser.step()
                 total += loss.item() * len(rows)
             losses.append(total / len(ids))
+            record = {"epoch": epoch + 1, "loss": losses[-1]}
+            if held_ids is not None:
+                with torch.no_grad():
+                    record["held_out_loss"] = held = float(sum(
+                        mle_loss(generator, part).item() * len(part) for part in held_ids.split(batch)) / len(held_ids))
+                if held < best:
+                    best, best_state, stale = held, copy.deepcopy(generator.state_dict()), 0
+                else:
+                    stale += 1
             if progress is not None:
-                progress("maximum likelihood", {"epoch": epoch + 1, "loss": losses[-1]})
-            if deadline is not None and time.monotonic() > deadline:
+                progress("maximum likelihood", record)
+            if stale >= MLE_PATIENCE or (deadline is not None and time.monotonic() > deadline):
                 break
+        if best_state is not None:
+            generator.load_state_dict(best_state)
         return losses
 
     def sample(self, num: int, seed: int | None = None, temperature: float = 1.0,
                baseline: bool = False) -> list[str]:
-        """`num` texts; `baseline`: from the maximum-likelihood generator the adversarial phase started from."""
+        """`num` texts from the shipped generator; `baseline`: from the maximum-likelihood one (the same when
+        maximum likelihood was shipped)."""
         if not hasattr(self, "generator_"):
             raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
         if num < 1:
             raise GanforgeError(f"number of texts must be at least 1, got {num}")
         if temperature <= 0:
             raise GanforgeError(f"--temperature must be positive, got {temperature}")
-        network = self.generator_
-        if baseline:
-            if self.baseline_ is None:
-                raise GanforgeError("this model had no adversarial phase: its generator is the maximum-likelihood "
-                                    "baseline already")
-            network = self.baseline_
+        # the maximum-likelihood generator: the baseline beside a shipped adversarial one, else the shipped one
+        network = self.baseline_ if baseline and self.baseline_ is not None else self.generator_
+        return self.texts_from(network, num, seed, temperature)
+
+    def texts_from(self, network: TextGenerator, num: int, seed: int | None, temperature: float = 1.0) -> list[str]:
+        """`num` texts from one of this model's generators (the shipped one, the baseline, or `rejected_`)."""
         rng = torch.Generator().manual_seed(seed if seed is not None else int(torch.randint(2**31, ()).item()))
         ids = network.sample(num, self.text_config.max_length, temperature, rng).cpu().tolist()
         texts = []

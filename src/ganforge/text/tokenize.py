@@ -24,6 +24,25 @@ NO_SPACE_BEFORE = set(".,;:!?)]}'%")
 NO_SPACE_AFTER = set("([{'$")
 
 
+SENTENCE_WORDS = 4  # lines averaging this many words or more, most of them recurring, are sentences
+RECURRING_SHARE = 0.8
+
+
+def choose_level(texts: list[str]) -> tuple[str, str]:
+    """Word level for sentences (a word model spells every word right and reaches further per step);
+    character level for names, codes and other short strings, whose "words" mostly occur once and which a
+    word model could only copy. Returns the level and the reason in words."""
+    words = [[w for w in split_words(text) if w[0].isalnum()] for text in texts]
+    mean_words = sum(map(len, words)) / len(words)
+    counts = Counter(w.lower() for line in words for w in line)
+    total = sum(counts.values())
+    recurring = sum(c for c in counts.values() if c >= MIN_WORD_COUNT) / total if total else 0.0
+    figures = f"texts average {mean_words:.1f} words, {recurring:.0%} of them recurring"
+    if mean_words >= SENTENCE_WORDS and recurring >= RECURRING_SHARE:
+        return "word", f"{figures}: sentences"
+    return "char", f"{figures}: names, codes or short strings"
+
+
 def read_lines(path: str | os.PathLike) -> list[str]:
     """The non-empty lines of a UTF-8 text file (surrounding spaces stripped); at least two are needed."""
     path = Path(path)
