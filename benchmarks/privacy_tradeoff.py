@@ -1,98 +1,203 @@
-"""What privacy costs: the same real table fitted without DP and at epsilon 10, 3 and 1.
+"""What differential privacy costs on the tabular suite: `ganforge fit --dp-epsilon E` (no other flag) beside MST
+and AIM (smartnoise-synth) at the same epsilon, on the same split, with ganforge's non-private default as the
+reference.
 
-    .venv/bin/python benchmarks/privacy_tradeoff.py [--table benefits:ui] [--epsilons 10 3 1] [--epochs 100]
+    .bench/bin/python benchmarks/privacy_tradeoff.py [--half tuning|held-out|both] [--epsilons 0.5 1 3]
+                                                     [--methods ganforge mst aim] [--variant LABEL=JSON]
 
-The table is split in half: the model sees the training half only; the other half is the holdout, used both
-as the test set of train-on-synthetic-test-on-real and as the non-members of the membership attacks. Under DP a
-codebook is declared public, as a data publisher would print one: the level list of every categorical column and
-power-of-two bounds of every number (0..64 for ages, say). Frequencies, mixture modes and the model itself are
-learned privately. With `--private-codebook` the level lists and ranges are learned under DP too, which needs a
-large epsilon on a table with many columns (the statistics budget is split over them). Printed per
-setting: spent epsilon, fit time, SDMetrics quality (higher is better), detection AUC (0.5 is best), macro F1 of
-a classifier of the target trained on synthetic rows and tested on real holdout rows (train-on-real beside it),
-the distance and density membership-attack AUCs (0.5 is best), the median distance to the closest training
-row of synthetic and holdout rows, and the share of exact copies.
+The tables, their 70/30 split and the scores are the tabular suite's (benchmarks/tabular_suite.py), so the
+non-private rows come from its results file. MST and AIM run in `.bench-dp` (`make bench-env`) through
+benchmarks/peers/smartnoise_run.py, spending 30% of epsilon on their own DP bounds; where those bounds cannot
+be found they get the true ranges instead, a head start the table marks with "(public bounds)". Printed per
+table and epsilon: quality and its ratio to the non-private default, detection AUC, TSTR ratio, the distance
+and density membership-attack AUCs (0.5 is best), the epsilon the model reports as spent, and fit seconds.
+Results are kept in benchmarks/results/privacy.jsonl. Defaults are chosen on the tuning half only.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
+import subprocess
+import sys
+import tempfile
 import time
-import warnings
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
-from ganforge import TabularSynthesizer
-from ganforge.datasets import load_dataset
-from ganforge.metrics import evaluate
-from ganforge.tabular.schema import infer_schema
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tabular_suite as suite  # noqa: E402  (also sets one thread)
 
-warnings.filterwarnings("ignore")
-
-
-def codebook(table: pd.DataFrame) -> dict[str, dict]:
-    """Level lists of categorical and boolean columns, and power-of-two bounds of numeric ones."""
-    levels, bounds = {}, {}
-    for spec in infer_schema(table):
-        column = table[spec.name].dropna()
-        if spec.kind in ("categorical", "boolean"):
-            levels[spec.name] = sorted(column.unique().tolist(), key=str)
-        elif spec.kind in ("continuous", "integer"):
-            low, high = float(column.min()), float(column.max())
-            bounds[spec.name] = [0.0 if low >= 0 else -2.0 ** math.ceil(math.log2(-low)),
-                                 0.0 if high <= 0 else 2.0 ** math.ceil(math.log2(high))]
-    return {"dp_public_categories": levels, "dp_public_bounds": bounds}
+RESULTS = suite.ROOT / "benchmarks" / "results" / "privacy.jsonl"
+DP_PYTHON = suite.ROOT / ".bench-dp" / "bin" / "python"
+METHODS = ("ganforge", "mst", "aim")
+PREPROCESSOR_SHARE = 0.3
+VARIANTS: dict[str, dict] = {}
 
 
-def run(train: pd.DataFrame, holdout: pd.DataFrame, target: str, epsilon: float | None, epochs: int,
-        seed: int, public: dict[str, dict]) -> dict:
-    started = time.perf_counter()
-    private = {} if epsilon is None else {"dp_epsilon": epsilon, **public}
-    model = TabularSynthesizer(epochs=epochs, seed=seed, **private).fit(train)
-    seconds = time.perf_counter() - started
-    synthetic = model.sample(len(train), seed=seed)
-    results = evaluate(train, synthetic, holdout=holdout, target=target, seed=seed, schema=model.schema_)
-    privacy, utility = results["privacy"], results["utility"]
-    return {
-        "dp epsilon": "none" if epsilon is None else f"{epsilon:g}",
-        "spent": None if model.privacy_ is None else round(model.privacy_["epsilon"], 3),
-        "fit s": round(seconds, 1),
-        "quality": results["fidelity"]["overall"],
-        "detection auc": results["detection"]["auc"],
-        "tstr f1": utility["train_on_synthetic"]["macro_f1"],
-        "trtr f1": utility["train_on_real"]["macro_f1"],
-        "distance attack auc": privacy["membership_auc"],
-        "density attack auc": privacy["density_membership_auc"],
-        "dcr synthetic": privacy["dcr_synthetic_median"],
-        "dcr holdout": privacy["dcr_holdout_median"],
-        "exact copies": privacy["exact_copies"],
-    }
+def fit_ganforge(train: pd.DataFrame, epsilon: float, seed: int, workdir: Path) -> tuple[pd.DataFrame, float]:
+    data, model, out = workdir / "train.csv", workdir / "model", workdir / "synthetic.csv"
+    train.to_csv(data, index=False)
+    run = [sys.executable, "-m", "ganforge"]
+    seed_flag = [] if seed == 0 else ["--seed", str(seed)]
+    subprocess.run([*run, "fit", str(data), "--out", str(model), "--dp-epsilon", f"{epsilon:g}", *seed_flag],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    subprocess.run([*run, "sample", str(model), "--num-rows", str(len(train)), "--out", str(out), "--seed",
+                    str(seed)], check=True, stdout=subprocess.DEVNULL)
+    spent = json.loads((model / "config.json").read_text())["privacy"]["epsilon"]
+    return pd.read_csv(out), spent
+
+
+def fit_variant(train: pd.DataFrame, epsilon: float, seed: int, settings: dict) -> tuple[pd.DataFrame, float]:
+    from ganforge import TabularSynthesizer
+
+    model = TabularSynthesizer(**{"seed": seed, **settings, "dp_epsilon": epsilon}).fit(train)
+    return model.sample(len(train), seed=seed), model.privacy_["epsilon"]
+
+
+def fit_smartnoise(method: str, train: pd.DataFrame, kinds: dict, formats: dict, epsilon: float, seed: int,
+                   workdir: Path) -> tuple[pd.DataFrame, float, str]:
+    if not DP_PYTHON.exists():
+        raise RuntimeError(f"{DP_PYTHON} missing: make bench-env")
+    numbers = suite.as_numbers(train, kinds, formats)
+    spec = {"categorical": [c for c, k in kinds.items() if k == "categorical"],
+            "continuous": [c for c, k in kinds.items() if k != "categorical"], "preprocessor_share": PREPROCESSOR_SHARE}
+    source, target, spec_path = workdir / "in.parquet", workdir / "out.parquet", workdir / "spec.json"
+    numbers.to_parquet(source)
+    note = ""
+    for public in (False, True):
+        spec_path.write_text(json.dumps({**spec, "public_bounds": public}))
+        done = subprocess.run([str(DP_PYTHON), str(Path(__file__).parent / "peers" / "smartnoise_run.py"), method,
+                               str(epsilon), str(seed), str(source), str(target), str(spec_path)],
+                              capture_output=True, text=True)
+        if done.returncode == 0:
+            break
+        if "could not find bounds" not in done.stderr or public:
+            raise RuntimeError(done.stderr.strip().splitlines()[-1][:200])
+        note = "public bounds"
+    synthetic = pd.read_parquet(target)
+    return suite.from_numbers(synthetic, train, kinds, formats), epsilon, note
+
+
+def run(name: str, method: str, epsilon: float, seed: int, max_rows: int) -> dict:
+    table = suite.TABLES[name]
+    train, holdout = suite.split(suite.load_table(name, max_rows))
+    kinds = suite.true_kinds(name, train)
+    row = {"table": name, "half": table.half, "method": method, "epsilon": epsilon, "seed": seed, "rows": len(train)}
+    with tempfile.TemporaryDirectory() as workdir:
+        start = time.monotonic()
+        try:
+            if method == "ganforge":
+                synthetic, spent = fit_ganforge(train, epsilon, seed, Path(workdir))
+            elif method.startswith("ganforge:"):
+                synthetic, spent = fit_variant(train, epsilon, seed, VARIANTS[method.split(":", 1)[1]])
+            else:
+                synthetic, spent, note = fit_smartnoise(method, train, kinds, table.datetime, epsilon, seed,
+                                                        Path(workdir))
+                row["note"] = note
+        except subprocess.CalledProcessError as error:
+            lines = (error.stderr or "").strip().splitlines()
+            return {**row, "error": (lines[-1] if lines else str(error))[:300]}
+        except Exception as error:
+            return {**row, "error": f"{type(error).__name__}: {str(error)[:300]}"}
+        row["seconds"], row["spent"] = round(time.monotonic() - start, 2), spent
+    try:
+        synthetic = suite.conform(synthetic, train, kinds, table.datetime)
+        return {**row, **suite.score(name, train, holdout, synthetic, kinds, seed)}
+    except Exception as error:
+        return {**row, "error": f"scoring failed: {type(error).__name__}: {str(error)[:200]}"}
+
+
+COLUMNS = ("quality", "ratio", "detection", "tstr", "membership_auc", "density_auc", "spent", "seconds")
+
+
+def load_results() -> dict[tuple, dict]:
+    rows = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            record = json.loads(line)
+            rows[(record["table"], record["method"], record["epsilon"], record["seed"])] = record
+    return rows
+
+
+def print_half(half: str, rows: list[dict], methods: list[str], epsilons: list[float], seed: int) -> None:
+    reference = {r["table"]: r for r in suite.load_results().values()
+                 if r["method"] == "ganforge" and r["seed"] == seed and "error" not in r}
+    rows = [r for r in rows if r["half"] == half]
+    if not rows:
+        return
+    print(f"\n## {half} half: quality ratio = quality / ganforge's non-private quality on the same table\n")
+    print("| table | epsilon | method | " + " | ".join(COLUMNS) + " |")
+    print("|---|---|---|" + "---|" * len(COLUMNS))
+    summary = []
+    for name in suite.TABLES:
+        for epsilon in epsilons:
+            for method in methods:
+                for r in rows:
+                    if (r["table"], r["epsilon"], r["method"]) != (name, epsilon, method):
+                        continue
+                    label = method + (f" ({r['note']})" if r.get("note") else "")
+                    if "error" in r:
+                        print(f"| {name} ({r['rows']}) | {epsilon:g} | {label} | failed: {r['error'][:90]} |")
+                        summary.append({"method": method, "epsilon": epsilon, "failed": 1})
+                        continue
+                    if name in reference:
+                        r = {**r, "ratio": r["quality"] / reference[name]["quality"]}
+                    summary.append({"method": method, "epsilon": epsilon, "failed": 0, **r})
+                    values = [suite.cell(r.get(c), c) for c in COLUMNS]
+                    print(f"| {name} ({r['rows']}) | {epsilon:g} | {label} | " + " | ".join(values) + " |")
+    frame = pd.DataFrame(summary)
+    print("\nmeans over the tables each method finished (failures counted apart):\n")
+    print("| epsilon | method | tables | failed | " + " | ".join(COLUMNS) + " |")
+    print("|---|---|---|---|" + "---|" * len(COLUMNS))
+    for (epsilon, method), part in frame.groupby(["epsilon", "method"], sort=True):
+        done = part[part["failed"] == 0]
+        means = done.reindex(columns=list(COLUMNS)).mean(numeric_only=True) if len(done) else pd.Series(dtype=float)
+        print(f"| {epsilon:g} | {method} | {len(done)} | {int(part['failed'].sum())} | "
+              + " | ".join(suite.cell(means.get(c, np.nan), c) for c in COLUMNS) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", default="benefits:ui", metavar="NAME:TARGET")
-    parser.add_argument("--epsilons", nargs="+", type=float, default=[10.0, 3.0, 1.0])
-    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
+    parser.add_argument("--tables", nargs="+", choices=list(suite.TABLES))
+    parser.add_argument("--epsilons", nargs="+", type=float, default=[0.5, 1.0, 3.0])
+    parser.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON",
+                        help="also fit ganforge with these API settings (dp_epsilon is added), as ganforge:LABEL")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--private-codebook", action="store_true",
-                        help="Learn level lists and ranges under DP too instead of declaring them public.")
+    parser.add_argument("--max-rows", type=int, default=20_000)
+    parser.add_argument("--skip-done", action="store_true")
+    parser.add_argument("--print-only", action="store_true")
     args = parser.parse_args()
-    name, target = args.table.split(":")
-    table = load_dataset(name)
-    train, holdout = train_test_split(table, test_size=0.5, random_state=args.seed,
-                                      stratify=table[target].astype(str))
-    public = {} if args.private_codebook else codebook(table)
-    rows = []
-    for epsilon in [None, *args.epsilons]:
-        rows.append(run(train, holdout, target, epsilon, args.epochs, args.seed, public))
-        print(pd.DataFrame(rows[-1:]).to_string(index=False), flush=True)
-    print(f"\n{name}: {len(train)} training rows, {len(holdout)} holdout rows, target {target!r}, "
-          f"{args.epochs} epochs, seed {args.seed}, delta 1e-5, "
-          f"codebook (levels, bounds) {'private' if args.private_codebook else 'public'}")
-    print(pd.DataFrame(rows).to_string(index=False))
+    import torch
+
+    torch.set_num_threads(1)
+    names = args.tables or [n for n, t in suite.TABLES.items() if args.half in ("both", t.half)]
+    for variant in args.variant:
+        label, _, settings = variant.partition("=")
+        VARIANTS[label] = json.loads(settings)
+        args.methods.append(f"ganforge:{label}")
+    if not args.print_only:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        done = {k for k, r in load_results().items() if "error" not in r} if args.skip_done else set()
+        for name in names:
+            for epsilon in args.epsilons:
+                for method in args.methods:
+                    if (name, method, epsilon, args.seed) in done:
+                        continue
+                    row = run(name, method, epsilon, args.seed, args.max_rows)
+                    with RESULTS.open("a") as handle:
+                        handle.write(json.dumps(row) + "\n")
+                    print(json.dumps(row), file=sys.stderr, flush=True)
+    rows = [r for r in load_results().values() if r["seed"] == args.seed and r["table"] in names
+            and r["epsilon"] in args.epsilons]
+    present = {r["method"] for r in rows}
+    methods = [m for m in METHODS if m in present] + sorted(m for m in present if ":" in m)
+    for half in ("tuning", "held-out"):
+        print_half(half, rows, methods, args.epsilons, args.seed)
 
 
 if __name__ == "__main__":

@@ -329,7 +329,9 @@ def score(name: str, train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.D
     return {"quality": result["fidelity"]["overall"], "shapes": result["fidelity"]["column_shapes"],
             "pairs": result["fidelity"]["column_pair_trends"], "detection": result["detection"]["auc"],
             "tstr": result["utility"].get("ratio"), "dcr_share": result["privacy"]["share_closer_to_train"],
-            "copies": result["privacy"]["exact_copies"], "holdout_copies": round(holdout_copies, 4)}
+            "copies": result["privacy"]["exact_copies"], "holdout_copies": round(holdout_copies, 4),
+            "membership_auc": result["privacy"]["membership_auc"],
+            "density_auc": result["privacy"]["density_membership_auc"]}
 
 
 def run(name: str, method: str, seed: int, max_rows: int) -> dict:

@@ -48,6 +48,20 @@ def _bounds(values: tuple[str, ...]) -> dict[str, list[float]]:
     return bounds
 
 
+def _budget_lines(privacy: dict) -> list[str]:
+    """How the budget was split and what each part bought."""
+    statistics, training = privacy["statistics"], privacy["training"]
+    bought = statistics.get("bought", {})
+    lines = [f"budget split: statistics epsilon {statistics['epsilon']:.3g} "
+             f"({statistics['epsilon'] / max(1, len(bought)):.3g} for each of {len(bought)} columns), "
+             f"DP-SGD epsilon {training['epsilon_target']:.3g}"]
+    lines += [f"statistics bought for {name}: {what}" for name, what in bought.items()]
+    lines.append(f"DP-SGD bought {training['steps']:,} discriminator steps on Poisson samples of "
+                 f"{training['sample_rate']:.1%} of the rows, noise {training['noise_multiplier']:.3g} x clip "
+                 f"{training['max_grad_norm']:g}; the accountant (RDP) says epsilon {training['epsilon_spent']:.3g}")
+    return lines
+
+
 def _privacy_line(privacy: dict | None) -> str:
     if not privacy:
         return "none (no differential privacy; see the evaluation's privacy section for empirical risk)"
@@ -136,7 +150,8 @@ def cli(verbose: bool) -> None:
               help="Images: side in pixels [default: the images' own, rounded up to a power of two].")
 @click.option("--width", type=int, help="Images: channels of the first discriminator layer [default: 64].")
 @click.option("--diffaugment", is_flag=True, help="Images: differentiable augmentation, for small data sets.")
-@click.option("--level", type=click.Choice(["char", "word"]), help="Texts: tokens [default: char].")
+@click.option("--level", type=click.Choice(["auto", "char", "word"]),
+              help="Texts: tokens [default: auto, word for sentences and char for names or codes].")
 @click.option("--adversarial", type=click.Choice(["gumbel", "policy-gradient", "none"]),
               help="Texts: the adversarial phase after maximum likelihood [default: gumbel].")
 @click.option("--mle-epochs", type=int, help="Texts: maximum-likelihood epochs before it [default: 20].")
@@ -264,6 +279,8 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
                    f"codes, --column-kind {name}=text generates new values instead", err=True)
     if model.privacy_:
         click.echo(f"privacy: {_privacy_line(model.privacy_)}")
+        for line in _budget_lines(model.privacy_):
+            click.echo(f"  {line}")
     click.echo(f"model saved to {out}")
     if report is not None:
         synthetic = model.sample(len(table), seed=seed)
@@ -438,6 +455,9 @@ def info(model_dir: Path, as_json: bool) -> None:
                f"lr G {_rate(training, train, 0)} / D {_rate(training, train, 1)}, "
                f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
     click.echo(f"privacy:    {_privacy_line(config.get('privacy'))}")
+    if config.get("privacy"):
+        for line in _budget_lines(config["privacy"]):
+            click.echo(f"            {line}")
     history = training.get("history") or []
     if history:
         click.echo(f"last loss:  D {history[-1]['loss_d']:.4f}, G {history[-1]['loss_g']:.4f}")

@@ -87,7 +87,7 @@ class TabularConfig:
     mixture_sample_size: int = 20_000
     embedding_dim: int = 128
     generator_dims: tuple[int, ...] = (256, 256)
-    discriminator_dims: tuple[int, ...] = (256, 256)
+    discriminator_dims: tuple[int, ...] | None = None  # None: (256, 256), or (128, 128) under DP (see below)
     pack: int = 10
     focus_columns: tuple[str, ...] = ()  # condition training on these categorical columns only
     text_epochs: int = 30  # maximum-likelihood epochs of each text column's character model
@@ -104,7 +104,7 @@ class TabularConfig:
         _require(self.mixture_sample_size >= 100, "mixture_sample_size", "must be at least 100")
         _require(self.embedding_dim >= 1, "embedding_dim", "must be at least 1")
         _require(all(d >= 1 for d in self.generator_dims), "generator_dims", "sizes must be positive")
-        _require(all(d >= 1 for d in self.discriminator_dims), "discriminator_dims", "sizes must be positive")
+        _require(all(d >= 1 for d in self.discriminator_dims or ()), "discriminator_dims", "sizes must be positive")
         _require(self.pack >= 1, "pack", f"must be at least 1, got {self.pack}")
         _require(self.text_epochs >= 1, "text_epochs", f"must be at least 1, got {self.text_epochs}")
         _require(self.text_hidden_dim >= 1, "text_hidden_dim", "must be at least 1")
@@ -144,7 +144,7 @@ IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="nonsaturating", gene
                             weight_decay=0.0, ema_decay=0.999)
 
 
-TEXT_LEVELS = ("char", "word")
+TEXT_LEVELS = ("auto", "char", "word")
 ADVERSARIAL = ("gumbel", "policy-gradient", "none")
 
 
@@ -157,7 +157,7 @@ class TextConfig:
     adversarial loss, which keeps it from forgetting the language. `max_length` None: the longest training
     text (in tokens) plus its end, at most 128."""
 
-    level: str = "char"
+    level: str = "auto"  # chosen from the texts by `fit` (word for sentences, char for names and codes)
     max_length: int | None = None
     max_words: int = 10_000
     embedding_dim: int = 64
@@ -169,8 +169,10 @@ class TextConfig:
     rollouts: int = 4
     reward_points: int = 8
     mle_weight: float = 1.0
+    keep: str = "better"  # the adversarial generator is kept only if it beats maximum likelihood; or "adversarial"
 
     def __post_init__(self) -> None:
+        _require(self.keep in ("better", "adversarial"), "keep", f"{self.keep!r} is not better or adversarial")
         _require(self.level in TEXT_LEVELS, "level", f"{self.level!r} is not one of {', '.join(TEXT_LEVELS)}")
         _require(self.adversarial in ADVERSARIAL, "adversarial",
                  f"{self.adversarial!r} is not one of {', '.join(ADVERSARIAL)}")
@@ -229,7 +231,7 @@ class PrivacyConfig:
     dp_epsilon: float | None = None
     dp_delta: float = 1e-5
     max_grad_norm: float = 1.0
-    dp_statistics_share: float = 0.2
+    dp_statistics_share: float = 0.7  # chosen on the tuning half of benchmarks/privacy_tradeoff.py (0.2, 0.5, 0.7)
     dp_public_bounds: dict[str, list[float]] = field(default_factory=dict)
     dp_public_categories: dict[str, list[Any]] = field(default_factory=dict)
 

@@ -10,6 +10,7 @@ steps spend exactly the budget, and no step is taken that would exceed it.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 from torch import nn
@@ -17,6 +18,11 @@ from torch import nn
 from ..errors import GanforgeError
 
 BUDGET_TOLERANCE = 1e-6
+# Two notices that say nothing to a user of this module: the accountant's search reached its largest order
+# (the bound stays valid), and Opacus' hooks fire on a critic whose input needs no gradient (by design here).
+warnings.filterwarnings("ignore", message="Optimal order is the largest alpha", category=UserWarning)
+warnings.filterwarnings("ignore", message="Full backward hook is firing when gradients are computed",
+                        category=UserWarning)
 
 
 class PrivateDiscriminator:

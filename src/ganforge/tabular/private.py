@@ -5,9 +5,13 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
 - categories, booleans and constants: Laplace-noised counts of the observed levels; a level is released only
   when its noisy count clears 1 + ln(1 / (2 delta)) / epsilon (Laplace thresholding), so a level held by one
   row stays hidden. With public levels declared, those are counted with noise and all kept.
-- numbers and dates: a noisy histogram over power-of-two magnitude bins finds the range (unless public
-  bounds are declared), and a noisy 64-bin histogram over that range its shape; the mixture modes are fitted
-  to draws from the noisy histogram, which is post-processing and costs nothing more.
+- numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
+  (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for
+  the summed noise, and widen the range where they pass (a column spread thinly over many bins); where
+  nothing passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a
+  refusal, at no extra cost (post-processing of the same noisy counts). A noisy
+  histogram over that range, with as many bins as the noise allows, gives the shape: the distribution function
+  the quantile encoder maps through (or draws the mixture modes are fitted to, for `numeric_encoding="modes"`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold;
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
   (integers) and never snapped onto real values,
@@ -19,6 +23,7 @@ Not covered: the column kinds, which are inferred from the data unless declared 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -27,12 +32,18 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from .encoders import CategoricalEncoder, ContinuousEncoder, to_python
+from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .schema import ColumnSpec, datetime_seconds
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
-SHAPE_BINS = 64
+SHAPE_BINS = 64  # at most; fewer where the noise would swamp the counts
+MIN_SHAPE_BINS = 4
+COUNTS_PER_NOISE = 4  # shape bins are sized to hold about this many noise scales of rows each
+FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that passes widens the range
+COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
+GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
+MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
 DRAWS = 5000  # draws from the noisy histogram that the mixture is fitted to; more add nothing to 64 bins
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 
@@ -47,12 +58,29 @@ def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig
     modelled = [spec for spec in schema if spec.kind != "id"]
     epsilon_column = epsilon / max(1, len(modelled))
     delta_column = delta / max(1, len(modelled))
-    columns = []
+    columns, failures = [], []
     for spec in schema:
         values = frame[spec.name]
         spec = dataclasses.replace(spec, null_rate=None)  # a stored rate would be an exact statistic
-        columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, rng))
+        try:
+            columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, rng))
+        except _TooFew as failure:
+            failures.append(failure)
+    if failures:  # every column that needs a hand, in one message
+        raise GanforgeError(
+            f"differential privacy: {len(frame)} rows are too few for statistics epsilon {epsilon:.3g} "
+            f"({epsilon_column:.3g} for each of {len(modelled)} columns): "
+            + "; ".join(f"column {f.column!r}: {f.reason}" for f in failures)
+            + "; declare " + " ".join(f.option for f in failures) + ", or raise --dp-epsilon")
     return TableTransform(columns)
+
+
+class _TooFew(GanforgeError):
+    """A column whose statistic the budget cannot release; collected so one message names them all."""
+
+    def __init__(self, column: str, reason: str, option: str):
+        super().__init__(f"column {column!r}: {reason}")
+        self.column, self.reason, self.option = column, reason, option
 
 
 def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, privacy: PrivacyConfig,
@@ -60,12 +88,16 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind == "id":
         return ColumnTransform(spec, None, {"start": 1})
     if spec.kind in ("categorical", "boolean", "constant"):
-        levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng,
-                                      privacy.dp_public_categories.get(spec.name))
+        public = privacy.dp_public_categories.get(spec.name)
+        if spec.kind == "categorical" and public is None and _whole_numbers(values):
+            levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
+        else:
+            levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
         if spec.kind == "constant":
             if len(levels) != 1:
-                raise GanforgeError(f"column {spec.name!r}: its constant value is not frequent enough to release "
-                                    "under this privacy budget; declare it with dp_public_categories")
+                raise _TooFew(spec.name, "its constant value is not frequent enough to release "
+                              f"(needs about {_level_rows(epsilon, delta):,} rows)",
+                              f"--dp-categories {spec.name}=VALUE")
             return ColumnTransform(spec, None, {"value": levels[0]})
         top = len(levels) if len(levels) <= config.max_categories else config.max_categories - 1
         return ColumnTransform(spec, CategoricalEncoder(levels, counts, top))
@@ -73,20 +105,27 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     numbers = numbers.to_numpy(np.float64, na_value=np.nan)
     missing = int(values.isna().sum())
     numbers = numbers[~np.isnan(numbers)]
-    # a quarter of the column's budget says whether values are ever missing, the rest finds range and shape
-    nullable = missing + rng.laplace(0, 4 / epsilon) > math.log(1 / EMPTY_BIN_RISK) * 4 / epsilon
+    # an eighth of the column's budget says whether values are ever missing, half finds the range (and total)
+    nullable = missing + rng.laplace(0, 8 / epsilon) > math.log(1 / EMPTY_BIN_RISK) * 8 / epsilon
     public = privacy.dp_public_bounds.get(spec.name)
     if public is None:
-        low, high = private_range(numbers, spec.name, epsilon * 3 / 8, rng)
+        low, high, total = private_range(numbers, spec.name, epsilon / 2, rng)
         shape_epsilon = epsilon * 3 / 8
-    else:
+    else:  # with no range to find, a noisy total (an eighth) sizes the bins
         low, high = float(public[0]), float(public[1])
+        total = max(1.0, len(numbers) + rng.laplace(0, 8 / epsilon))
         shape_epsilon = epsilon * 3 / 4
-    draws = noisy_histogram_draws(numbers, low, high, shape_epsilon, min(config.mixture_sample_size, DRAWS), rng)
+    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng)
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
-    encoder = ContinuousEncoder.fit(draws, config.max_modes, config.mixture_sample_size, rng, decimals=decimals)
-    encoder.minimum, encoder.maximum, encoder.support, encoder.support_counts = low, high, None, None
-    encoder.nullable = bool(nullable)
+    if config.numeric_encoding == "quantile":
+        cumulative = np.concatenate([[0.0], np.cumsum(masses)])
+        encoder = QuantileEncoder(edges.tolist(), (cumulative / cumulative[-1]).tolist(), False, decimals,
+                                  bool(nullable))
+    else:
+        draws = _draws(edges, masses, min(config.mixture_sample_size, DRAWS), rng)
+        encoder = ContinuousEncoder.fit(draws, config.max_modes, config.mixture_sample_size, rng, decimals=decimals)
+        encoder.minimum, encoder.maximum, encoder.support, encoder.support_counts = low, high, None, None
+        encoder.nullable = bool(nullable)
     extra = {}
     if spec.kind == "datetime":
         daily = spec.datetime_format is not None and not any(p in spec.datetime_format for p in ("%H", "%M", "%S"))
@@ -112,12 +151,53 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
         noisy = observed.to_numpy(dtype=float) + rng.laplace(0, 1 / epsilon, len(levels))
         keep = noisy >= 1 + math.log(1 / (2 * delta)) / epsilon
         if not keep.any():
-            raise GanforgeError(f"column {name!r}: no value is frequent enough to release under this privacy "
-                                "budget; declare its categories (dp_public_categories) or raise epsilon")
+            raise _TooFew(name, f"no value is held by the {_level_rows(epsilon, delta):,} rows a release needs",
+                          f"--dp-categories {name}=A,B,...")
     order = np.argsort(-noisy[keep], kind="stable")
     kept = [level for level, k in zip(levels, keep) if k]
     counts = np.maximum(np.round(noisy[keep]), 1).astype(int)
     return [kept[i] for i in order], [int(counts[i]) for i in order]
+
+
+def _whole_numbers(values: pd.Series) -> bool:
+    """Whether a column holds integer codes (a property of its type, like its kind, not a statistic)."""
+    present = values.dropna()
+    return (types.is_numeric_dtype(values.dtype) and not types.is_bool_dtype(values.dtype) and len(present) > 0
+            and bool(np.all(np.mod(present.to_numpy(np.float64), 1) == 0)))
+
+
+def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
+                   rng: np.random.Generator) -> tuple[list, list[int]]:
+    """Levels of an integer-coded category (states 1-56, say) without a release threshold: half the budget
+    finds a range of the codes, and every whole number in it is a candidate level, known before any count is
+    read, so each candidate's noisy count can be released as it is (and empty ones mostly fall below a small
+    cut; where no code clears it, as with 79 school ids on a few thousand rows, every candidate with a
+    positive noisy count is kept, so the column is released blurred rather than refused). Where the range
+    spans more than MAX_CODES numbers, the other half of the budget goes to the thresholded release."""
+    codes = values.dropna().to_numpy(np.float64)
+    low, high, _ = private_range(codes, name, epsilon / 2, rng)
+    if not 0 < math.floor(high) - math.ceil(low) + 1 <= MAX_CODES:
+        return noisy_levels(values, name, epsilon / 2, delta, rng)
+    candidates = np.arange(math.ceil(low), math.floor(high) + 1)
+    noisy = np.bincount(np.clip(codes - candidates[0], 0, len(candidates) - 1).astype(np.int64),
+                        minlength=len(candidates)).astype(float)
+    missing = float(values.isna().sum())
+    noisy = np.append(noisy, missing) + rng.laplace(0, 2 / epsilon, len(candidates) + 1)
+    cut = 2 / epsilon * math.log(len(noisy) / EMPTY_BIN_RISK)  # any empty candidate passes: chance < 2.5%
+    keep = np.flatnonzero(noisy > cut)
+    if len(keep) == 0:  # no code stands out from the noise: every candidate with a positive noisy count
+        keep = np.flatnonzero(noisy > 0)  # is released (empty ones too, at about the noise's rate)
+    if len(keep) == 0:
+        raise _TooFew(name, f"no code is held by the {math.ceil(cut):,} rows a release needs",
+                      f"--dp-categories {name}=A,B,...")
+    levels = [int(candidates[i]) if i < len(candidates) else None for i in keep]
+    order = np.argsort(-noisy[keep], kind="stable")
+    return [levels[i] for i in order], [int(max(round(noisy[keep][i]), 1)) for i in order]
+
+
+def _level_rows(epsilon: float, delta: float) -> int:
+    """Rows a level needs for its noisy count to clear the release threshold (on average)."""
+    return math.ceil(1 + math.log(1 / (2 * delta)) / epsilon)
 
 
 def _magnitude_bins() -> tuple[np.ndarray, np.ndarray]:
@@ -129,31 +209,94 @@ def _magnitude_bins() -> tuple[np.ndarray, np.ndarray]:
     return (np.concatenate([negative[0], zero[0], positive[0]]), np.concatenate([negative[1], zero[1], positive[1]]))
 
 
-def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random.Generator) -> tuple[float, float]:
-    """[low, high] covering the values, from Laplace-noised counts over fixed magnitude bins (epsilon-DP):
-    the outermost bins whose noisy count clears a threshold that empty bins almost never reach."""
+def private_range(numbers: np.ndarray, name: str, epsilon: float,
+                  rng: np.random.Generator) -> tuple[float, float, float]:
+    """[low, high] covering the values, and a noisy count of the values inside, from Laplace-noised counts over
+    fixed magnitude bins (epsilon-DP; the count is post-processing of the same counts): the outermost bins,
+    or pairs of bins, whose noisy sum clears a threshold that empty ones almost never reach. Where none
+    does, runs of 4, 8, 16, 32 bins, so a narrow column on a small table gets a coarser range rather than
+    none."""
     lower, upper = _magnitude_bins()
     clipped = np.clip(numbers, lower[0], upper[-1])
     bins = np.clip(np.searchsorted(upper, clipped, side="right"), 0, len(upper) - 1)
     counts = np.bincount(bins, minlength=len(upper)).astype(float)
     noisy = counts + rng.laplace(0, 1 / epsilon, len(counts))
-    passing = np.flatnonzero(noisy > math.log(len(counts) / EMPTY_BIN_RISK) / epsilon)
-    if len(passing) == 0:
-        raise GanforgeError(f"column {name!r}: too few values to estimate its range under this privacy budget; "
-                            "declare it (dp_public_bounds) or raise epsilon")
-    return float(lower[passing[0]]), float(upper[passing[-1]])
+    passing = _passing(noisy, FINE_GROUPINGS, epsilon)  # every bin or pair of bins that clears its bar
+    if passing is None:
+        for size in COARSE_GROUPINGS:  # none does: coarser runs, the first that passes
+            if (passing := _passing(noisy, (size,), epsilon)) is not None:
+                break
+    if passing is not None:
+        first, last = passing
+        total = float(max(noisy[first:last + 1].sum(), 1.0))
+        # one more bin each side: the tails rarely clear the threshold, and clipping them costs more
+        # than the coarser shape bins a wider range gets
+        first, last = max(first - 1, 0), min(last + 1, len(upper) - 1)
+        return float(lower[first]), float(upper[last]), total
+    needed = math.ceil(_group_threshold(1, len(noisy)) / epsilon)
+    raise _TooFew(name, f"its range needs about {needed:,} values within one power of two",
+                  f"--dp-bounds {name}=LOW:HIGH")
 
 
-def noisy_histogram_draws(numbers: np.ndarray, low: float, high: float, epsilon: float, size: int,
-                          rng: np.random.Generator) -> np.ndarray:
-    """`size` values drawn from a Laplace-noised histogram of the values clipped to [low, high] (epsilon-DP;
-    the draws are post-processing): what the mixture modes are fitted to."""
-    edges = np.linspace(low, high, SHAPE_BINS + 1)
+def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float) -> tuple[int, int] | None:
+    """First and last bin of the runs (of each size in `sizes`) whose noisy sum clears its threshold."""
+    first, last = None, None
+    for size in sizes:
+        starts = np.arange(0, len(noisy), size)
+        sums = np.add.reduceat(noisy, starts)
+        hits = np.flatnonzero(sums > _group_threshold(size, len(starts)) / epsilon)
+        if len(hits):
+            low, high = starts[hits[0]], min(starts[hits[-1]] + size, len(noisy)) - 1
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+    return None if first is None else (int(first), int(last))
+
+
+@functools.lru_cache(maxsize=None)
+def _group_threshold(size: int, groups: int) -> float:
+    """The level, in units of 1/epsilon, that the largest of `groups` sums of `size` unit Laplace draws
+    exceeds with chance EMPTY_BIN_RISK (a union bound over the groupings tried). It depends on the bins
+    alone, never on the data; drawn once from a fixed seed."""
+    draws = np.random.default_rng(size).laplace(0, 1, (4000, groups, size)).sum(axis=2).max(axis=1)
+    return float(np.quantile(draws, 1 - EMPTY_BIN_RISK / len(GROUPINGS)))
+
+
+def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
+    counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
+    noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Every bin
+    keeps a sliver of mass, so the distribution function is strictly increasing."""
+    count = int(np.clip(total * epsilon / COUNTS_PER_NOISE, MIN_SHAPE_BINS, SHAPE_BINS))
+    edges = np.linspace(low, high, count + 1)
     counts = np.histogram(np.clip(numbers, low, high), bins=edges)[0].astype(float)
-    noisy = np.maximum(counts + rng.laplace(0, 1 / epsilon, SHAPE_BINS), 0)
-    weights = noisy / noisy.sum() if noisy.sum() > 0 else np.full(SHAPE_BINS, 1 / SHAPE_BINS)
-    chosen = rng.choice(SHAPE_BINS, size=size, p=weights)
+    noisy = np.maximum(counts + rng.laplace(0, 1 / epsilon, count), 0)
+    masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / count
+    return edges, masses / masses.sum()
+
+
+def _draws(edges: np.ndarray, masses: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """`size` values from the histogram (post-processing): what the mixture modes are fitted to."""
+    chosen = rng.choice(len(masses), size=size, p=masses)
     return edges[chosen] + rng.random(size) * (edges[1] - edges[0])
+
+
+def statistics_bought(transform: TableTransform) -> dict[str, str]:
+    """What the statistics budget released for each column, read from the fitted transform alone."""
+    bought = {}
+    for column in transform.columns:
+        encoder, name = column.encoder, column.spec.name
+        if isinstance(encoder, CategoricalEncoder):
+            count = len(encoder.levels)
+            bought[name] = f"{count} level{'s' if count != 1 else ''} released (rarer ones stay hidden)"
+        elif isinstance(encoder, QuantileEncoder):
+            bought[name] = (f"range {encoder.values[0]:.4g} to {encoder.values[-1]:.4g}, distribution function "
+                            f"over {len(encoder.values) - 1} bins")
+        elif isinstance(encoder, ContinuousEncoder):
+            bought[name] = f"range {encoder.minimum:.4g} to {encoder.maximum:.4g}, {len(encoder.means)} modes"
+        elif column.spec.kind == "constant":
+            bought[name] = "its constant value"
+    return bought
 
 
 def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config: PrivacyConfig) -> dict:
@@ -162,6 +305,6 @@ def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config:
     return {"epsilon_budget": config.dp_epsilon, "delta_budget": config.dp_delta,
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
             "covers": "every use of the real rows: discriminator training (DP-SGD) and the column statistics "
-                      "(category lists and counts, numeric ranges, mixture modes, condition frequencies)",
+                      "(category lists and counts, numeric ranges and distribution functions, condition frequencies)",
             "not_covered": "the column kinds inferred from the data (declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}

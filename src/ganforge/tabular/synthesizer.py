@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,7 +23,7 @@ from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
-from .private import fit_private_transform, privacy_coverage
+from .private import fit_private_transform, privacy_coverage, statistics_bought
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema, read_missing_tokens
 from .text_columns import PREFIX as TEXT_PREFIX
@@ -81,6 +82,9 @@ STEPS_PER_ROUND = 100  # generator steps between two fidelity scores
 PATIENCE_ROUNDS = 5  # stop after this many scores without a gain
 MIN_ROUNDS = 5
 MAX_ROUNDS = 30  # 3,000 steps at most
+DISCRIMINATOR_DIMS = (256, 256)
+PRIVATE_DISCRIMINATOR_DIMS = (128, 128)
+PRIVATE_MAX_STEPS = 2_000  # under DP without --epochs: 300 epochs, or fewer where they would take more steps  # per-row gradients (DP-SGD) cost memory and time per weight
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,9 @@ class TabularSynthesizer:
         dp = self.privacy_config
         if dp.enabled:
             self._check_private(data, distributed)
-            tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
+            # DP clips row by row; each row's gradient is held whole, and a smaller critic takes less noise
+            tabular = self.tabular_config = replace(
+                tabular, pack=1, discriminator_dims=tabular.discriminator_dims or PRIVATE_DISCRIMINATOR_DIMS)
             transform = fit_private_transform(
                 data, infer_schema(data, tabular.column_kinds), tabular, dp, dp.dp_epsilon * dp.dp_statistics_share,
                 dp.dp_delta / 2, rng)
@@ -172,7 +178,10 @@ class TabularSynthesizer:
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
         steps_per_epoch = schedule.steps_per_round or max(1, total_rows // batch_size)
-        train = replace(train, epochs=schedule.rounds, generator_lr=train.generator_lr or schedule.learning_rate,
+        rounds = schedule.rounds
+        if dp.enabled and train.epochs is None:  # a large table needs no more private steps than a small one
+            rounds = min(rounds, max(1, math.ceil(PRIVATE_MAX_STEPS / steps_per_epoch)))
+        train = replace(train, epochs=rounds, generator_lr=train.generator_lr or schedule.learning_rate,
                         discriminator_lr=train.discriminator_lr or schedule.learning_rate)
         privacy = None
         if dp.enabled:
@@ -242,6 +251,7 @@ class TabularSynthesizer:
         self.privacy_ = None
         if privacy is not None:
             coverage = privacy_coverage(dp.dp_epsilon * dp.dp_statistics_share, dp.dp_delta / 2, dp)
+            coverage["statistics"]["bought"] = statistics_bought(transform)
             self.privacy_ = {"epsilon": round(coverage["statistics"]["epsilon"] + privacy.spent(), 6),
                              "delta": dp.dp_delta, **coverage, "training": privacy.summary()}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
@@ -282,7 +292,8 @@ class TabularSynthesizer:
                   device: torch.device) -> tuple[TabularGenerator, TabularDiscriminator]:
         tabular = self.tabular_config
         generator = TabularGenerator(tabular.embedding_dim, condition_dim, tabular.generator_dims, transform.layout)
-        discriminator = TabularDiscriminator(transform.layout.width + condition_dim, tabular.discriminator_dims,
+        discriminator = TabularDiscriminator(transform.layout.width + condition_dim,
+                                             tabular.discriminator_dims or DISCRIMINATOR_DIMS,
                                              tabular.pack, self.train_config.spectral_norm)
         return generator.to(device), discriminator.to(device)
 
