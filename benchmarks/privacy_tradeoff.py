@@ -176,10 +176,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     names = args.tables or [n for n, t in suite.TABLES.items() if args.half in ("both", t.half)]
-    for variant in args.variant:
-        label, _, settings = variant.partition("=")
-        VARIANTS[label] = json.loads(settings)
-        args.methods.append(f"ganforge:{label}")
+    suite.add_variants(args.variant, VARIANTS, args.methods)
     if not args.print_only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         done = {k for k, r in load_results().items() if "error" not in r} if args.skip_done else set()

@@ -419,6 +419,14 @@ def checks(frame: pd.DataFrame) -> None:
         print(f"- {name}: " + "; ".join(notes))
 
 
+def add_variants(specs: list[str], variants: dict[str, dict], methods: list[str]) -> None:
+    """`--variant LABEL=JSON` options: API settings kept under LABEL, fitted as method ganforge:LABEL."""
+    for spec in specs:
+        label, _, settings = spec.partition("=")
+        variants[label] = json.loads(settings)
+        methods.append(f"ganforge:{label}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
@@ -436,10 +444,7 @@ def main() -> None:
 
     torch.set_num_threads(1)
     names = args.tables or [n for n, t in TABLES.items() if args.half in ("both", t.half)]
-    for variant in args.variant:
-        label, _, settings = variant.partition("=")
-        VARIANTS[label] = json.loads(settings)
-        args.methods.append(f"ganforge:{label}")
+    add_variants(args.variant, VARIANTS, args.methods)
     if not args.print_only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         done = {key for key, row in load_results().items() if "error" not in row} if args.skip_done else set()
