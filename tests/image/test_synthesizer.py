@@ -60,9 +60,19 @@ def test_fits_are_repeatable_under_a_seed(digits):
 def test_every_game_trains_and_samples(digits, settings):
     model = ImageSynthesizer(**{**SHORT, "epochs": 1, **settings}).fit(digits.subset(np.arange(128)))
     images = model.sample(6, seed=0)
-    size = settings.get("image_size", 8)
-    assert images.images.shape == (6, 1, size, size)
+    assert images.images.shape == (6, 1, 8, 8)  # the input's size, whatever size the networks work at
     assert all(np.isfinite([h["loss_d"], h["loss_g"]]).all() for h in model.training_["history"])
+
+
+def test_samples_come_out_at_the_input_size_and_channels(tmp_path):
+    rng = np.random.default_rng(0)
+    pictures = rng.integers(0, 256, (64, 3, 10, 12), dtype=np.uint8)  # learned at 16 px, sampled at 10 x 12
+    model = ImageSynthesizer(**{**SHORT, "epochs": 1}).fit(ImageSet(pictures, None, []))
+    assert model.image_config.image_size == 16
+    assert model.sample(5, seed=0).images.shape == (5, 3, 10, 12)
+    model.save(tmp_path / "m")
+    again = ImageSynthesizer.load(tmp_path / "m").sample(5, seed=0).images
+    assert np.array_equal(again, model.sample(5, seed=0).images)
 
 
 def test_bad_requests_are_named(conditional, digits):

@@ -69,7 +69,7 @@ def test_low_temperature_repeats_more_and_a_model_without_gan_has_no_separate_ba
 
 
 def test_max_minutes_bounds_the_whole_fit():
-    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "epochs": 10_000, "max_minutes": 0.15}).fit(TEXTS)
+    model = TextSynthesizer(**{**TINY, "mle_epochs": 10_000, "epochs": 10_000, "max_minutes": 0.3}).fit(TEXTS)
     assert model.training_["seconds"] < 30
     assert 1 <= len(model.training_["mle"]) < 10_000 and 1 <= len(model.training_["adversarial"]) < 10_000
 

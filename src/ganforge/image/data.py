@@ -137,6 +137,15 @@ def to_network(images: np.ndarray, size: int) -> torch.Tensor:
     return tensor
 
 
+def to_size(tensor: torch.Tensor, shape: list[int]) -> torch.Tensor:
+    """Generated images (N, C, S, S) back at the training images' own (height, width): a 28 px set is learned
+    at 32 px and sampled at 28 (bilinear, antialiased when shrinking)."""
+    if list(tensor.shape[-2:]) == list(shape):
+        return tensor
+    return F.interpolate(tensor, size=tuple(shape), mode="bilinear", align_corners=False,
+                         antialias=shape[0] < tensor.shape[-2] or shape[1] < tensor.shape[-1]).clamp_(-1, 1)
+
+
 def from_network(tensor: torch.Tensor) -> np.ndarray:
     """float in [-1, 1] -> uint8 (N, C, H, W)."""
     return tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round().to(torch.uint8).cpu().numpy()

@@ -19,7 +19,7 @@ from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .augment import DiffAugmented
-from .data import ImageSet, default_size, from_network, read_images, to_network
+from .data import ImageSet, default_size, from_network, read_images, to_network, to_size
 from .networks import build_networks
 
 Tensor = torch.Tensor
@@ -91,6 +91,7 @@ class ImageSynthesizer:
         self.class_counts_ = (np.bincount(images.labels, minlength=len(images.classes)).tolist()
                               if conditioning != "none" else [])
         self.channels_ = images.channels
+        self.image_shape_ = [int(side) for side in images.images.shape[-2:]]  # (height, width) samples come out at
         generator, discriminator = self._networks(device)
         if config.diffaugment:
             discriminator = DiffAugmented(discriminator)
@@ -166,7 +167,7 @@ class ImageSynthesizer:
             condition = None
             if classes:
                 condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
-            chunks.append(from_network(generator_network(noise, condition)))
+            chunks.append(from_network(to_size(generator_network(noise, condition), self.image_shape_)))
         generator_network.train(was_training)
         return ImageSet(np.concatenate(chunks), labels.numpy() if classes else None, list(self.classes_))
 
@@ -174,14 +175,15 @@ class ImageSynthesizer:
     def info(self) -> dict[str, Any]:
         self._check_fitted()
         return {"model_type": MODEL_TYPE, "classes": self.classes_, "class_counts": self.class_counts_,
-                "channels": self.channels_, "train_config": to_dict(self.train_config),
+                "channels": self.channels_, "image_shape": self.image_shape_, "train_config": to_dict(self.train_config),
                 "image_config": to_dict(self.image_config),
                 "training": {k: v for k, v in self.training_.items() if k != "history"}}
 
     def save(self, path: str | os.PathLike, force: bool = False) -> Path:
         self._check_fitted()
         config = {**self._settings(), "model_type": MODEL_TYPE, "classes": self.classes_,
-                  "class_counts": self.class_counts_, "channels": self.channels_, "training": self.training_}
+                  "class_counts": self.class_counts_, "channels": self.channels_, "image_shape": self.image_shape_,
+                  "training": self.training_}
         return save_model_folder(path, config, self.generator_.state_dict(), force=force)
 
     @classmethod
@@ -194,6 +196,8 @@ class ImageSynthesizer:
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(ImageConfig, config["image_config"]))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.channels_ = int(config["channels"])
+            size = model.image_config.image_size  # models saved before image_shape was kept: the network's size
+            model.image_shape_ = [int(side) for side in config.get("image_shape", [size, size])]
         generator, _ = model._networks(choose_device(device))
         load_weights(generator, weights, path)
         model.generator_, model.training_ = generator.eval(), config["training"]
