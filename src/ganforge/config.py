@@ -223,7 +223,7 @@ class PrivacyConfig:
     """Differential privacy for a fit: (dp_epsilon, dp_delta) covers everything read from the real rows.
 
     `dp_statistics_share` of epsilon (and half of delta) buys noisy column statistics (category lists and
-    counts, numeric ranges and mixture modes); the rest buys DP-SGD on the discriminator. Columns with
+    counts, numeric ranges and distribution functions); the rest buys DP-SGD on the discriminator. Columns with
     `dp_public_bounds` ({column: [low, high]}) or `dp_public_categories` ({column: [levels]}) declared by the
     user skip the matching estimate. No epsilon: no privacy claim, ordinary training.
     """

@@ -306,5 +306,6 @@ def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config:
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
             "covers": "every use of the real rows: discriminator training (DP-SGD) and the column statistics "
                       "(category lists and counts, numeric ranges and distribution functions, condition frequencies)",
-            "not_covered": "the column kinds inferred from the data (declare them with --column-kind)"
+            "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
+                           "(declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}
