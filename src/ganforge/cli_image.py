@@ -122,6 +122,10 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
         click.echo(f"report written to {report}")
     shown = ["fid", "kid", "inception_score", "precision", "recall", "density", "coverage", "label_accuracy"]
     click.echo(", ".join(f"{key} {results[key]:.4g}" for key in shown if results.get(key) is not None))
+    for name, scores in results.get("per_class", {}).items():
+        click.echo(f"  class {name}: " + ", ".join(f"{key} {value:.3f}" for key, value in scores.items()))
+    if "collapse" in results:
+        click.echo(f"collapse: {results['collapse']}")
 
 
 def evaluate_images_command(real_path: Path, synthetic_path: Path, out: Path | None, report: Path | None,

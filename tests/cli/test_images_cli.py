@@ -44,8 +44,11 @@ def test_info_and_evaluate(workdir):
     assert metrics["extractor"].startswith("ganforge-cnn") and metrics["fid"] > 0
     assert {"kid", "precision", "recall", "density", "coverage", "inception_score"} <= set(metrics)
     assert "ganforge-cnn" in result.stderr  # says which extractor it used
+    assert "collapse" in metrics and set(metrics["per_class"]) <= {str(i) for i in range(10)}
+    assert "collapse: " in result.stdout and "  class " in result.stdout  # per-class recall and coverage
     html = (workdir / "r.html").read_text()
     assert "FID" in html and html.count("data:image/png") >= 10  # grids per class
+    assert "Inside each class" in html
 
 
 @pytest.mark.parametrize("args, message", [

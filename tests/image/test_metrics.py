@@ -35,6 +35,21 @@ def test_one_class_keeps_precision_but_loses_recall_and_coverage(halves, digit_f
     assert result["inception_score"] < 2
 
 
+def test_one_picture_per_class_is_called_collapse_and_real_halves_are_not(halves, digit_features):
+    first, second = halves
+    healthy = evaluate_images(first, second, digit_features)
+    assert set(healthy["per_class"]) == set(first.classes) and healthy["collapse"].startswith("no collapse")
+    assert all(s["recall"] > 0.5 and s["coverage"] > 0.5 for s in healthy["per_class"].values())
+    # a conditional generator that ignores its noise: the same image for every sample of a class
+    firsts = [np.flatnonzero(second.labels == c)[0] for c in range(len(second.classes))]
+    copies = np.repeat(second.images[firsts], 40, axis=0)
+    labels = np.repeat(np.arange(len(second.classes)), 40)
+    collapsed = evaluate_images(first, ImageSet(copies, labels, list(second.classes)), digit_features)
+    assert collapsed["collapse"].startswith(f"collapse in {len(first.classes)} of {len(first.classes)} classes")
+    assert all(s["recall"] < 0.2 for s in collapsed["per_class"].values())
+    assert collapsed["precision"] > 0.5  # the whole-set precision alone would not tell
+
+
 def test_neighbour_metrics_on_known_geometry():
     rng = np.random.default_rng(0)
     cloud = rng.normal(size=(400, 3))
