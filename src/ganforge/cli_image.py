@@ -70,6 +70,13 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({training['images_per_second']:,.0f} images/s; {config.architecture}, {config.conditioning}, "
                f"{config.image_size}px, loss {model.train_config.loss}, stopped by {training['stopped_by']})")
+    diversity = training.get("diversity") or {}
+    if diversity.get("spread_per_class"):
+        spreads = diversity["spread_per_class"]
+        click.echo("spread within each class (samples over real, 1 is as varied as real): "
+                   + ", ".join(f"{name} {value:.2f}" for name, value in spreads.items()))
+    if diversity.get("action"):
+        click.echo(f"collapse guard: {diversity['action']}")
     click.echo(f"model saved to {out}")
     if options["report"] is not None:
         synthetic = model.sample(min(len(images.images), 2000), seed=options["seed"])

@@ -20,6 +20,7 @@ from ..errors import GanforgeError
 from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .augment import DiffAugmented
 from .data import ImageSet, default_size, from_network, read_images, to_network, to_size
+from .diversity import CollapseGuard
 from .networks import build_networks
 
 Tensor = torch.Tensor
@@ -98,15 +99,22 @@ class ImageSynthesizer:
         problem = _ImageProblem(pixels, labels, len(self.classes_), batch, config.noise_dim)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
+        guard = CollapseGuard(pixels, labels, self.classes_, config.noise_dim)
+
+        def watch(epoch: int, ema: nn.Module) -> bool | None:
+            guard(epoch, ema)
+            return None if on_epoch is None else on_epoch(epoch, ema)
+
         result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch),
                            steps_per_epoch=max(1, len(pixels) // batch), description="fit images", resume=state,
-                           save_checkpoint=None if checkpoint is None else checkpoint.save, on_epoch=on_epoch)
+                           save_checkpoint=None if checkpoint is None else checkpoint.save, on_epoch=watch)
+        diversity = guard.finish(result.generator)
         self.generator_ = result.generator.eval()
         self.training_ = {"epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 2), "device": str(device), "images": len(pixels),
                           "images_per_second": round(len(result.history) * max(1, len(pixels) // batch) * batch
                                                      / max(result.seconds, 1e-9), 1),
-                          "rollbacks": result.rollbacks, "history": result.history}
+                          "rollbacks": result.rollbacks, "diversity": diversity, "history": result.history}
         if checkpoint is not None:
             checkpoint.remove()
         return self

@@ -1,0 +1,83 @@
+"""Within-class diversity while training. A conditional generator can draw one picture per class and still
+look varied over a whole batch (ten classes, ten pictures), so the spread is measured class by class: the
+per-pixel spread of a class's generated images over that of its real images."""
+
+from __future__ import annotations
+
+import copy
+import logging
+
+import torch
+from torch import nn
+
+Tensor = torch.Tensor
+log = logging.getLogger(__name__)
+COLLAPSE_SPREAD = 0.35  # a class whose samples vary less than this share of its real images has collapsed
+SAMPLES_PER_CLASS = 32
+
+
+@torch.no_grad()
+def class_spread(generator: nn.Module, real: Tensor, labels: Tensor | None, classes: int, noise_dim: int,
+                 seed: int = 0) -> list[float]:
+    """Per class (one value when unconditional): mean per-pixel standard deviation of SAMPLES_PER_CLASS
+    generated images over that of the class's real images; about 1 is as varied as real, near 0 is one
+    picture. Fixed noise on a side random stream, so training is unaffected and checks compare."""
+    was_training = generator.training
+    generator.eval()
+    spreads = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for index in range(max(classes, 1)):
+            mine = real if classes == 0 else real[labels == index]
+            noise = torch.randn(SAMPLES_PER_CLASS, noise_dim).to(real.device)
+            condition = None
+            if classes:
+                condition = nn.functional.one_hot(torch.full((SAMPLES_PER_CLASS,), index), classes).float()
+                condition = condition.to(real.device)
+            fake = generator(noise, condition).float()
+            reference = mine.float().std(dim=0).mean().clamp_min(1e-6) if len(mine) > 1 else torch.tensor(1.0)
+            spreads.append(round(float(fake.std(dim=0).mean() / reference), 4))
+    generator.train(was_training)
+    return spreads
+
+
+class CollapseGuard:
+    """Called after every epoch with the EMA generator: keeps a copy of the last generator under which every
+    class was varied enough, and, if training ends collapsed, `finish` puts that one back (and says so)."""
+
+    def __init__(self, real: Tensor, labels: Tensor | None, classes: list[str], noise_dim: int):
+        self.real, self.labels, self.classes, self.noise_dim = real, labels, classes, noise_dim
+        self.healthy_state: dict | None = None
+        self.healthy_epoch = 0
+        self.last: list[float] = []
+        self.collapsed_at: int | None = None
+
+    def __call__(self, epoch: int, generator: nn.Module) -> None:
+        self.last = class_spread(generator, self.real, self.labels, len(self.classes), self.noise_dim)
+        low = self.low_classes()
+        if not low:
+            self.healthy_state, self.healthy_epoch = copy.deepcopy(generator.state_dict()), epoch
+            self.collapsed_at = None
+        elif self.collapsed_at is None:
+            self.collapsed_at = epoch
+            log.warning("epoch %d: class(es) %s vary less than %.0f%% of their real images: collapse", epoch,
+                        ", ".join(low), 100 * COLLAPSE_SPREAD)
+
+    def low_classes(self) -> list[str]:
+        names = self.classes or ["all images"]
+        return [name for name, spread in zip(names, self.last) if spread < COLLAPSE_SPREAD]
+
+    def finish(self, generator: nn.Module) -> dict:
+        """The record for the model; restores the last healthy generator when training ended collapsed."""
+        record = {"spread_per_class": dict(zip(self.classes or ["all images"], self.last)), "action": None}
+        low = self.low_classes()
+        if low and self.healthy_state is not None:
+            generator.load_state_dict(self.healthy_state)
+            record["action"] = (f"collapse in {', '.join(low)} from epoch {self.collapsed_at}: restored the "
+                                f"EMA generator of epoch {self.healthy_epoch}, the last with every class varied")
+            log.warning(record["action"])
+        elif low:
+            record["action"] = (f"collapse in {', '.join(low)} from epoch {self.collapsed_at}, and no earlier "
+                                "epoch was healthy: kept the last generator")
+            log.warning(record["action"])
+        return record

@@ -1,0 +1,57 @@
+"""The within-class collapse guard: a generator that ignores its noise is caught, a varied one is not, and a
+fit that ends collapsed gets its last healthy generator back."""
+
+import torch
+from torch import nn
+
+from ganforge.image.diversity import COLLAPSE_SPREAD, CollapseGuard, class_spread
+
+NOISE = 8
+
+
+class Fixed(nn.Module):
+    """One picture per class whatever the noise (`vary`=0), or pictures that follow the noise."""
+
+    def __init__(self, vary: float):
+        super().__init__()
+        self.pictures = nn.Parameter(torch.rand(3, 1, 4, 4) * 2 - 1)
+        self.mix = nn.Linear(NOISE, 16)
+        self.vary = vary
+
+    def forward(self, noise, condition):
+        base = self.pictures[condition.argmax(1)]
+        return (base + self.vary * self.mix(noise).reshape(-1, 1, 4, 4)).clamp(-1, 1)
+
+
+def real_images():
+    torch.manual_seed(0)
+    images = torch.rand(90, 1, 4, 4) * 2 - 1
+    return images, torch.arange(90) % 3
+
+
+def test_a_generator_that_ignores_its_noise_is_caught_and_a_varied_one_is_not():
+    images, labels = real_images()
+    collapsed = class_spread(Fixed(0.0), images, labels, 3, NOISE)
+    lively = Fixed(3.0)
+    varied = class_spread(lively, images, labels, 3, NOISE)
+    assert len(collapsed) == 3 and max(collapsed) < 0.01
+    assert min(varied) > COLLAPSE_SPREAD
+    assert class_spread(lively, images, labels, 3, NOISE) == varied  # fixed noise: checks compare
+
+
+def test_training_that_ends_collapsed_gets_the_last_healthy_generator_back():
+    images, labels = real_images()
+    generator = Fixed(3.0)
+    guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
+    guard(1, generator)
+    healthy = {k: v.clone() for k, v in generator.state_dict().items()}
+    with torch.no_grad():
+        generator.mix.weight.zero_()
+        generator.mix.bias.zero_()  # from here on it ignores its noise
+    guard(2, generator)
+    record = guard.finish(generator)
+    assert "restored the EMA generator of epoch 1" in record["action"] and "a, b, c" in record["action"]
+    assert all(torch.equal(generator.state_dict()[k], v) for k, v in healthy.items())
+    fine = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
+    fine(1, Fixed(3.0))
+    assert fine.finish(Fixed(3.0))["action"] is None
