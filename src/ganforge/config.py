@@ -64,7 +64,8 @@ class TrainConfig:
         _require(self.loss in LOSS_NAMES, "loss", f"{self.loss!r} is not one of {', '.join(LOSS_NAMES)}")
         _require(self.n_critic >= 1, "n_critic", f"must be at least 1, got {self.n_critic}")
         for name in ("generator_lr", "discriminator_lr"):
-            _require(getattr(self, name) is None or getattr(self, name) > 0, name, f"must be positive, got {getattr(self, name)}")
+            rate = getattr(self, name)
+            _require(rate is None or rate > 0, name, f"must be positive, got {rate}")
         for name in ("beta1", "beta2", "ema_decay"):
             _require(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
         for name in ("weight_decay", "gradient_penalty", "r1_penalty"):

@@ -4,7 +4,7 @@ fit that ends collapsed gets its last healthy generator back."""
 import torch
 from torch import nn
 
-from ganforge.image.diversity import COLLAPSE_SPREAD, CollapseGuard, class_spread
+from ganforge.image.diversity import COLLAPSE_SPREAD, CollapseGuard, class_spread, real_spread
 
 NOISE = 8
 
@@ -31,12 +31,13 @@ def real_images():
 
 def test_a_generator_that_ignores_its_noise_is_caught_and_a_varied_one_is_not():
     images, labels = real_images()
-    collapsed = class_spread(Fixed(0.0), images, labels, 3, NOISE)
+    reference = real_spread(images, labels, 3)
+    collapsed = class_spread(Fixed(0.0), reference, NOISE, "cpu", conditional=True)
     lively = Fixed(3.0)
-    varied = class_spread(lively, images, labels, 3, NOISE)
+    varied = class_spread(lively, reference, NOISE, "cpu", conditional=True)
     assert len(collapsed) == 3 and max(collapsed) < 0.01
     assert min(varied) > COLLAPSE_SPREAD
-    assert class_spread(lively, images, labels, 3, NOISE) == varied  # fixed noise: checks compare
+    assert class_spread(lively, reference, NOISE, "cpu", conditional=True) == varied  # fixed noise: checks compare
 
 
 def test_training_that_ends_collapsed_gets_the_last_healthy_generator_back():

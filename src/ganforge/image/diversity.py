@@ -17,26 +17,34 @@ SAMPLES_PER_CLASS = 32
 
 
 @torch.no_grad()
-def class_spread(generator: nn.Module, real: Tensor, labels: Tensor | None, classes: int, noise_dim: int,
-                 seed: int = 0) -> list[float]:
-    """Per class (one value when unconditional): mean per-pixel standard deviation of SAMPLES_PER_CLASS
-    generated images over that of the class's real images; about 1 is as varied as real, near 0 is one
-    picture. Fixed noise on a side random stream, so training is unaffected and checks compare."""
+def real_spread(real: Tensor, labels: Tensor | None, classes: int) -> list[float]:
+    """Per class (one value when unconditional): the real images' mean per-pixel standard deviation."""
+    spreads = []
+    for index in range(max(classes, 1)):
+        mine = real if classes == 0 else real[labels == index]
+        spreads.append(float(mine.float().std(dim=0).mean().clamp_min(1e-6)) if len(mine) > 1 else 1.0)
+    return spreads
+
+
+@torch.no_grad()
+def class_spread(generator: nn.Module, reference: list[float], noise_dim: int, device: torch.device | str,
+                 conditional: bool, seed: int = 0) -> list[float]:
+    """Per class: the mean per-pixel standard deviation of SAMPLES_PER_CLASS generated images over the real
+    class's (`reference`, from `real_spread`); about 1 is as varied as real, near 0 is one picture. Fixed
+    noise on a side random stream, so training is unaffected and checks compare."""
     was_training = generator.training
     generator.eval()
     spreads = []
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        for index in range(max(classes, 1)):
-            mine = real if classes == 0 else real[labels == index]
-            noise = torch.randn(SAMPLES_PER_CLASS, noise_dim).to(real.device)
+        for index, real in enumerate(reference):
+            noise = torch.randn(SAMPLES_PER_CLASS, noise_dim).to(device)
             condition = None
-            if classes:
-                condition = nn.functional.one_hot(torch.full((SAMPLES_PER_CLASS,), index), classes).float()
-                condition = condition.to(real.device)
+            if conditional:
+                condition = nn.functional.one_hot(torch.full((SAMPLES_PER_CLASS,), index), len(reference))
+                condition = condition.float().to(device)
             fake = generator(noise, condition).float()
-            reference = mine.float().std(dim=0).mean().clamp_min(1e-6) if len(mine) > 1 else torch.tensor(1.0)
-            spreads.append(round(float(fake.std(dim=0).mean() / reference), 4))
+            spreads.append(round(float(fake.std(dim=0).mean()) / real, 4))
     generator.train(was_training)
     return spreads
 
@@ -46,14 +54,15 @@ class CollapseGuard:
     class was varied enough, and, if training ends collapsed, `finish` puts that one back (and says so)."""
 
     def __init__(self, real: Tensor, labels: Tensor | None, classes: list[str], noise_dim: int):
-        self.real, self.labels, self.classes, self.noise_dim = real, labels, classes, noise_dim
+        self.reference = real_spread(real, labels, len(classes))  # once: the real images do not change
+        self.device, self.classes, self.noise_dim = real.device, classes, noise_dim
         self.healthy_state: dict | None = None
         self.healthy_epoch = 0
         self.last: list[float] = []
         self.collapsed_at: int | None = None
 
     def __call__(self, epoch: int, generator: nn.Module) -> None:
-        self.last = class_spread(generator, self.real, self.labels, len(self.classes), self.noise_dim)
+        self.last = class_spread(generator, self.reference, self.noise_dim, self.device, bool(self.classes))
         low = self.low_classes()
         if not low:
             self.healthy_state, self.healthy_epoch = copy.deepcopy(generator.state_dict()), epoch

@@ -183,7 +183,8 @@ class ImageSynthesizer:
     def info(self) -> dict[str, Any]:
         self._check_fitted()
         return {"model_type": MODEL_TYPE, "classes": self.classes_, "class_counts": self.class_counts_,
-                "channels": self.channels_, "image_shape": self.image_shape_, "train_config": to_dict(self.train_config),
+                "channels": self.channels_, "image_shape": self.image_shape_,
+                "train_config": to_dict(self.train_config),
                 "image_config": to_dict(self.image_config),
                 "training": {k: v for k, v in self.training_.items() if k != "history"}}
 

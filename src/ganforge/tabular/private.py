@@ -4,18 +4,19 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
 
 - categories, booleans and constants: Laplace-noised counts of the observed levels; a level is released only
   when its noisy count clears 1 + ln(1 / (2 delta)) / epsilon (Laplace thresholding), so a level held by one
-  row stays hidden. With public levels declared, those are counted with noise and all kept.
+  row stays hidden. With public levels declared, those are counted with noise and all kept. Integer-coded
+  categories take candidate levels from a private range of their codes instead (`integer_levels`).
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
-  (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for
-  the summed noise, and widen the range where they pass (a column spread thinly over many bins); where
-  nothing passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a
-  refusal, at no extra cost (post-processing of the same noisy counts). A noisy
-  histogram over that range, with as many bins as the noise allows, gives the shape: the distribution function
-  the quantile encoder maps through (or draws the mixture modes are fitted to, for `numeric_encoding="modes"`).
+  (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
+  summed noise, and widen the range where they pass (a column spread thinly over many bins); where nothing
+  passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
+  no extra cost (post-processing of the same noisy counts). A noisy histogram over that range, with as many
+  bins as the noise allows, gives the shape: the distribution function the quantile encoder maps through
+  (or draws the mixture modes are fitted to, for `numeric_encoding="modes"`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold;
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
-  (integers) and never snapped onto real values,
-  identifiers are numbered from 1, and the stored null rates are left out.
+  (integers) and never snapped onto real values, identifiers are numbered from 1, and the stored null rates
+  are left out.
 
 Not covered: the column kinds, which are inferred from the data unless declared (`column_kinds`).
 """

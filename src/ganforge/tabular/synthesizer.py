@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import DEFAULT_LEARNING_RATE, REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import (DEFAULT_LEARNING_RATE, REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict,
+                      split_settings, to_dict)
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
@@ -83,8 +84,8 @@ PATIENCE_ROUNDS = 5  # stop after this many scores without a gain
 MIN_ROUNDS = 5
 MAX_ROUNDS = 30  # 3,000 steps at most
 DISCRIMINATOR_DIMS = (256, 256)
-PRIVATE_DISCRIMINATOR_DIMS = (128, 128)
-PRIVATE_MAX_STEPS = 2_000  # under DP without --epochs: 300 epochs, or fewer where they would take more steps  # per-row gradients (DP-SGD) cost memory and time per weight
+PRIVATE_DISCRIMINATOR_DIMS = (128, 128)  # per-row gradients (DP-SGD) cost memory and time per weight
+PRIVATE_MAX_STEPS = 2_000  # under DP without --epochs: 300 epochs, or fewer where they would take more steps
 
 
 @dataclass(frozen=True)
@@ -150,11 +151,13 @@ class TabularSynthesizer:
         rng = seed_everything(train.seed)
         device = choose_device(train.device) if distributed is None else distributed.device(train.device)
         dp = self.privacy_config
+        # the critic's size, resolved once and stored with the model: under DP each row's gradient is held
+        # whole, and a smaller critic takes less noise
+        tabular = self.tabular_config = replace(tabular, discriminator_dims=tabular.discriminator_dims or (
+            PRIVATE_DISCRIMINATOR_DIMS if dp.enabled else DISCRIMINATOR_DIMS))
         if dp.enabled:
             self._check_private(data, distributed)
-            # DP clips row by row; each row's gradient is held whole, and a smaller critic takes less noise
-            tabular = self.tabular_config = replace(
-                tabular, pack=1, discriminator_dims=tabular.discriminator_dims or PRIVATE_DISCRIMINATOR_DIMS)
+            tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
             transform = fit_private_transform(
                 data, infer_schema(data, tabular.column_kinds), tabular, dp, dp.dp_epsilon * dp.dp_statistics_share,
                 dp.dp_delta / 2, rng)
@@ -292,8 +295,7 @@ class TabularSynthesizer:
                   device: torch.device) -> tuple[TabularGenerator, TabularDiscriminator]:
         tabular = self.tabular_config
         generator = TabularGenerator(tabular.embedding_dim, condition_dim, tabular.generator_dims, transform.layout)
-        discriminator = TabularDiscriminator(transform.layout.width + condition_dim,
-                                             tabular.discriminator_dims or DISCRIMINATOR_DIMS,
+        discriminator = TabularDiscriminator(transform.layout.width + condition_dim, tabular.discriminator_dims,
                                              tabular.pack, self.train_config.spectral_norm)
         return generator.to(device), discriminator.to(device)
 

@@ -157,7 +157,7 @@ def temperature_curve(model, real: list[str], training: list[str] | None, temper
     networks = [("mle", model.generator_)]  # maximum likelihood alone
     if model.baseline_ is not None:  # the adversarial generator was shipped
         networks = [("gan", model.generator_), ("mle", model.baseline_)]
-    elif getattr(model, "rejected_", None) is not None:  # maximum likelihood was shipped over it
+    elif model.rejected_ is not None:  # maximum likelihood was shipped over it
         networks = [("gan", model.rejected_), ("mle", model.generator_)]
     curve, samples = [], {}
     for name, network in networks:

@@ -110,7 +110,8 @@ class TextSynthesizer:
         encoded = [self.vocabulary_.encode(line) for line in lines]
         length = config.max_length or min(LONGEST, max(map(len, encoded)) + 1)
         self.text_config = config = replace(config, level=level, max_length=length)
-        ids, held_ids = self._ids(lines, device), self._ids(held_out, device) if held_out else None
+        ids = self._ids(encoded, device)
+        held_ids = self._ids([self.vocabulary_.encode(line) for line in held_out], device) if held_out else None
         adversarial = config.adversarial != "none" and train.epochs > 0
         budget = None if train.max_minutes is None else 60 * train.max_minutes
         spendable = None if budget is None else budget * (1 - (CHECK_SHARE if adversarial and held_out else 0))
@@ -144,10 +145,11 @@ class TextSynthesizer:
         self.training_["seconds"] = time.monotonic() - started
         return self
 
-    def _ids(self, lines: list[str], device) -> Tensor:
-        ids = torch.full((len(lines), self.text_config.max_length), PAD, dtype=torch.long)
-        for row, line in enumerate(lines):
-            tokens = (self.vocabulary_.encode(line) + [EOS])[:self.text_config.max_length]
+    def _ids(self, encoded: list[list[int]], device) -> Tensor:
+        """Token lists as one padded tensor, each ended (or cut) at `max_length`."""
+        ids = torch.full((len(encoded), self.text_config.max_length), PAD, dtype=torch.long)
+        for row, tokens in enumerate(encoded):
+            tokens = (tokens + [EOS])[:self.text_config.max_length]
             ids[row, :len(tokens)] = torch.tensor(tokens)
         return ids.to(device)
 
@@ -291,6 +293,7 @@ class TextSynthesizer:
                 load_weights(networks[part], own, Path(source).parent)
                 networks[part] = networks[part].to(choose_device(device)).eval()
         model.generator_, model.baseline_ = networks["generator"], networks.get("baseline")
+        model.rejected_ = None  # a rejected generator is never saved
         model.training_ = config["training"]
         return model
 
