@@ -268,6 +268,8 @@ def fit(data: Path, out: Path, epochs: int | None, max_minutes: float | None, se
                 f"best {scores['best_score']:.3f} at step {scores['best_step']:,}; kept the last")
         click.echo(f"pairwise fidelity every {scores['steps_per_score']} steps: {scores['curve'][0][1]:.3f} "
                    f"at first, {scores['curve'][-1][1]:.3f} at the end ({kept})")
+    if "rejection" in training:
+        click.echo(f"rejection sampling: {training['rejection']['reason']}")
     click.echo("columns:")
     for spec in model.schema_:
         click.echo(f"  {spec.name}: {spec.kind} ({spec.reason})")
@@ -390,11 +392,13 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
 @click.option("--temperature", type=float, help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1].")
 @click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
+@click.option("--no-rejection", is_flag=True,
+              help="Tables: keep every generated row, even those the model's row critic finds fake.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...],
-           label: str | None, grid: Path | None, temperature: float | None, baseline: bool, device: str,
-           force: bool) -> None:
+           label: str | None, grid: Path | None, temperature: float | None, baseline: bool, no_rejection: bool,
+           device: str, force: bool) -> None:
     """Generate synthetic rows, images or texts (one per line) from a model folder."""
     from .cli_image import sample_images
     from .cli_text import sample_text
@@ -405,6 +409,8 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     if num_rows <= 0:
         raise GanforgeError(f"--num must be positive, got {num_rows}")
     kind = model_type(model_dir)
+    if no_rejection and kind != "tabular":
+        raise GanforgeError("--no-rejection applies to table models only")
     if kind == "text":
         if condition or label is not None or grid is not None:
             raise GanforgeError("--condition, --label and --grid do not apply to text models")
@@ -421,7 +427,8 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     check_writable(out, force)
     model = TabularSynthesizer.load(model_dir, device=device)
     start = time.monotonic()
-    chunks = model.sample_chunks(num_rows, conditions=_pairs(condition, "--condition"), seed=seed)
+    chunks = model.sample_chunks(num_rows, conditions=_pairs(condition, "--condition"), seed=seed,
+                                 rejection=not no_rejection)
     written = write_table_chunks(chunks, out, force=force)  # constant memory, whatever --num-rows is
     click.echo(f"wrote {written:,} rows x {len(model.schema_)} columns to {out} in {time.monotonic() - start:.1f} s")
 
@@ -458,6 +465,8 @@ def info(model_dir: Path, as_json: bool) -> None:
     if config.get("privacy"):
         for line in _budget_lines(config["privacy"]):
             click.echo(f"            {line}")
+    if "rejection" in training:
+        click.echo(f"rejection:  {training['rejection']['reason']}")
     history = training.get("history") or []
     if history:
         click.echo(f"last loss:  D {history[-1]['loss_d']:.4f}, G {history[-1]['loss_g']:.4f}")

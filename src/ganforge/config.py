@@ -83,6 +83,7 @@ class TabularConfig:
     calibrate_marginals: bool = True  # each sampled batch mapped onto the columns' own quantiles (quantile only)
     integer_categories: int = 0  # whole-number columns with at most this many values are one-hot, not numbers
     early_stopping: bool = False  # keep the best-scoring generator and stop when the score stalls
+    rejection_sampling: bool = True  # fit a row critic after training; sampling drops rows it finds fake
     max_modes: int = 10
     max_categories: int = 200
     mixture_sample_size: int = 20_000

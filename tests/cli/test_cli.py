@@ -30,6 +30,15 @@ def test_fit_sample_info_end_to_end(workdir):
     assert "wgan-gp" in info.stdout and "torch" in info.stdout
 
 
+def test_rejection_sampling_is_reported_and_can_be_switched_off(workdir):
+    info = ganforge("info", "model", cwd=workdir)
+    assert "rejection:" in info.stdout, info.stdout
+    plain = ganforge("sample", "model", "-n", "300", "--out", "plain.csv", "--seed", "2", "--no-rejection",
+                     cwd=workdir)
+    assert plain.returncode == 0, plain.stderr
+    assert len(pd.read_csv(workdir / "plain.csv")) == 300
+
+
 def test_same_seed_same_file(workdir):
     for name in ("a.csv", "b.csv"):
         assert ganforge("sample", "model", "-n", "100", "--out", name, "--seed", "9", cwd=workdir).returncode == 0

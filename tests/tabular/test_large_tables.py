@@ -62,7 +62,7 @@ def test_the_first_rows_do_not_depend_on_how_many_are_asked_for(model, monkeypat
 def test_rows_written_in_chunks_equal_rows_sampled_at_once(model, monkeypatch, tmp_path, name):
     monkeypatch.setattr(synthesizer, "SAMPLE_CHUNK", 128)
     chunks = list(model.sample_chunks(1000, seed=4))
-    assert len(chunks) == 8 and sum(map(len, chunks)) == 1000
+    assert len(chunks) >= 8 and sum(map(len, chunks)) == 1000  # rejection sampling may thin a chunk
     assert write_table_chunks(iter(chunks), tmp_path / name) == 1000
     reader = pd.read_parquet if name.endswith("parquet") else pd.read_csv
     written, at_once = reader(tmp_path / name), model.sample(1000, seed=4)

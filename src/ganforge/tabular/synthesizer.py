@@ -25,6 +25,7 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage, statistics_bought
+from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
 from .schema import check_table, infer_schema, read_missing_tokens
 from .text_columns import PREFIX as TEXT_PREFIX
@@ -35,6 +36,7 @@ from .validation import BestGenerator, FidelityScore
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
 MODEL_TYPE = "tabular"
+REJECTION_PREFIX = "rejection"
 SAMPLE_CHUNK = 8192
 MAX_REJECTION_FACTOR = 100
 
@@ -236,12 +238,15 @@ class TabularSynthesizer:
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
         self.sampler_ = self._generation_sampler(transform, device)
+        self.rejection_, rejection = self._fit_rejection(scalars, codes, distributed)
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
                           "resumed_from_epoch": state["epoch"] if state else None, "device": str(device),
                           "history": result.history, "steps": len(result.history) * steps_per_epoch,
                           "learning_rates": list(train.learning_rates)}
+        if rejection is not None:
+            self.training_["rejection"] = rejection
         self.notes_ = notes
         if selection is not None:
             for round_, value in selection.curve:  # the report draws the score beside the losses
@@ -260,6 +265,38 @@ class TabularSynthesizer:
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
                  len(result.history), result.seconds)
         return self
+
+    def _fit_rejection(self, scalars: np.ndarray, codes: np.ndarray,
+                       distributed) -> tuple[RejectionSampler | None, dict | None]:
+        """The row critic for rejection sampling, when asked for and allowed."""
+        if not self.tabular_config.rejection_sampling or self.transform_.layout.width == 0:
+            return None, None
+        if self.privacy_config.enabled:  # the critic reads the real rows without noise
+            return None, {"kept": False, "reason": "not under differential privacy (the critic would read the "
+                                                   "real rows outside the guarantee)"}
+        if distributed is not None:
+            return None, {"kept": False, "reason": "not under torchrun (each process holds part of the rows)"}
+        generator = self.generator_.eval()
+        device = next(generator.parameters()).device
+
+        def draw(rows: int, torch_rng: torch.Generator) -> tuple[Tensor, Tensor]:
+            with torch.no_grad():
+                return self._draw(generator, rows, torch_rng, None, Blocks(self.transform_.layout, device))
+
+        sampler, summary = fit_rejection_sampler(scalars, codes, self.transform_.layout, draw, device,
+                                                 seed=self.train_config.seed or 0)
+        log.info("rejection sampling: %s", summary["reason"])
+        return sampler, summary
+
+    def _draw(self, generator: torch.nn.Module, rows: int, torch_rng: torch.Generator,
+              fixed: tuple[int, int] | None, blocks: Blocks) -> tuple[Tensor, Tensor]:
+        """Generated rows in the encoded form: scalars in (-1, 1) and one code per block."""
+        device = next(generator.parameters()).device
+        noise = torch.randn(rows, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
+        condition = self.sampler_.generation_batch(rows, torch_rng, fixed)
+        raw = generator(noise, condition)
+        n_scalars = self.transform_.layout.n_scalars
+        return torch.tanh(raw[:, :n_scalars]), blocks.sample(raw[:, n_scalars:], torch_rng)
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""
@@ -331,14 +368,16 @@ class TabularSynthesizer:
         return parsed
 
     def sample(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
-               seed: int | None = None) -> pd.DataFrame:
-        """`num_rows` new rows; every row satisfies `conditions` ({column: value}) when given."""
-        frames = list(self.sample_chunks(num_rows, conditions, seed))
+               seed: int | None = None, rejection: bool = True) -> pd.DataFrame:
+        """`num_rows` new rows; every row satisfies `conditions` ({column: value}) when given. With a row
+        critic fitted (`rejection_sampling`), rows it finds fake are dropped and replaced, unless
+        `rejection=False`."""
+        frames = list(self.sample_chunks(num_rows, conditions, seed, rejection))
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     @torch.no_grad()
     def sample_chunks(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
-                      seed: int | None = None) -> Iterator[pd.DataFrame]:
+                      seed: int | None = None, rejection: bool = True) -> Iterator[pd.DataFrame]:
         """The rows of `sample()` as consecutive frames of at most SAMPLE_CHUNK rows, so any number of rows
         can be written out in constant memory. Rows come from a fixed-size generation unit, so the first k
         rows are the same whatever `num_rows` is."""
@@ -354,18 +393,18 @@ class TabularSynthesizer:
         numpy_rng = np.random.default_rng(seed)
         layout = self.transform_.layout
         blocks = Blocks(layout, device)
+        critic = self.rejection_ if rejection else None
         produced, generated = 0, 0
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
-            noise = torch.randn(SAMPLE_CHUNK, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
-            condition = self.sampler_.generation_batch(SAMPLE_CHUNK, torch_rng, fixed)
-            raw = generator(noise, condition)
-            scalars = torch.tanh(raw[:, :layout.n_scalars]).cpu().numpy()
-            codes = blocks.sample(raw[:, layout.n_scalars:], torch_rng)
-            frame = self.transform_.decode(scalars, codes.cpu().numpy(), numpy_rng,
+            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks)
+            if critic is not None:
+                kept = critic.keep(scalars, codes, layout, torch_rng)
+                scalars, codes = scalars[kept], codes[kept]
+            frame = self.transform_.decode(scalars.cpu().numpy(), codes.cpu().numpy(), numpy_rng,
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
@@ -395,6 +434,10 @@ class TabularSynthesizer:
                   "training": self.training_, "privacy_config": to_dict(self.privacy_config),
                   "privacy": self.privacy_}
         weights = self.generator_.state_dict()
+        if self.rejection_ is not None:
+            config["rejection"] = self.rejection_.state()
+            weights = {**weights, **{f"{REJECTION_PREFIX}.{key}": value
+                                     for key, value in self.rejection_.critic.state_dict().items()}}
         if self.text_models_:
             config["text_columns"], text_weights = text_columns_state(self.text_models_)
             weights = {**weights, **text_weights}
@@ -412,8 +455,18 @@ class TabularSynthesizer:
         torch_device = choose_device(device)
         sampler = model._generation_sampler(transform, torch_device)
         generator, _ = model._networks(transform, sampler.width, torch_device)
-        own = {key: value for key, value in weights.items() if not key.startswith(TEXT_PREFIX + ".")}
+        own = {key: value for key, value in weights.items()
+               if not key.startswith((TEXT_PREFIX + ".", REJECTION_PREFIX + "."))}
         load_weights(generator, own, path)
+        model.rejection_ = None
+        if config.get("rejection") is not None:
+            critic_weights = {key[len(REJECTION_PREFIX) + 1:]: value for key, value in weights.items()
+                              if key.startswith(REJECTION_PREFIX + ".")}
+            try:
+                model.rejection_ = RejectionSampler.from_state(config["rejection"], transform.layout.width,
+                                                               critic_weights, torch_device)
+            except (KeyError, TypeError, ValueError, RuntimeError) as error:
+                raise GanforgeError(f"{source}: the rejection sampler does not match its weights ({error})") from None
         model.text_models_ = text_columns_from_state(config.get("text_columns", []), weights, source, device)
         model.schema_ = [column.spec for column in transform.columns]
         model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
