@@ -169,7 +169,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=["tuning", "held-out", "both"], default="both")
     parser.add_argument("--sets", nargs="+", choices=sorted(SETS))
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--methods", nargs="*", choices=METHODS, default=list(METHODS))
     parser.add_argument("--minutes", type=float, default=2.0, help="Training minutes per method and set.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON",

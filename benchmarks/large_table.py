@@ -25,10 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ganforge.config import TabularConfig
-from ganforge.tabular.schema import infer_schema
+from ganforge.schema import infer_schema
 from ganforge.tabular.transform import TableTransform
 
-IMPORTS = "import ganforge, ganforge.cli, torch, sklearn.mixture, pandas"
+IMPORTS = "import ganforge, ganforge.cli, ganforge.tabular.synthesizer, torch, sklearn.mixture, pandas"
 # After the imports, Linux's peak-RSS mark (VmHWM) is reset, so the import's own transient peak does not
 # hide the work's: the work's cost is its peak above the settled size after the imports.
 RESET = "open('/proc/self/clear_refs', 'w').write('5')\nBASE = int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])"

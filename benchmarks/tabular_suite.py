@@ -321,7 +321,7 @@ def score(name: str, train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.D
           kinds: dict[str, str], seed: int) -> dict:
     from ganforge.metrics import evaluate
     from ganforge.metrics.privacy import _row_keys
-    from ganforge.tabular.schema import infer_schema
+    from ganforge.schema import infer_schema
 
     schema = infer_schema(train, kinds)
     result = evaluate(train, synthetic, holdout, target=TABLES[name].target, seed=seed, schema=schema)

@@ -57,3 +57,23 @@ def test_force_never_replaces_a_folder_that_is_not_a_model(tmp_path, tiny, table
     with pytest.raises(GanforgeError, match="not a ganforge model folder"):
         model.save(precious, force=True)
     assert (precious / "cat.jpg").read_text() == "meow"
+
+
+def test_ganforge_load_gives_back_the_class_that_wrote_the_folder(model_dir, tmp_path):
+    import numpy as np
+
+    import ganforge
+    from ganforge import ImageSynthesizer
+    from ganforge.image.data import ImageSet
+
+    table_model = ganforge.load(model_dir)
+    assert type(table_model) is TabularSynthesizer
+    assert table_model.sample(20, seed=1).equals(TabularSynthesizer.load(model_dir).sample(20, seed=1))
+    pictures = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8), dtype=np.uint8)
+    image_dir = ImageSynthesizer(epochs=1, width=8, noise_dim=8).fit(ImageSet(pictures, None, [])).save(tmp_path / "i")
+    assert type(ganforge.load(image_dir)) is ImageSynthesizer
+    with pytest.raises(GanforgeError, match="holds a 'image' model, not a 'tabular' one"):
+        TabularSynthesizer.load(image_dir)
+    edit_config(image_dir, lambda c: c.update(model_type="sound"))
+    with pytest.raises(GanforgeError, match="unknown model type 'sound'"):
+        ganforge.load(image_dir)

@@ -14,14 +14,13 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Any, Iterator
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import GanforgeError
 from .io import make_ordinary
+
+if TYPE_CHECKING:  # torch is imported where weights are read or written, so `info` and `--help` start fast
+    import torch
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -69,6 +68,8 @@ def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: 
     path = check_model_destination(path, force)
     document = {"format_version": FORMAT_VERSION, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "library_versions": library_versions(), **config}
+    from safetensors.torch import save_file
+
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     make_ordinary(staging, 0o777)
     try:
@@ -87,12 +88,12 @@ def save_model_folder(path: str | os.PathLike, config: dict[str, Any], weights: 
     return path
 
 
-def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Read and check a model folder; every way it can be wrong names the file at fault."""
+def read_model_config(path: str | os.PathLike, model_type: str | None = None) -> dict[str, Any]:
+    """A model folder's config.json, checked; every way it can be wrong names the file at fault."""
     path = Path(path)
     if not path.exists():
         raise GanforgeError(f"{path}: no such model folder")
-    config_path, weights_path = path / CONFIG_FILE, path / WEIGHTS_FILE
+    config_path = path / CONFIG_FILE
     if not path.is_dir() or not config_path.is_file():
         raise GanforgeError(f"{path}: not a ganforge model folder (no {CONFIG_FILE})")
     config = read_json(config_path)
@@ -101,12 +102,25 @@ def load_model_folder(path: str | os.PathLike, model_type: str) -> tuple[dict[st
     missing = [key for key in REQUIRED_KEYS if key not in config]
     if missing:
         raise GanforgeError(f"{config_path}: missing key(s) {', '.join(missing)}")
+    if not isinstance(config["model_type"], str):
+        raise GanforgeError(f"{config_path}: no model_type")
     version = config["format_version"]
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise GanforgeError(f"{config_path}: model format version {version!r} is newer than this ganforge "
                             f"reads (up to {FORMAT_VERSION}); upgrade ganforge")
-    if config["model_type"] != model_type:
+    if model_type is not None and config["model_type"] != model_type:
         raise GanforgeError(f"{config_path}: holds a {config['model_type']!r} model, not a {model_type!r} one")
+    return config
+
+
+def load_model_folder(path: str | os.PathLike,
+                      model_type: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """config.json and the weights, both checked (and the model's kind, when `model_type` is given)."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    config = read_model_config(path, model_type)
+    weights_path = Path(path) / WEIGHTS_FILE
     if not weights_path.is_file():
         raise GanforgeError(f"{weights_path}: missing")
     try:
@@ -136,16 +150,8 @@ def load_weights(module: torch.nn.Module, weights: dict[str, torch.Tensor], fold
 
 
 def model_type(path: str | os.PathLike) -> str:
-    """The kind of model a folder holds ("tabular", "image"), checked as load_model_folder checks it."""
-    path = Path(path)
-    if not path.exists():
-        raise GanforgeError(f"{path}: no such model folder")
-    if not path.is_dir() or not (path / CONFIG_FILE).is_file():
-        raise GanforgeError(f"{path}: not a ganforge model folder (no {CONFIG_FILE})")
-    config = read_json(path / CONFIG_FILE)
-    if not isinstance(config, dict) or not isinstance(config.get("model_type"), str):
-        raise GanforgeError(f"{path / CONFIG_FILE}: no model_type")
-    return config["model_type"]
+    """The kind of model a folder holds ("tabular", "image", "text"), checked as load_model_folder checks it."""
+    return read_model_config(path)["model_type"]
 
 
 def require_keys(config: dict[str, Any], keys: tuple[str, ...], source: str) -> None:
@@ -164,6 +170,8 @@ class Checkpoint:
         self.folder, self.settings = Path(folder), json.loads(json.dumps(settings))
 
     def save(self, state: dict[str, Any]) -> None:
+        import torch
+
         self.folder.mkdir(parents=True, exist_ok=True)
         for name, write in ((self.STATE_FILE, lambda path: torch.save(state, path)),
                             (self.SETTINGS_FILE, lambda path: Path(path).write_text(json.dumps(self.settings)))):
@@ -181,6 +189,8 @@ class Checkpoint:
                                if saved_settings.get(k) != self.settings.get(k))
             raise GanforgeError(f"{self.folder}: the checkpoint was made with other data or settings "
                                 f"({', '.join(differing)} differ); resume with the same command")
+        import torch
+
         try:
             return torch.load(state_path, weights_only=True)
         except Exception as error:  # any failure to read the file is the file's fault

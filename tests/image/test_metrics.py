@@ -5,7 +5,7 @@ import pytest
 
 from ganforge.image.data import ImageSet
 from ganforge.image.evaluate import evaluate_images
-from ganforge.metrics.image import density_coverage, precision_recall
+from ganforge.metrics.features import density_coverage, precision_recall
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from ganforge.core.penalties import gradient_penalty, r1_penalty
-from ganforge.image.augment import DiffAugmented, colour, cutout, translation
+from ganforge.image.diffaugment import DiffAugmented, colour, cutout, translation
 from ganforge.image.networks import build_networks
 
 

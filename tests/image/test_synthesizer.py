@@ -56,6 +56,7 @@ def test_fits_are_repeatable_under_a_seed(digits):
     dict(architecture="resnet", loss="hinge", spectral_norm=True, diffaugment=True),
     dict(conditioning="acgan", loss="wgan-gp", image_size=16),
     dict(conditioning="none", loss="lsgan", r1_penalty=1.0),
+    dict(loss="nonsaturating", spectral_norm=False, mode_seeking=0.5),
 ])
 def test_every_game_trains_and_samples(digits, settings):
     model = ImageSynthesizer(**{**SHORT, "epochs": 1, **settings}).fit(digits.subset(np.arange(128)))
@@ -89,3 +90,34 @@ def test_bad_requests_are_named(conditional, digits):
         model.sample(3, label="3")
     with pytest.raises(GanforgeError, match="image_size"):
         ImageSynthesizer(image_size=12)
+
+
+def test_the_default_recipe_is_the_one_the_benchmark_chose():
+    """benchmarks/image_quality.py's tuning half chose hinge loss with spectral norm for the default command."""
+    model = ImageSynthesizer()
+    assert (model.train_config.loss, model.train_config.spectral_norm) == ("hinge", True)
+    assert model.image_config.conditioning == "auto" and model.image_config.architecture == "dcgan"
+    assert model.image_config.mode_seeking == 0.1
+
+
+def test_mode_seeking_pairs_labels_and_punishes_a_generator_that_ignores_its_noise():
+    import torch
+
+    from ganforge.image.synthesizer import _ImageProblem
+
+    labels = torch.arange(10).repeat(4)
+    problem = _ImageProblem(torch.zeros(40, 1, 8, 8), labels, 10, 8, 4, mode_seeking=1.0)
+    condition = problem.sample_condition()
+    assert torch.equal(condition[:4], condition[4:8])  # two noises for each label
+
+    def ignores_noise(noise, condition):
+        return condition.sum(1, keepdim=True)[:, :, None, None].expand(-1, 1, 8, 8) * torch.ones(1, requires_grad=True)
+
+    def uses_noise(noise, condition):
+        return noise[:, :1, None, None].expand(-1, 1, 8, 8) * torch.ones(1, requires_grad=True)
+
+    _, stuck = problem.generate(ignores_noise, condition)
+    _, varied = problem.generate(uses_noise, condition)
+    assert stuck > 1000 and varied < 10
+    with torch.no_grad():  # the critic's step pays nothing
+        assert problem.generate(ignores_noise, condition)[1] == 0

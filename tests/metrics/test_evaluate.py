@@ -103,3 +103,17 @@ def test_mismatched_tables_are_named(train, change, message):
 def test_unknown_target_is_named(train):
     with pytest.raises(GanforgeError, match="--target 'nope' is not a column"):
         evaluate(train, train, target="nope")
+
+
+def test_utility_words_say_plainly_when_synthetic_rows_carry_no_signal():
+    from ganforge.tabular.evaluate import verdict
+
+    def words(synthetic_r2: float) -> str:
+        utility = {"target": "y", "task": "regression", "ratio": synthetic_r2 / 0.6,
+                   "train_on_real": {"r2": 0.6}, "train_on_synthetic": {"r2": synthetic_r2}}
+        return verdict({"fidelity": {"overall": 0.9}, "detection": {}, "utility": utility})["utility"]
+
+    negative = words(-0.3)
+    assert "no usable signal for 'y'" in negative and "-0.300" in negative and "0.600" in negative
+    assert "%" not in negative  # no "-50%" of anything
+    assert "about as good as" in words(0.57) and "(95%" in words(0.57)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ganforge.errors import GanforgeError
-from ganforge.tabular.schema import infer_kind_and_reason, infer_schema, read_metadata, read_missing_tokens
+from ganforge.schema import infer_kind_and_reason, infer_schema, read_metadata, read_missing_tokens
 
 rng = np.random.default_rng(0)
 

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from ganforge.errors import GanforgeError
-from ganforge.tabular.schema import check_table, infer_kind, infer_schema
+from ganforge.schema import check_table, infer_kind, infer_schema
 
 
 @pytest.mark.parametrize("values, kind", [

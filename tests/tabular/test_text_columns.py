@@ -7,7 +7,7 @@ import pytest
 
 from ganforge import GanforgeError
 from ganforge.metrics.tabular import validity
-from ganforge.tabular.schema import infer_kind, infer_schema
+from ganforge.schema import infer_kind, infer_schema
 from ganforge.tabular.synthesizer import TabularSynthesizer
 from tests.conftest import TINY
 

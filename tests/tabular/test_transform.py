@@ -7,7 +7,7 @@ from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 from ganforge.config import TabularConfig
 from ganforge.errors import GanforgeError
-from ganforge.tabular.schema import check_table, infer_schema
+from ganforge.schema import check_table, infer_schema
 from ganforge.tabular.transform import TableTransform
 
 

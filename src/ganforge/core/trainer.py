@@ -179,146 +179,205 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
     `on_epoch(epoch, ema_generator)` is called after every completed epoch (to watch a metric over time, say);
     returning True stops training there.
     """
-    loss = LOSSES[config.loss]
-    playing_generator, playing_discriminator = generator, discriminator
-    if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken
-        playing_generator, playing_discriminator = distributed.wrap(generator), distributed.wrap(discriminator)
-        if not distributed.is_main:
-            save_checkpoint = None
-    game = _Game(generator, discriminator, config)
-    if privacy is not None:
-        if loss.needs_gradient_penalty or config.r1_penalty > 0 or distributed is not None:
-            raise GanforgeError("differential privacy works with the nonsaturating, minimax, hinge or lsgan "
-                                "loss, no R1 penalty, in one process")
-        playing_discriminator = privacy.module
-        game.optimizer_d = privacy.private_optimizer(game.optimizer_d)
-    if resume is not None:
-        game.restore(resume)
-        if distributed is not None:  # the checkpoint holds rank 0's random state: give each rank its own again
-            torch.manual_seed((config.seed or 0) + 1000 * game.epoch + distributed.rank)
-    if config.compile:
-        playing_generator = torch.compile(playing_generator)
-    generator, discriminator = playing_generator, playing_discriminator
-
-    def critic(x: Tensor, condition: Tensor | None) -> Tensor:  # the adversarial score alone, for penalties
-        return discriminator(x, condition)[:, :1]
-    device_type = next(game.generator.parameters()).device.type
-    precision = torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.mixed_precision)
-    main_process = distributed is None or distributed.is_main
-    use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
-    good = game.snapshot()
-    started = time.monotonic() - game.elapsed
-    result = TrainResult(generator=game.average)
-    progress = tqdm(total=config.epochs, initial=game.epoch, desc=description, unit="epoch", leave=False,
-                    disable=not sys.stderr.isatty() or not main_process, dynamic_ncols=True)
+    run = _Run(generator, discriminator, problem, config, pack, resume, save_checkpoint, checkpoint_every,
+               distributed, privacy, on_epoch)
+    progress = tqdm(total=config.epochs, initial=run.game.epoch, desc=description, unit="epoch", leave=False,
+                    disable=not sys.stderr.isatty() or not run.main_process, dynamic_ncols=True)
     try:
-        while game.epoch < config.epochs:
-            generator.train()
-            discriminator.train()
-            totals: Tensor | float = 0.0
-            steps_done = 0
-            for _ in range(steps_per_epoch):
-                if privacy is not None and not privacy.can_step():
-                    result.stopped_by = "privacy budget"
-                    break
-                if privacy is not None:
-                    loss_d = _private_critic_step(problem, generator, discriminator, loss, game, privacy)
-                for _ in range(config.n_critic if privacy is None else 0):  # DP: the private step instead
-                    real, condition = problem.real_batch()
-                    with precision:
-                        with torch.no_grad():
-                            fake, _ = problem.generate(generator, condition)
-                        fake = fake.float()
-                        scores = discriminator(real, condition).float(), discriminator(fake, condition).float()
-                    loss_d = loss.discriminator(scores[0][:, :1], scores[1][:, :1])
-                    if scores[0].shape[1] > 1:  # AC-GAN: both real and fake images must be classified right
-                        loss_d = loss_d + class_loss(scores[0], condition) + class_loss(scores[1], condition)
-                    if use_gradient_penalty:
-                        loss_d = loss_d + config.gradient_penalty * gradient_penalty(
-                            critic, real, fake, condition, group_size=pack)
-                    if config.r1_penalty > 0:
-                        loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(critic, real, condition)
-                    game.optimizer_d.zero_grad(set_to_none=True)
-                    loss_d.backward()
-                    game.optimizer_d.step()
-
-                condition = problem.sample_condition()
-                discriminator.requires_grad_(False)  # its weight gradients would be thrown away
-                with precision, (nullcontext() if privacy is None else privacy.generator_step()):
-                    fake, auxiliary = problem.generate(generator, condition)
-                    scores = discriminator(fake, condition).float()
-                    loss_g = loss.generator(scores[:, :1]) + auxiliary.float()
-                    if scores.shape[1] > 1:
-                        loss_g = loss_g + class_loss(scores, condition)
-                    game.optimizer_g.zero_grad(set_to_none=True)
-                    loss_g.backward()
-                discriminator.requires_grad_(True)
-                game.optimizer_g.step()
-                game.step += 1
-                update_ema(game.average, generator, min(config.ema_decay, (1 + game.step) / (10 + game.step)))
-                totals = totals + torch.stack([loss_d.detach(), loss_g.detach()])
-                steps_done += 1
-                if (distributed is None and config.max_minutes is not None
-                        and time.monotonic() - started > 60 * config.max_minutes):
-                    result.stopped_by = "time"
-                    break
-
+        while run.game.epoch < config.epochs:
+            totals, steps_done = run.play_epoch(steps_per_epoch)
             if steps_done == 0:  # the privacy budget ran out at the start of this epoch
                 break
-            if distributed is not None:  # one agreement per epoch: mean losses, and whether time is up
-                time_up = config.max_minutes is not None and time.monotonic() - started > 60 * config.max_minutes
-                agreed = distributed.sum(torch.cat([totals / steps_done, totals.new_tensor([float(time_up)])]))
-                totals, steps_done = agreed[:2], distributed.world_size
-                if agreed[2] > 0:
-                    result.stopped_by = "time"
-            losses = (totals / steps_done).tolist()  # one sync per epoch
-            if not game.healthy(losses):
-                if game.rollbacks >= MAX_ROLLBACKS:
-                    game.restore(good)
-                    game.rollbacks = MAX_ROLLBACKS
-                    result.stopped_by = "divergence"
-                    log.warning("training diverged again at epoch %d; stopped, keeping the generator of epoch %d",
-                                game.epoch + 1, good["epoch"])
-                    break
-                rollbacks = game.rollbacks + 1
-                log.warning("loss or weights became non-finite at epoch %d; rolled back to epoch %d with halved "
-                            "learning rates (%d of %d)", game.epoch + 1, good["epoch"], rollbacks, MAX_ROLLBACKS)
-                game.restore(good)
-                game.rollbacks = rollbacks
-                game.scale_learning_rates(0.5 ** rollbacks, config)
-                continue
-            game.epoch += 1
-            game.elapsed = time.monotonic() - started
-            game.history.append({"epoch": game.epoch, "loss_d": losses[0], "loss_g": losses[1],
-                                 "seconds": game.elapsed})
-            if game.epoch % checkpoint_every == 0 or game.epoch == config.epochs:
-                ratio = diversity_ratio(problem, game.average)
-                game.history[-1]["diversity"] = ratio
-                if ratio < COLLAPSE_RATIO:
-                    log.warning("epoch %d: generated samples vary %.0fx less than real rows; the generator may "
-                                "have collapsed (try --loss wgan-gp, a larger --pack or a lower learning rate)",
-                                game.epoch, 1 / max(ratio, 1e-12))
-            good = game.snapshot()
-            if save_checkpoint is not None and game.epoch % checkpoint_every == 0:
-                save_checkpoint(good)
+            losses = run.agree(totals, steps_done)
+            if not run.game.healthy(losses):
+                if run.roll_back():
+                    continue
+                break
+            run.end_epoch(losses)
             progress.update(1)
             progress.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
-            if on_epoch is not None and on_epoch(game.epoch, game.average):
-                result.stopped_by = "callback"
-                break
-            if result.stopped_by == "privacy budget":
-                log.info("stopped after %d epochs: the privacy budget is spent", game.epoch)
-                break
-            if result.stopped_by == "time":
-                log.info("stopped after %d epochs: the %.1f-minute budget is spent", game.epoch, config.max_minutes)
+            if run.should_stop():
                 break
     except KeyboardInterrupt:
         progress.close()
-        if save_checkpoint is not None:
-            save_checkpoint(good)
-        raise TrainingInterrupted(good) from None
+        if run.save_checkpoint is not None:
+            run.save_checkpoint(run.good)
+        raise TrainingInterrupted(run.good) from None
     progress.close()
-    result.history, result.rollbacks = game.history, game.rollbacks
-    result.seconds = time.monotonic() - started
-    game.average.eval()
-    return result
+    return run.finish()
+
+
+class _Run:
+    """One call of `train_gan`: the settings it was given, the game, and each named step of the loop."""
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
+                 pack: int, resume: dict | None, save_checkpoint: Callable[[dict], None] | None,
+                 checkpoint_every: int, distributed: Distributed | None, privacy: PrivateDiscriminator | None,
+                 on_epoch: Callable[[int, nn.Module], bool | None] | None):
+        self.loss = loss = LOSSES[config.loss]
+        self.problem, self.config, self.pack, self.privacy, self.distributed = problem, config, pack, privacy, distributed
+        self.checkpoint_every, self.on_epoch = checkpoint_every, on_epoch
+        playing_generator, playing_discriminator = generator, discriminator
+        if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken
+            playing_generator, playing_discriminator = distributed.wrap(generator), distributed.wrap(discriminator)
+            if not distributed.is_main:
+                save_checkpoint = None
+        self.save_checkpoint = save_checkpoint
+        self.game = game = _Game(generator, discriminator, config)
+        if privacy is not None:
+            if loss.needs_gradient_penalty or config.r1_penalty > 0 or distributed is not None:
+                raise GanforgeError("differential privacy works with the nonsaturating, minimax, hinge or lsgan "
+                                    "loss, no R1 penalty, in one process")
+            playing_discriminator = privacy.module
+            game.optimizer_d = privacy.private_optimizer(game.optimizer_d)
+        if resume is not None:
+            game.restore(resume)
+            if distributed is not None:  # the checkpoint holds rank 0's random state: give each rank its own again
+                torch.manual_seed((config.seed or 0) + 1000 * game.epoch + distributed.rank)
+        if config.compile:
+            playing_generator = torch.compile(playing_generator)
+        self.generator, self.discriminator = playing_generator, playing_discriminator
+        device_type = next(game.generator.parameters()).device.type
+        self.precision = torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.mixed_precision)
+        self.main_process = distributed is None or distributed.is_main
+        self.use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
+        self.good = game.snapshot()
+        self.started = time.monotonic() - game.elapsed
+        self.result = TrainResult(generator=game.average)
+
+    def critic(self, x: Tensor, condition: Tensor | None) -> Tensor:
+        """The adversarial score alone, for the penalties."""
+        return self.discriminator(x, condition)[:, :1]
+
+    def time_up(self) -> bool:
+        limit = self.config.max_minutes
+        return limit is not None and time.monotonic() - self.started > 60 * limit
+
+    def play_epoch(self, steps_per_epoch: int) -> tuple[Tensor | float, int]:
+        """Generator steps, each after its critic steps; the summed (D, G) losses and the steps taken."""
+        self.generator.train()
+        self.discriminator.train()
+        totals: Tensor | float = 0.0
+        steps_done = 0
+        for _ in range(steps_per_epoch):
+            if self.privacy is not None and not self.privacy.can_step():
+                self.result.stopped_by = "privacy budget"
+                break
+            if self.privacy is not None:  # DP: the private step instead of the critic's
+                loss_d = _private_critic_step(self.problem, self.generator, self.discriminator, self.loss, self.game,
+                                              self.privacy)
+            for _ in range(self.config.n_critic if self.privacy is None else 0):
+                loss_d = self.critic_step()
+            loss_g = self.generator_step()
+            totals = totals + torch.stack([loss_d.detach(), loss_g.detach()])
+            steps_done += 1
+            if self.distributed is None and self.time_up():
+                self.result.stopped_by = "time"
+                break
+        return totals, steps_done
+
+    def critic_step(self) -> Tensor:
+        config, game, discriminator = self.config, self.game, self.discriminator
+        real, condition = self.problem.real_batch()
+        with self.precision:
+            with torch.no_grad():
+                fake, _ = self.problem.generate(self.generator, condition)
+            fake = fake.float()
+            scores = discriminator(real, condition).float(), discriminator(fake, condition).float()
+        loss_d = self.loss.discriminator(scores[0][:, :1], scores[1][:, :1])
+        if scores[0].shape[1] > 1:  # AC-GAN: both real and fake images must be classified right
+            loss_d = loss_d + class_loss(scores[0], condition) + class_loss(scores[1], condition)
+        if self.use_gradient_penalty:
+            loss_d = loss_d + config.gradient_penalty * gradient_penalty(self.critic, real, fake, condition,
+                                                                         group_size=self.pack)
+        if config.r1_penalty > 0:
+            loss_d = loss_d + 0.5 * config.r1_penalty * r1_penalty(self.critic, real, condition)
+        game.optimizer_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        game.optimizer_d.step()
+        return loss_d
+
+    def generator_step(self) -> Tensor:
+        game, discriminator = self.game, self.discriminator
+        condition = self.problem.sample_condition()
+        discriminator.requires_grad_(False)  # its weight gradients would be thrown away
+        with self.precision, (nullcontext() if self.privacy is None else self.privacy.generator_step()):
+            fake, auxiliary = self.problem.generate(self.generator, condition)
+            scores = discriminator(fake, condition).float()
+            loss_g = self.loss.generator(scores[:, :1]) + auxiliary.float()
+            if scores.shape[1] > 1:
+                loss_g = loss_g + class_loss(scores, condition)
+            game.optimizer_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+        discriminator.requires_grad_(True)
+        game.optimizer_g.step()
+        game.step += 1
+        update_ema(game.average, self.generator, min(self.config.ema_decay, (1 + game.step) / (10 + game.step)))
+        return loss_g
+
+    def agree(self, totals: Tensor | float, steps_done: int) -> list[float]:
+        """The epoch's mean (D, G) losses; across ranks, one agreement on them and on whether time is up."""
+        if self.distributed is not None:
+            agreed = self.distributed.sum(torch.cat([totals / steps_done,
+                                                     totals.new_tensor([float(self.time_up())])]))
+            totals, steps_done = agreed[:2], self.distributed.world_size
+            if agreed[2] > 0:
+                self.result.stopped_by = "time"
+        return (totals / steps_done).tolist()  # one sync per epoch
+
+    def roll_back(self) -> bool:
+        """After a non-finite loss or weight: back to the last good epoch with halved learning rates (True),
+        or, past MAX_ROLLBACKS, stop there (False)."""
+        game = self.game
+        if game.rollbacks >= MAX_ROLLBACKS:
+            game.restore(self.good)
+            game.rollbacks = MAX_ROLLBACKS
+            self.result.stopped_by = "divergence"
+            log.warning("training diverged again at epoch %d; stopped, keeping the generator of epoch %d",
+                        game.epoch + 1, self.good["epoch"])
+            return False
+        rollbacks = game.rollbacks + 1
+        log.warning("loss or weights became non-finite at epoch %d; rolled back to epoch %d with halved "
+                    "learning rates (%d of %d)", game.epoch + 1, self.good["epoch"], rollbacks, MAX_ROLLBACKS)
+        game.restore(self.good)
+        game.rollbacks = rollbacks
+        game.scale_learning_rates(0.5 ** rollbacks, self.config)
+        return True
+
+    def end_epoch(self, losses: list[float]) -> None:
+        """Record the epoch, check diversity now and then, keep it as the good state and checkpoint it."""
+        game = self.game
+        game.epoch += 1
+        game.elapsed = time.monotonic() - self.started
+        game.history.append({"epoch": game.epoch, "loss_d": losses[0], "loss_g": losses[1], "seconds": game.elapsed})
+        if game.epoch % self.checkpoint_every == 0 or game.epoch == self.config.epochs:
+            ratio = diversity_ratio(self.problem, game.average)
+            game.history[-1]["diversity"] = ratio
+            if ratio < COLLAPSE_RATIO:
+                log.warning("epoch %d: generated samples vary %.0fx less than real rows; the generator may "
+                            "have collapsed (try --loss wgan-gp, a larger --pack or a lower learning rate)",
+                            game.epoch, 1 / max(ratio, 1e-12))
+        self.good = game.snapshot()
+        if self.save_checkpoint is not None and game.epoch % self.checkpoint_every == 0:
+            self.save_checkpoint(self.good)
+
+    def should_stop(self) -> bool:
+        """The caller's callback, a spent privacy budget or time."""
+        game, result = self.game, self.result
+        if self.on_epoch is not None and self.on_epoch(game.epoch, game.average):
+            result.stopped_by = "callback"
+            return True
+        if result.stopped_by == "privacy budget":
+            log.info("stopped after %d epochs: the privacy budget is spent", game.epoch)
+            return True
+        if result.stopped_by == "time":
+            log.info("stopped after %d epochs: the %.1f-minute budget is spent", game.epoch, self.config.max_minutes)
+            return True
+        return False
+
+    def finish(self) -> TrainResult:
+        result = self.result
+        result.history, result.rollbacks = self.game.history, self.game.rollbacks
+        result.seconds = time.monotonic() - self.started
+        self.game.average.eval()
+        return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import GanforgeError
-from ..metrics.image import density_coverage, image_scores, precision_recall
+from ..metrics.features import density_coverage, image_scores, precision_recall
 from .data import ImageSet
 from .features import FeatureNet, InceptionFeatures, extract, probabilities_of, train_feature_net
 

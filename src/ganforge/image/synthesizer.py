@@ -17,9 +17,10 @@ from ..core.device import choose_device, seed_everything
 from ..core.losses import LOSSES
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
-from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
-from .augment import DiffAugmented
+from ..persist import Checkpoint, load_weights, require_keys, settings_of
+from ..synthesizer import Synthesizer
 from .data import ImageSet, default_size, from_network, read_images, to_network, to_size
+from .diffaugment import DiffAugmented
 from .diversity import CollapseGuard
 from .networks import build_networks
 
@@ -32,32 +33,48 @@ SAMPLE_CHUNK = 1024
 class _ImageProblem:
     """Random batches of real images (with their one-hot labels) and the generator's images for labels."""
 
-    def __init__(self, images: Tensor, labels: Tensor | None, classes: int, batch_size: int, noise_dim: int):
+    def __init__(self, images: Tensor, labels: Tensor | None, classes: int, batch_size: int, noise_dim: int,
+                 mode_seeking: float = 0.0):
         self.images, self.batch_size, self.noise_dim = images, batch_size, noise_dim
         self.one_hot = None if labels is None else nn.functional.one_hot(labels, classes).float()
+        self.mode_seeking = mode_seeking
 
     def real_batch(self) -> tuple[Tensor, Tensor | None]:
         rows = torch.randint(len(self.images), (self.batch_size,), device=self.images.device)
         return self.images[rows], None if self.one_hot is None else self.one_hot[rows]
 
     def sample_condition(self) -> Tensor | None:
+        """Labels for a generator step; with mode seeking, the second half repeats the first (pairs of noises
+        for one label)."""
         if self.one_hot is None:
             return None
-        return self.one_hot[torch.randint(len(self.one_hot), (self.batch_size,), device=self.one_hot.device)]
+        condition = self.one_hot[torch.randint(len(self.one_hot), (self.batch_size,), device=self.one_hot.device)]
+        half = self.batch_size // 2
+        if self.mode_seeking > 0 and half > 0:
+            condition = torch.cat([condition[:half], condition[:half], condition[2 * half:]])
+        return condition
 
     def generate(self, generator: nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
         rows = self.batch_size if condition is None else len(condition)
         noise = torch.randn(rows, self.noise_dim, device=self.images.device)
+        half = rows // 2
+        seeking = self.mode_seeking > 0 and half > 0 and torch.is_grad_enabled()  # the generator's step
         fake = generator(noise, condition)
-        return fake, fake.new_zeros(())
+        if not seeking:
+            return fake, fake.new_zeros(())
+        # mode seeking (Mao et al. 2019): two noises must not give the same picture for one label
+        apart = (fake[:half] - fake[half:2 * half]).abs().mean() / (noise[:half] - noise[half:2 * half]).abs().mean()
+        return fake, self.mode_seeking / (apart + 1e-5)
 
 
-class ImageSynthesizer:
+class ImageSynthesizer(Synthesizer):
     """Learns a set of images (labelled or not) with a DCGAN or residual GAN and samples new ones.
 
-    Settings are the fields of `TrainConfig` (starting from DCGAN's: nonsaturating loss, batch 64, Adam betas
-    0.5/0.999) and `ImageConfig`: `ImageSynthesizer(architecture="resnet", loss="hinge", spectral_norm=True)`.
+    Settings are the fields of `TrainConfig` (starting from IMAGE_TRAIN_DEFAULTS: hinge loss, spectral norm,
+    batch 64, Adam betas 0.5/0.999) and `ImageConfig`: `ImageSynthesizer(architecture="resnet", width=32)`.
     """
+
+    model_type = MODEL_TYPE
 
     def __init__(self, train: TrainConfig | None = None, image: ImageConfig | None = None, **settings: Any):
         train_settings, image_settings = split_settings(settings, TrainConfig, ImageConfig)
@@ -96,7 +113,7 @@ class ImageSynthesizer:
         generator, discriminator = self._networks(device)
         if config.diffaugment:
             discriminator = DiffAugmented(discriminator)
-        problem = _ImageProblem(pixels, labels, len(self.classes_), batch, config.noise_dim)
+        problem = _ImageProblem(pixels, labels, len(self.classes_), batch, config.noise_dim, config.mode_seeking)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
         guard = CollapseGuard(pixels, labels, self.classes_, config.noise_dim)
@@ -131,10 +148,6 @@ class ImageSynthesizer:
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
-            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
-
     def label_index(self, label: str | int) -> int:
         """A class by name (its folder name) or, failing that, by position."""
         if str(label) in self.classes_:
@@ -188,17 +201,15 @@ class ImageSynthesizer:
                 "image_config": to_dict(self.image_config),
                 "training": {k: v for k, v in self.training_.items() if k != "history"}}
 
-    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
-        self._check_fitted()
-        config = {**self._settings(), "model_type": MODEL_TYPE, "classes": self.classes_,
-                  "class_counts": self.class_counts_, "channels": self.channels_, "image_shape": self.image_shape_,
-                  "training": self.training_}
-        return save_model_folder(path, config, self.generator_.state_dict(), force=force)
+    def state(self) -> tuple[dict, dict[str, Tensor]]:
+        config = {**self._settings(), "classes": self.classes_, "class_counts": self.class_counts_,
+                  "channels": self.channels_, "image_shape": self.image_shape_, "training": self.training_}
+        return config, self.generator_.state_dict()
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> "ImageSynthesizer":
-        config, weights = load_model_folder(path, MODEL_TYPE)
-        source = str(Path(path) / "config.json")
+    def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
+                   device: str = "auto") -> "ImageSynthesizer":
+        path, source = Path(source).parent, str(source)
         require_keys(config, ("train_config", "image_config", "classes", "class_counts", "channels", "training"),
                      source)
         with settings_of(source):

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.neighbors import NearestNeighbors
 
-from ..tabular.schema import ColumnSpec, datetime_seconds
+from ..schema import ColumnSpec, datetime_seconds
 
 
 def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], reference: pd.DataFrame) -> list[np.ndarray]:

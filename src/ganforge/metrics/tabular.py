@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, f1_score, r2_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 
 from ..errors import GanforgeError
-from ..tabular.schema import UNMODELLED, ColumnSpec, datetime_seconds
+from ..schema import UNMODELLED, ColumnSpec, datetime_seconds
 
 SDTYPES = {"continuous": "numerical", "integer": "numerical", "categorical": "categorical",
            "boolean": "boolean", "datetime": "datetime", "constant": "categorical", "id": "id",

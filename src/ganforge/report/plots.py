@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ..tabular.schema import ColumnSpec, datetime_seconds  # noqa: E402
+from ..schema import ColumnSpec, datetime_seconds  # noqa: E402
 
 REAL, SYNTHETIC = "#4C72B0", "#DD8452"
 MAX_LEVELS = 15

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from ..errors import GanforgeError
 from ..metrics.tabular import encode_features
-from .schema import ColumnSpec, check_table, infer_schema
+from ..schema import ColumnSpec, check_table, infer_schema
 from .synthesizer import TabularSynthesizer
 
 MARK_COLUMN = "is_synthetic"

@@ -34,7 +34,7 @@ from pandas.api import types
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
-from .schema import ColumnSpec, datetime_seconds
+from ..schema import ColumnSpec, datetime_seconds
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero

@@ -13,6 +13,7 @@ themselves; a critic that cannot tell them apart on that slice is not kept.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -113,6 +114,7 @@ def fit_rejection_sampler(real_scalars: np.ndarray, real_codes: np.ndarray, layo
     """Fit the row critic on real rows against fresh generated ones (`draw(n, generator)` gives the
     generator's scalars and codes). Returns (None, reason) when the table is too small or the critic cannot
     tell the held-out rows apart."""
+    start = time.monotonic()
     rows = len(real_scalars)
     if rows < MIN_REAL_ROWS or layout.width == 0:
         return None, {"kept": False, "reason": f"{rows} rows are too few to fit a critic for rejection sampling"}
@@ -170,7 +172,7 @@ def fit_rejection_sampler(real_scalars: np.ndarray, real_codes: np.ndarray, layo
         auc = _auc(critic(held_real).cpu().numpy(), critic(held_fake).cpu().numpy())
         burn_in = critic(copula_view(*draw(BURN_IN, torch_rng), layout)).cpu().numpy()
     summary = {"held_out_auc": round(auc, 4), "held_out_loss": round(best, 4), "epochs": epochs,
-               "held_out_rows": int(cut)}
+               "held_out_rows": int(cut), "seconds": round(time.monotonic() - start, 2)}
     if auc < MIN_AUC:
         return None, {"kept": False, "reason": f"the critic barely tells held-out real rows from generated ones "
                                                f"(AUC {auc:.2f} < {MIN_AUC}): every row is kept", **summary}

@@ -22,12 +22,13 @@ from ..core.privacy import PrivateDiscriminator
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
-from ..persist import Checkpoint, load_model_folder, load_weights, require_keys, save_model_folder, settings_of
+from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
-from .schema import check_table, infer_schema, read_missing_tokens
+from ..schema import check_table, infer_schema, read_missing_tokens
+from ..synthesizer import Synthesizer
 from .text_columns import PREFIX as TEXT_PREFIX
 from .text_columns import fill_text_columns, fit_text_columns, text_columns_from_state, text_columns_state
 from .transform import TableTransform
@@ -111,7 +112,7 @@ def training_schedule(train: TrainConfig, auto: bool) -> Schedule:
     return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None, DEFAULT_LEARNING_RATE)
 
 
-class TabularSynthesizer:
+class TabularSynthesizer(Synthesizer):
     """Learns a table's joint distribution with a conditional GAN (CTGAN's design, Xu et al. 2019) and samples
     new rows with the same columns, order and dtypes.
 
@@ -336,10 +337,6 @@ class TabularSynthesizer:
                                              tabular.pack, self.train_config.spectral_norm)
         return generator.to(device), discriminator.to(device)
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "generator_"):
-            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
-
     # -- sampling ------------------------------------------------------------------------------------------
     def _parse_conditions(self, conditions: Mapping[str, Any]) -> list[tuple[str, Any, int, int, int]]:
         """(column, level, conditional column index, code, level count) for each condition."""
@@ -417,6 +414,8 @@ class TabularSynthesizer:
                 yield frame
 
     # -- persistence ---------------------------------------------------------------------------------------
+    model_type = MODEL_TYPE
+
     def info(self) -> dict[str, Any]:
         self._check_fitted()
         return {"model_type": MODEL_TYPE,
@@ -427,9 +426,8 @@ class TabularSynthesizer:
                 "training": {k: v for k, v in self.training_.items() if k != "history"},
                 "privacy": self.privacy_}
 
-    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
-        self._check_fitted()
-        config = {"model_type": MODEL_TYPE, "train_config": to_dict(self.train_config),
+    def state(self) -> tuple[dict, dict[str, Tensor]]:
+        config = {"train_config": to_dict(self.train_config),
                   "tabular_config": to_dict(self.tabular_config), "transform": self.transform_.state(),
                   "training": self.training_, "privacy_config": to_dict(self.privacy_config),
                   "privacy": self.privacy_}
@@ -441,12 +439,12 @@ class TabularSynthesizer:
         if self.text_models_:
             config["text_columns"], text_weights = text_columns_state(self.text_models_)
             weights = {**weights, **text_weights}
-        return save_model_folder(path, config, weights, force=force)
+        return config, weights
 
     @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> "TabularSynthesizer":
-        config, weights = load_model_folder(path, MODEL_TYPE)
-        source = str(Path(path) / "config.json")
+    def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
+                   device: str = "auto") -> "TabularSynthesizer":
+        path, source = Path(source).parent, str(source)
         require_keys(config, ("train_config", "tabular_config", "transform", "training"), source)
         with settings_of(source):
             model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..config import TabularConfig
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
-from .schema import EPOCH, ColumnSpec, datetime_seconds
+from ..schema import EPOCH, ColumnSpec, datetime_seconds
 
 SECONDS_PER_DAY = 86_400
 

@@ -19,7 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ..errors import GanforgeError
-from ..metrics.image import frechet_distance
+from ..metrics.features import frechet_distance
 from ..metrics.text import bleu, distinct_n, memorisation, self_bleu
 from .tokenize import split_words
 

@@ -18,7 +18,8 @@ from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, sp
 from ..core.device import choose_device, seed_everything
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
-from ..persist import load_model_folder, load_weights, require_keys, save_model_folder, settings_of
+from ..persist import load_weights, require_keys, settings_of
+from ..synthesizer import Synthesizer
 from .networks import TextDiscriminator, TextGenerator, mask_after_end
 from .policy_gradient import mle_loss, one_hot, train_policy_gradient
 from .tokenize import EOS, PAD, Vocabulary, choose_level, read_lines
@@ -70,7 +71,7 @@ class _TextProblem:
         return soft, self.config.mle_weight * mle_loss(generator, self._rows())
 
 
-class TextSynthesizer:
+class TextSynthesizer(Synthesizer):
     """Short texts (one per line) in, new ones out. Settings: fields of `TrainConfig` (the adversarial phase)
     and `TextConfig`: `TextSynthesizer(level="word", mle_epochs=30, adversarial="none")`.
 
@@ -78,6 +79,8 @@ class TextSynthesizer:
     `baseline_`, so the GAN can always be compared with the plain language model it came from
     (`sample(..., baseline=True)`). Where maximum likelihood is shipped instead, the adversarial generator is
     `rejected_` until the model is saved (for the fit's report)."""
+
+    model_type = MODEL_TYPE
 
     def __init__(self, train: TrainConfig | None = None, text: TextConfig | None = None, **settings: Any):
         train_settings, text_settings = split_settings(settings, TrainConfig, TextConfig)
@@ -244,8 +247,7 @@ class TextSynthesizer:
                baseline: bool = False) -> list[str]:
         """`num` texts from the shipped generator; `baseline`: from the maximum-likelihood one (the same when
         maximum likelihood was shipped)."""
-        if not hasattr(self, "generator_"):
-            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+        self._check_fitted()
         if num < 1:
             raise GanforgeError(f"number of texts must be at least 1, got {num}")
         if temperature <= 0:
@@ -267,8 +269,7 @@ class TextSynthesizer:
     def state(self) -> tuple[dict, dict[str, Tensor]]:
         """Settings, vocabulary and training record (JSON), and the weights by name: what a model folder
         holds, also embedded in a table model for its text columns."""
-        if not hasattr(self, "generator_"):
-            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+        self._check_fitted()
         config = {"train_config": to_dict(self.train_config), "text_config": to_dict(self.text_config),
                   "tokens": self.vocabulary_.tokens, "training": self.training_}
         weights = {f"generator.{k}": v for k, v in self.generator_.state_dict().items()}
@@ -297,11 +298,3 @@ class TextSynthesizer:
         model.training_ = config["training"]
         return model
 
-    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
-        config, weights = self.state()
-        return save_model_folder(path, {"model_type": MODEL_TYPE, **config}, weights, force=force)
-
-    @classmethod
-    def load(cls, path: str | os.PathLike, device: str = "auto") -> "TextSynthesizer":
-        config, weights = load_model_folder(path, MODEL_TYPE)
-        return cls.from_state(config, weights, Path(path) / "config.json", device)

@@ -1,5 +1,4 @@
-"""The text halves of `fit`, `sample`, `evaluate` and `info`: `cli.py` hands over when the data is a .txt file
-(one text per line) or the model folder holds a text model."""
+"""The text half of the commands: `fit`, `sample`, `evaluate` and `info` on .txt files (one text per line)."""
 
 from __future__ import annotations
 
@@ -10,15 +9,10 @@ from typing import Any
 
 import click
 
-from .cli_image import IMAGE_ONLY, TABLE_ONLY, refuse_options
-from .errors import GanforgeError
+from ..errors import GanforgeError
+from .common import TEXTS, check_holdout_share, check_outputs, data_kind, versions_line, write_json, written
 
-TEXT_ONLY = {"level": "--level", "adversarial": "--adversarial", "mle_epochs": "--mle-epochs"}
 SHOWN = ["bleu4", "self_bleu4", "distinct2", "memorisation", "frechet_distance"]
-
-
-def is_text_data(path: Path) -> bool:
-    return path.suffix.lower() == ".txt"
 
 
 def _progress(phase: str, record: dict) -> None:
@@ -27,21 +21,15 @@ def _progress(phase: str, record: dict) -> None:
 
 
 def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
-    from .io import check_writable
-    from .persist import check_model_destination
-    from .text.synthesizer import TextSynthesizer
-    from .text.tokenize import read_lines
+    from ..persist import check_model_destination
+    from ..text.synthesizer import TextSynthesizer
+    from ..text.tokenize import read_lines
 
-    refuse_options(options, TABLE_ONLY, "tables")
-    refuse_options(options, IMAGE_ONLY, "images")
-    if options["spectral_norm"] or options["r1_penalty"] is not None or options["resume"]:
-        raise GanforgeError("--spectral-norm, --r1-penalty and --resume do not apply to text models")
     check_model_destination(out, options["force"])
     report = options["report"]
+    check_outputs([report], options["force"])
     if report is not None:
-        check_writable(report, options["force"])
-        if not 0 < options["holdout_share"] < 1:
-            raise GanforgeError(f"--holdout-share must be between 0 and 1, got {options['holdout_share']}")
+        check_holdout_share(options["holdout_share"])
     settings = {key: options[key] for key in ("epochs", "max_minutes", "seed", "loss", "batch_size", "n_critic",
                                               "generator_lr", "discriminator_lr", "device", "level", "adversarial",
                                               "mle_epochs")
@@ -70,15 +58,15 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
         click.echo(f"shipped: the {trained['shipped']['model']} generator ({trained['shipped']['reason']})")
     click.echo(f"model saved to {out}")
     if report is not None:
-        from .io import write_text
-        from .report.texts import render_text_report
-        from .text.evaluate import temperature_curve
+        from ..io import write_text
+        from ..report.texts import render_text_report
+        from ..text.evaluate import temperature_curve
 
         click.echo("scoring the GAN and its maximum-likelihood baseline over temperatures ...", err=True)
         results = temperature_curve(model, holdout, training, seed=options["seed"])
         write_text(render_text_report(results, holdout, trained, title=f"ganforge report: {data.name}"), report,
                    force=options["force"])
-        click.echo(f"report written to {report}")
+        written("report", report)
         for row in results["curve"]:
             click.echo(f"  {row['model']:<8} T={row['temperature']:<4} " +
                        ", ".join(f"{key} {row[key]:.4g}" for key in SHOWN if row.get(key) is not None))
@@ -86,10 +74,10 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
 
 def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperature: float, baseline: bool,
                 device: str, force: bool) -> None:
-    from .io import check_writable, write_text
-    from .text.synthesizer import TextSynthesizer
+    from ..io import write_text
+    from ..text.synthesizer import TextSynthesizer
 
-    check_writable(out, force)
+    check_outputs([out], force)
     model = TextSynthesizer.load(model_dir, device=device)
     texts = model.sample(num, seed=seed, temperature=temperature, baseline=baseline)
     write_text("".join(text + "\n" for text in texts), out, force=force)
@@ -100,27 +88,24 @@ def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperat
 
 def evaluate_text_command(real_path: Path, synthetic_path: Path, train_path: Path | None, out: Path | None,
                           report: Path | None, seed: int, encoder: str, force: bool) -> None:
-    from .io import check_writable, write_text
-    from .text.evaluate import evaluate_texts
-    from .text.tokenize import read_lines
+    from ..io import write_text
+    from ..text.evaluate import evaluate_texts
+    from ..text.tokenize import read_lines
 
-    for path in (out, report):
-        if path is not None:
-            check_writable(path, force)
-    if not is_text_data(synthetic_path):
+    check_outputs([out, report], force)
+    if data_kind(synthetic_path) != TEXTS:
         raise GanforgeError(f"{synthetic_path}: the real data are texts; give synthetic texts too (a .txt file)")
     real, synthetic = read_lines(real_path), read_lines(synthetic_path)
     training = read_lines(train_path) if train_path is not None else None
     results = evaluate_texts(real, synthetic, training, seed=seed, encoder=encoder)
     if out is not None:
-        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
-        click.echo(f"metrics written to {out}")
+        write_json(results, out, force)
     if report is not None:
-        from .report.texts import render_text_report
+        from ..report.texts import render_text_report
 
         write_text(render_text_report({"scores": results, "curve": [], "samples": {"given": synthetic[:30]}}, real,
                                       None, title="Synthetic texts report"), report, force=force)
-        click.echo(f"report written to {report}")
+        written("report", report)
     click.echo(", ".join(f"{key} {results[key]:.4g}" for key in SHOWN if results.get(key) is not None)
                + f" (encoder {results['encoder']})")
     reference = results["real_reference"]
@@ -147,4 +132,4 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
                f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, MLE weight "
                f"{text.get('mle_weight')}, seed {train.get('seed')}")
-    click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))
+    click.echo(versions_line(config))

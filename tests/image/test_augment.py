@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ganforge import GanforgeError
-from ganforge.image.augment_classifier import compare_augmentation
+from ganforge.image.augment import compare_augmentation
 from ganforge.image.data import ImageSet
 
 

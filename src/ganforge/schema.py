@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
-from ..config import COLUMN_KINDS
-from ..errors import GanforgeError
+from .config import COLUMN_KINDS
+from .errors import GanforgeError
 
 EPOCH = pd.Timestamp("1970-01-01")
 MIN_ROWS = 10
@@ -47,7 +47,7 @@ def datetime_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
 
 def check_table(frame: pd.DataFrame, source: str = "table") -> None:
     """The shape problems that make a table unusable for training, each named plainly."""
-    from ..io import ParquetColumns
+    from .io import ParquetColumns
 
     if not isinstance(frame, (pd.DataFrame, ParquetColumns)):
         raise GanforgeError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")

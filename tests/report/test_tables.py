@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from ganforge.metrics import evaluate
-from ganforge.report.html import render_report
+from ganforge.report.tables import render_report
 from tests.conftest import make_table
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -1,50 +1,30 @@
-"""The image halves of `fit`, `sample`, `evaluate`, `info` and `augment`: `cli.py` hands over when the data is
-a folder of images or an .npz, or the model folder holds an image model."""
+"""The image half of the commands: `fit`, `sample`, `evaluate`, `info` and `augment` on image folders or .npz files."""
 
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .errors import GanforgeError
-
-TABLE_ONLY = {"pack": "--pack", "column_kind": "--column-kind", "metadata": "--metadata", "dp_epsilon": "--dp-epsilon",
-              "dp_bounds": "--dp-bounds", "dp_categories": "--dp-categories", "target": "--target"}
-IMAGE_ONLY = {"architecture": "--arch", "conditional": "--conditional", "image_size": "--image-size",
-              "diffaugment": "--diffaugment", "width": "--width"}
-
-
-def is_image_data(path: Path) -> bool:
-    return path.is_dir() or path.suffix.lower() == ".npz"
-
-
-def refuse_options(given: dict[str, Any], names: dict[str, str], what: str) -> None:
-    """Options that do not apply to this kind of data are an error, not silently ignored."""
-    wrong = [flag for key, flag in names.items() if given.get(key) not in (None, False, ())]
-    if wrong:
-        raise GanforgeError(f"{', '.join(wrong)} only appl{'ies' if len(wrong) == 1 else 'y'} to {what}")
+from ..errors import GanforgeError
+from .common import (IMAGES, check_outputs, checkpoint_folder, data_kind, fit_with_checkpoint, versions_line, write_json,
+                     written)
 
 
 def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
-    from .core.trainer import TrainingInterrupted
-    from .image.data import read_images
-    from .image.synthesizer import ImageSynthesizer
-    from .io import check_writable
-    from .persist import Checkpoint, check_model_destination
+    from ..image.data import read_images
+    from ..image.synthesizer import ImageSynthesizer
+    from ..persist import Checkpoint, check_model_destination
 
-    refuse_options(options, TABLE_ONLY, "tables")
     check_model_destination(out, options["force"])
-    if options["report"] is not None:
-        check_writable(options["report"], options["force"])
+    check_outputs([options["report"]], options["force"])
     settings = {key: options[key] for key in ("epochs", "max_minutes", "seed", "loss", "batch_size", "n_critic",
                                               "generator_lr", "discriminator_lr", "device", "mixed_precision",
-                                              "r1_penalty", "image_size", "width")
+                                              "r1_penalty", "image_size", "width", "spectral_norm")
                 if options.get(key) is not None}
-    settings |= {"spectral_norm": options["spectral_norm"], "compile": options["compile_generator"],
+    settings |= {"compile": options["compile_generator"],
                  "diffaugment": options["diffaugment"], "architecture": options["architecture"] or "dcgan",
                  "conditioning": options["conditional"] or "auto"}
     model = ImageSynthesizer(**settings)
@@ -52,18 +32,8 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
     labelled = f", {len(images.classes)} classes" if images.classes else ", unlabelled"
     click.echo(f"fitting {len(images.images):,} images of {images.images.shape[2]}x{images.images.shape[3]}x"
                f"{images.channels}{labelled} from {data} ...", err=True)
-    checkpoint = out.with_name(out.name + ".checkpoint")
-    if options["resume"] and not checkpoint.is_dir():
-        raise GanforgeError(f"{checkpoint}: no checkpoint to resume from")
-    from .cli import _interrupt
-
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        model.fit(images, checkpoint_dir=checkpoint, resume=options["resume"])
-    except TrainingInterrupted as stopped:
-        click.echo(f"interrupted after epoch {stopped.state['epoch']}; checkpoint saved in {checkpoint}; "
-                   "run the same command with --resume to continue", err=True)
-        raise SystemExit(130) from None
+    checkpoint = checkpoint_folder(out, options["resume"])
+    fit_with_checkpoint(lambda: model.fit(images, checkpoint_dir=checkpoint, resume=options["resume"]), checkpoint)
     model.save(out, force=options["force"])
     Checkpoint(checkpoint, {}).remove()
     training, config = model.training_, model.image_config
@@ -88,12 +58,9 @@ def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label:
                   device: str, force: bool) -> None:
     import numpy as np
 
-    from .image.data import save_grid, write_images
-    from .image.synthesizer import ImageSynthesizer
-    from .io import check_writable
-
-    if grid is not None:
-        check_writable(grid, force)
+    from ..image.data import save_grid, write_images
+    from ..image.synthesizer import ImageSynthesizer
+    check_outputs([grid], force)
     model = ImageSynthesizer.load(model_dir, device=device)
     images = model.sample(num, seed=seed, label=label)
     write_images(out, images.images, images.labels, images.classes, force=force)
@@ -110,10 +77,10 @@ def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label:
 def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, force: bool, seed: int,
                         features: str, feature_net: Path | None, history=None,
                         title: str = "Synthetic images report") -> None:
-    from .image.evaluate import choose_extractor, evaluate_images
-    from .image.features import load_feature_net
-    from .io import write_text
-    from .report.images import render_image_report
+    from ..image.evaluate import choose_extractor, evaluate_images
+    from ..image.features import load_feature_net
+    from ..io import write_text
+    from ..report.images import render_image_report
 
     net = load_feature_net(feature_net) if feature_net is not None else None
     if net is None and features in ("auto", "ganforge-cnn"):
@@ -122,11 +89,10 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
     click.echo(f"features: {extractor.name}", err=True)
     results = evaluate_images(real, synthetic, extractor, seed)
     if out is not None:
-        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
-        click.echo(f"metrics written to {out}")
+        write_json(results, out, force)
     if report is not None:
         write_text(render_image_report(results, real, synthetic, history, title), report, force=force)
-        click.echo(f"report written to {report}")
+        written("report", report)
     shown = ["fid", "kid", "inception_score", "precision", "recall", "density", "coverage", "label_accuracy"]
     click.echo(", ".join(f"{key} {results[key]:.4g}" for key in shown if results.get(key) is not None))
     for name, scores in results.get("per_class", {}).items():
@@ -137,13 +103,10 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
 
 def evaluate_images_command(real_path: Path, synthetic_path: Path, out: Path | None, report: Path | None,
                             seed: int, features: str, feature_net: Path | None, force: bool) -> None:
-    from .image.data import read_images
-    from .io import check_writable
+    from ..image.data import read_images
 
-    for path in (out, report):
-        if path is not None:
-            check_writable(path, force)
-    if not is_image_data(synthetic_path):
+    check_outputs([out, report], force)
+    if data_kind(synthetic_path) != IMAGES:
         raise GanforgeError(f"{synthetic_path}: the real data are images; give synthetic images too "
                             "(a folder or an .npz)")
     evaluate_and_report(read_images(real_path), read_images(synthetic_path), out, report, force, seed, features,
@@ -167,19 +130,15 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
                f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
                f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
                f"seed {train.get('seed')}")
-    click.echo("versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items()))
+    click.echo(versions_line(config))
 
 
 def augment_images(data: Path, labelled_share: float, epochs: int | None, seed: int, out: Path | None,
                    force: bool) -> None:
-    from .image.augment_classifier import compare_augmentation
-    from .image.data import read_images
-    from .io import write_text
+    from ..image.augment import compare_augmentation
+    from ..image.data import read_images
 
-    if out is not None:
-        from .io import check_writable
-
-        check_writable(out, force)
+    check_outputs([out], force)
     images = read_images(data)
     results = compare_augmentation(images, labelled_share=labelled_share, epochs=epochs, seed=seed,
                                    progress=lambda text: click.echo(text, err=True))
@@ -188,5 +147,4 @@ def augment_images(data: Path, labelled_share: float, epochs: int | None, seed: 
     click.echo(f"test accuracy, real only:              {results['accuracy_real']:.4f}")
     click.echo(f"test accuracy, real + synthetic:       {results['accuracy_augmented']:.4f}")
     if out is not None:
-        write_text(json.dumps(results, indent=2) + "\n", out, force=force)
-        click.echo(f"results written to {out}")
+        write_json(results, out, force, "results")

@@ -1,4 +1,5 @@
-"""Image quality and diversity from features: FID, KID, Inception Score, precision/recall, density/coverage.
+"""Scores on features: FID, KID, Inception Score, precision/recall, density/coverage (images; texts use the Fréchet
+distance on sentence embeddings too).
 
 Features come from an extractor the caller picks (see `ganforge.image.features`); every result carries the
 extractor's name, because scores from different extractors are not comparable. FID, KID and IS are

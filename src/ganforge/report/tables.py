@@ -7,7 +7,7 @@ from importlib import metadata
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..tabular.schema import ColumnSpec, infer_schema
+from ..schema import ColumnSpec, infer_schema
 from . import plots
 
 MAX_COLUMN_FIGURES = 40

@@ -1,0 +1,63 @@
+"""What every synthesizer shares: the fitted check, and a model folder written and read the same way for every
+kind of data (settings as JSON, weights as safetensors; `save`/`load` as Hugging Face's
+`save_pretrained`/`from_pretrained`). `ganforge.load(path)` gives back the right class for any folder."""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from .errors import GanforgeError
+from .persist import CONFIG_FILE, load_model_folder, save_model_folder
+
+if TYPE_CHECKING:
+    import torch
+
+S = TypeVar("S", bound="Synthesizer")
+CLASSES = {"tabular": ("ganforge.tabular.synthesizer", "TabularSynthesizer"),
+           "image": ("ganforge.image.synthesizer", "ImageSynthesizer"),
+           "text": ("ganforge.text.synthesizer", "TextSynthesizer")}
+
+
+class Synthesizer:
+    """A subclass names its `model_type` and writes `state()` / `from_state()`; saving and loading follow."""
+
+    model_type: ClassVar[str]
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise GanforgeError("this synthesizer is not fitted yet: call fit() or load() first")
+
+    def state(self) -> tuple[dict, dict[str, torch.Tensor]]:
+        """What the model folder holds: settings and records (JSON-ready), and the weights by name."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_state(cls: type[S], config: dict, weights: dict[str, torch.Tensor], source: str | os.PathLike,
+                   device: str = "auto") -> S:
+        """The inverse of `state`; `source` is the config file, named in error messages."""
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike, force: bool = False) -> Path:
+        """A model folder at `path`, written whole or not at all; an existing one is replaced only with force."""
+        self._check_fitted()
+        config, weights = self.state()
+        return save_model_folder(path, {"model_type": self.model_type, **config}, weights, force=force)
+
+    @classmethod
+    def load(cls: type[S], path: str | os.PathLike, device: str = "auto") -> S:
+        config, weights = load_model_folder(path, cls.model_type)
+        return cls.from_state(config, weights, Path(path) / CONFIG_FILE, device)
+
+
+def load(path: str | os.PathLike, device: str = "auto") -> Synthesizer:
+    """Any model folder, as the synthesizer that wrote it; config.json is read once."""
+    config, weights = load_model_folder(path)
+    kind = config["model_type"]
+    if kind not in CLASSES:
+        raise GanforgeError(f"{Path(path) / CONFIG_FILE}: unknown model type {kind!r} "
+                            f"(this ganforge reads {', '.join(CLASSES)})")
+    module, name = CLASSES[kind]
+    return getattr(import_module(module), name).from_state(config, weights, Path(path) / CONFIG_FILE, device)

@@ -1,0 +1,93 @@
+"""A table's synthetic rows judged against its real ones: fidelity, detection, validity, utility and privacy,
+with the plain-words verdict. The maths lives in `metrics/`; this is where it is put together for tables, as
+`image/evaluate.py` and `text/evaluate.py` do for their data."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import GanforgeError
+from ..metrics.privacy import privacy
+from ..metrics.tabular import detection, fidelity, utility, validity
+from ..schema import ColumnSpec, check_table, infer_schema
+
+
+def _check_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
+    missing = [c for c in real.columns if c not in other.columns]
+    extra = [c for c in other.columns if c not in real.columns]
+    if missing or extra:
+        parts = ([f"missing {', '.join(map(repr, missing))}"] if missing else []) + \
+                ([f"unexpected {', '.join(map(repr, extra))}"] if extra else [])
+        raise GanforgeError(f"{name} table's columns differ from the real table's: {'; '.join(parts)}")
+    if len(other) == 0:
+        raise GanforgeError(f"{name} table has no rows")
+    return other[list(real.columns)]
+
+
+def verdict(results: dict) -> dict[str, str]:
+    """Plain words for the numbers, with the thresholds written out so nobody has to guess."""
+    words = {}
+    score = results["fidelity"]["overall"]
+    words["fidelity"] = (f"statistics close to the real data (quality {score:.2f} of 1)" if score >= 0.9 else
+                         f"statistics roughly like the real data (quality {score:.2f} of 1)" if score >= 0.8 else
+                         f"statistics far from the real data (quality {score:.2f} of 1)")
+    auc = results["detection"].get("auc")
+    if auc is not None:
+        words["detection"] = (f"rows hard to tell from real ones (detector AUC {auc:.2f}; 0.5 is perfect)"
+                              if auc <= 0.65 else
+                              f"rows a classifier can often tell apart (detector AUC {auc:.2f}; 0.5 is perfect)"
+                              if auc <= 0.85 else
+                              f"rows a classifier tells apart easily (detector AUC {auc:.2f}; 0.5 is perfect)")
+    if "utility" in results and results["utility"].get("ratio") is not None:
+        words["utility"] = _utility_words(results["utility"])
+    if "privacy" in results:
+        p = results["privacy"]
+        warnings = []
+        if p["exact_copies"] > 0.01:
+            warnings.append(f"{p['exact_copies']:.1%} of rows copy a training row")
+        if p["share_closer_to_train"] > 0.6:
+            warnings.append(f"{p['share_closer_to_train']:.0%} of rows sit closer to training rows than to holdout rows")
+        if p["membership_auc"] is not None and p["membership_auc"] > 0.6:
+            warnings.append(f"a membership attack reaches AUC {p['membership_auc']:.2f}")
+        if p["density_membership_auc"] is not None and p["density_membership_auc"] > 0.6:
+            warnings.append(f"a density membership attack reaches AUC {p['density_membership_auc']:.2f}")
+        words["privacy"] = ("possible leak: " + "; ".join(warnings)) if warnings else \
+            "no sign of memorised training rows (synthetic rows are as far from them as fresh real rows)"
+    return words
+
+
+def _utility_words(utility: dict) -> str:
+    ratio, key = utility["ratio"], "macro_f1" if utility["task"] == "classification" else "r2"
+    name = "macro F1" if key == "macro_f1" else "R2"
+    real, synthetic = utility["train_on_real"][key], utility["train_on_synthetic"][key]
+    scores = f"{name} {synthetic:.3f} trained on synthetic rows, {real:.3f} on real ones"
+    if ratio <= 0:  # a negative R2 is worse than predicting the mean: no ratio says that plainly
+        return f"the synthetic rows carry no usable signal for {utility['target']!r} ({scores})"
+    quality = ("about as good as" if ratio >= 0.9 else "somewhat worse than" if ratio >= 0.7 else "much worse than")
+    return f"a model trained on it is {quality} one trained on real data ({ratio:.0%}: {scores})"
+
+
+def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
+             target: str | None = None, seed: int = 0, schema: list[ColumnSpec] | None = None) -> dict:
+    """Fidelity, detection, validity, and (with `target`) utility and (with `holdout`) privacy, as a JSON-ready
+    dict with stable keys. Raw distances for plotting are under the private key `_distances`. `schema` is the
+    real table's, inferred when not given."""
+    check_table(real, "real")
+    synthetic = _check_columns(real, synthetic, "synthetic")
+    holdout = None if holdout is None else _check_columns(real, holdout, "holdout")
+    schema = schema or infer_schema(real)
+    if target is not None and target not in real.columns:
+        raise GanforgeError(f"--target {target!r} is not a column; columns are: {', '.join(real.columns)}")
+    results: dict = {"rows": {"real": len(real), "synthetic": len(synthetic),
+                              "holdout": None if holdout is None else len(holdout)},
+                     "columns": {s.name: s.kind for s in schema},
+                     "fidelity": fidelity(real, synthetic, schema),
+                     "detection": detection(real, synthetic, schema, seed),
+                     "validity": validity(real, synthetic, schema)}
+    if target is not None:
+        results["utility"] = utility(real, synthetic, schema, target, holdout, seed)
+    if holdout is not None:
+        results["privacy"] = privacy(real, synthetic, holdout, schema, seed)
+        results["_distances"] = results["privacy"].pop("distances")
+    results["verdict"] = verdict(results)
+    return results
