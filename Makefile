@@ -67,6 +67,7 @@ demo-text: $(STAMP) $(FORTUNES)
 	@echo "generated: demo/fortunes-generated.txt; report: $(CURDIR)/demo/text-report.html"
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
 # Benchmarks compare against ctgan, sdv, sdmetrics and arfpy, which pin an older pandas: they get their own venv.

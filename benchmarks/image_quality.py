@@ -102,8 +102,9 @@ def fit_ganforge(data: Path, workdir: Path, minutes: float, seed: int, count: in
                     "--seed", str(seed)], check=True, capture_output=True, text=True)
     config = json.loads((workdir / "model" / "config.json").read_text())
     lines = [line.strip() for line in (fit.stdout + fit.stderr).splitlines() if "spread" in line or "collapse" in line]
+    diversity = config["training"].get("diversity") or {}
     return read_images(workdir / "s.npz"), {"epochs": config["training"]["epochs_run"], "log": lines[-3:],
-                                            "diversity_action": (config["training"].get("diversity") or {}).get("action")}
+                                            "diversity_action": diversity.get("action")}
 
 
 def fit_api(images: ImageSet, settings: dict, minutes: float, seed: int, count: int) -> tuple[ImageSet, dict]:

@@ -31,7 +31,8 @@ from ganforge.tabular.transform import TableTransform
 IMPORTS = "import ganforge, ganforge.cli, ganforge.tabular.synthesizer, torch, sklearn.mixture, pandas"
 # After the imports, Linux's peak-RSS mark (VmHWM) is reset, so the import's own transient peak does not
 # hide the work's: the work's cost is its peak above the settled size after the imports.
-RESET = "open('/proc/self/clear_refs', 'w').write('5')\nBASE = int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])"
+RESET = ("open('/proc/self/clear_refs', 'w').write('5')\n"
+         "BASE = int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])")
 PEAK = ("HWM = int(open('/proc/self/status').read().split('VmHWM:')[1].split()[0])\n"
         "print('PEAK', (HWM - BASE) / 1024, BASE / 1024)")
 

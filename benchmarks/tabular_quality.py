@@ -175,7 +175,8 @@ def summarise(rows: list[dict], epochs: int, seeds: list[int]) -> None:
         cells = [f"{values[(m, 'mean')]:.3f} ± {0 if np.isnan(values[(m, 'std')]) else values[(m, 'std')]:.3f}"
                  if m != "seconds" else f"{values[(m, 'mean')]:.1f}" for m in metrics]
         table_rows.append([table, method, *cells])
-    widths = [max(len(str(r[i])) for r in table_rows + [["table", "method", *metrics]]) for i in range(len(metrics) + 2)]
+    header = ["table", "method", *metrics]
+    widths = [max(len(str(r[i])) for r in [*table_rows, header]) for i in range(len(metrics) + 2)]
     for r in [["table", "method", *metrics]] + table_rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
 

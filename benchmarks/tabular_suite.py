@@ -183,7 +183,7 @@ def gaussian_copula(train: pd.DataFrame, kinds: dict[str, str], formats: dict[st
             u = lower[keys].to_numpy() + rng.random(len(keys)) * frequencies[keys].to_numpy()
             original = {str(v): v for v in values.dropna().unique()}
             levels = [original.get(k) for k in frequencies.index]
-            inverses.append(lambda u, upper=upper.to_numpy(), levels=levels: np.asarray(levels, dtype=object)[
+            inverses.append(lambda u, upper=upper.to_numpy(), levels=levels: np.asarray(levels, dtype=object)[  # noqa: B008
                 np.minimum(np.searchsorted(upper, u), len(levels) - 1)])
         else:
             observed = values.dropna().to_numpy(np.float64)
@@ -310,7 +310,8 @@ def conform(synthetic: pd.DataFrame, train: pd.DataFrame, kinds: dict[str, str],
         if kind == "datetime":
             stamps = pd.to_datetime(out[column], errors="coerce", format="mixed")
             out[column] = stamps.dt.strftime(formats[column]).astype(object).where(stamps.notna(), np.nan)
-        elif kind in ("integer", "continuous") or (kind == "categorical" and pd.api.types.is_numeric_dtype(train[column])):
+        elif kind in ("integer", "continuous") or (
+                kind == "categorical" and pd.api.types.is_numeric_dtype(train[column])):
             out[column] = pd.to_numeric(out[column], errors="coerce")
         else:
             out[column] = out[column].astype(object).where(out[column].notna(), np.nan)

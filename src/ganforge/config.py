@@ -60,7 +60,8 @@ class TrainConfig:
         _require(self.epochs is None or self.epochs >= 1, "epochs", f"must be at least 1, got {self.epochs}")
         _require(self.max_minutes is None or self.max_minutes > 0, "max_minutes",
                  f"must be positive, got {self.max_minutes}")
-        _require(self.batch_size is None or self.batch_size >= 2, "batch_size", f"must be at least 2, got {self.batch_size}")
+        _require(self.batch_size is None or self.batch_size >= 2, "batch_size",
+                 f"must be at least 2, got {self.batch_size}")
         _require(self.loss in LOSS_NAMES, "loss", f"{self.loss!r} is not one of {', '.join(LOSS_NAMES)}")
         _require(self.n_critic >= 1, "n_critic", f"must be at least 1, got {self.n_critic}")
         for name in ("generator_lr", "discriminator_lr"):

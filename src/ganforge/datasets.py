@@ -107,7 +107,8 @@ def load_image_dataset(name: str, split: str = "train"):
         prefix = {"train": "train", "test": "t10k"}.get(split)
         if prefix is None:
             raise GanforgeError(f"fashion-mnist split {split!r} is not train or test")
-        images, labels = FASHION_FOLDER / f"{prefix}-images-idx3-ubyte.gz", FASHION_FOLDER / f"{prefix}-labels-idx1-ubyte.gz"
+        images = FASHION_FOLDER / f"{prefix}-images-idx3-ubyte.gz"
+        labels = FASHION_FOLDER / f"{prefix}-labels-idx1-ubyte.gz"
         if not images.is_file():
             raise GanforgeError(f"{images}: missing; install Debian's package: apt-get install dataset-fashion-mnist")
         return ImageSet(_idx(images)[:, None].copy(), _idx(labels).astype(np.int64), list(FASHION_CLASSES))

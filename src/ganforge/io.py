@@ -6,8 +6,8 @@ import csv
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -111,7 +111,7 @@ class ParquetColumns:
         values = table.to_pandas(self_destruct=True)[name]
         return values if self.rows is None else values.iloc[self.rows].reset_index(drop=True)
 
-    def shard(self, rows: np.ndarray) -> "ParquetColumns":
+    def shard(self, rows: np.ndarray) -> ParquetColumns:
         shard = ParquetColumns.__new__(ParquetColumns)
         shard.__dict__.update(self.__dict__, rows=rows)
         return shard

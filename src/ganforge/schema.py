@@ -88,7 +88,8 @@ def guess_datetime_format(values: pd.Series) -> str | None:
 
 def _is_free_text(values: pd.Series, distinct: int) -> bool:
     """Sentences, titles, addresses: mostly distinct strings of several words."""
-    if len(values) < ID_MIN_ROWS or distinct < len(values) / 2 or not all(isinstance(v, str) for v in values.iloc[:100]):
+    if (len(values) < ID_MIN_ROWS or distinct < len(values) / 2
+            or not all(isinstance(v, str) for v in values.iloc[:100])):
         return False
     text = values.astype(str)
     return bool(text.str.contains(" ").mean() >= 0.8 and text.str.len().median() >= TEXT_MIN_CHARACTERS)

@@ -4,7 +4,6 @@ import pytest
 
 from tests.conftest import make_table, run_ganforge
 
-
 ganforge = run_ganforge
 
 

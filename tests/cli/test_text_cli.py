@@ -3,7 +3,6 @@
 import json
 
 import pandas as pd
-
 import pytest
 
 from ganforge.text.tokenize import split_words

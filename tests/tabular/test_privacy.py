@@ -11,8 +11,8 @@ from ganforge import GanforgeError, TabularSynthesizer
 from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
-from ganforge.tabular.private import fit_private_transform, private_range
 from ganforge.schema import infer_schema
+from ganforge.tabular.private import fit_private_transform, private_range
 from tests.conftest import TINY, make_table
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

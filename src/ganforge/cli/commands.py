@@ -11,8 +11,7 @@ import click
 
 from ..config import COLUMN_KINDS, LOSS_NAMES
 from ..errors import GanforgeError
-from .common import (IMAGES, TABLES, TEXTS, UNTIL_TIME_IS_UP, Group, data_kind, given_options, refuse,
-                     refuse_fit_options)
+from .common import IMAGES, TABLES, TEXTS, UNTIL_TIME_IS_UP, Group, data_kind, given_options, refuse, refuse_fit_options
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,8 +44,10 @@ def cli(verbose: bool) -> None:
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--mixed-precision", is_flag=True, help="bfloat16 autocast for the networks (GPUs); penalties stay float32.")
-@click.option("--compile", "compile_generator", is_flag=True, help="torch.compile the generator (costs a minute first).")
+@click.option("--mixed-precision", is_flag=True,
+              help="bfloat16 autocast for the networks (GPUs); penalties stay float32.")
+@click.option("--compile", "compile_generator", is_flag=True,
+              help="torch.compile the generator (costs a minute first).")
 @click.option("--dp-epsilon", type=float, help="Train with differential privacy at this epsilon (the whole budget).")
 @click.option("--dp-delta", type=float, default=1e-5, show_default=True, help="With --dp-epsilon: delta.")
 @click.option("--max-grad-norm", type=float, default=1.0, show_default=True, help="With --dp-epsilon: per-row clip.")
@@ -54,7 +55,8 @@ def cli(verbose: bool) -> None:
               help="With --dp-epsilon: a public range for a number/date column (saves budget); repeatable.")
 @click.option("--dp-categories", multiple=True, metavar="COLUMN=A,B,C",
               help="With --dp-epsilon: the public levels of a category column (none is hidden); repeatable.")
-@click.option("--arch", "architecture", type=click.Choice(["dcgan", "resnet"]), help="Images: network [default: dcgan].")
+@click.option("--arch", "architecture", type=click.Choice(["dcgan", "resnet"]),
+              help="Images: network [default: dcgan].")
 @click.option("--conditional", type=click.Choice(["auto", "none", "cgan", "acgan"]),
               help="Images: label conditioning [default: auto, cgan when the images are labelled].")
 @click.option("--image-size", type=click.Choice(["8", "16", "32", "64"]),
@@ -160,10 +162,12 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
               help="Tables: a CSV or Parquet file. Images: a folder of PNGs (a sub-folder per class) or an .npz. "
                    "Texts: a .txt file.")
 @click.option("--seed", type=int, help="Same seed, same output.")
-@click.option("--condition", multiple=True, metavar="COLUMN=VALUE", help="Tables: only rows with this value; repeatable.")
+@click.option("--condition", multiple=True, metavar="COLUMN=VALUE",
+              help="Tables: only rows with this value; repeatable.")
 @click.option("--label", help="Images: only this class (its folder name).")
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
-@click.option("--temperature", type=float, help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1].")
+@click.option("--temperature", type=float,
+              help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1].")
 @click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
 @click.option("--no-rejection", is_flag=True,
               help="Tables: keep every generated row, even those the model's row critic finds fake.")

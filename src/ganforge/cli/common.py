@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import click
 

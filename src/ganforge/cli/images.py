@@ -9,8 +9,16 @@ from typing import Any
 import click
 
 from ..errors import GanforgeError
-from .common import (IMAGES, check_outputs, checkpoint_folder, data_kind, fit_with_checkpoint, versions_line, write_json,
-                     written)
+from .common import (
+    IMAGES,
+    check_outputs,
+    checkpoint_folder,
+    data_kind,
+    fit_with_checkpoint,
+    versions_line,
+    write_json,
+    written,
+)
 
 
 def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
@@ -118,7 +126,8 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(json.dumps(config, indent=2))
         return
     training, train, image = config.get("training", {}), config.get("train_config", {}), config.get("image_config", {})
-    click.echo(f"model:      {model_dir} (image, format {config['format_version']}, created {config.get('created', '?')})")
+    click.echo(f"model:      {model_dir} (image, format {config['format_version']}, "
+               f"created {config.get('created', '?')})")
     click.echo(f"images:     {training.get('images', '?'):,} at {image.get('image_size')}px, "
                f"{config.get('channels')} channel(s), classes: {', '.join(config.get('classes', [])) or 'none'}")
     click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "

@@ -11,8 +11,16 @@ from typing import Any
 import click
 
 from ..errors import GanforgeError
-from .common import (check_holdout_share, check_outputs, checkpoint_folder, fit_with_checkpoint, pairs, versions_line,
-                     write_json, written)
+from .common import (
+    check_holdout_share,
+    check_outputs,
+    checkpoint_folder,
+    fit_with_checkpoint,
+    pairs,
+    versions_line,
+    write_json,
+    written,
+)
 
 SMALL_TABLE_ROWS = 20_000  # below this a fit runs on one thread unless OMP_NUM_THREADS says otherwise
 MANY_LEVELS = 500  # a categorical column with this many levels gets a hint about text columns
@@ -38,7 +46,8 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     model = TabularSynthesizer(  # what is not named the API picks (the loss: wgan-gp, or nonsaturating under DP)
         **{key: o[key] for key in named if o[key] is not None},
         epochs=o["epochs"], max_minutes=o["max_minutes"], seed=o["seed"], n_critic=o["n_critic"],
-        spectral_norm=bool(o["spectral_norm"]), column_kinds=pairs(o["column_kind"], "--column-kind"), device=o["device"],
+        spectral_norm=bool(o["spectral_norm"]), column_kinds=pairs(o["column_kind"], "--column-kind"),
+        device=o["device"],
         mixed_precision=o["mixed_precision"], compile=o["compile_generator"], dp_epsilon=o["dp_epsilon"],
         dp_delta=o["dp_delta"], max_grad_norm=o["max_grad_norm"], dp_public_bounds=bounds(o["dp_bounds"]),
         dp_public_categories={name: value.split(",")
@@ -146,9 +155,9 @@ def evaluate_and_report(real, synthetic, holdout, target, out: Path | None, repo
                         seed: int, history=None, title: str = "Synthetic data report",
                         guarantee: dict | None = None, kinds: dict[str, str] | None = None) -> None:
     from ..io import write_text
-    from ..tabular.evaluate import evaluate
     from ..report.tables import render_report
     from ..schema import check_table, infer_schema
+    from ..tabular.evaluate import evaluate
 
     click.echo("evaluating ...", err=True)
     check_table(real, "real")
@@ -164,8 +173,9 @@ def evaluate_and_report(real, synthetic, holdout, target, out: Path | None, repo
                    force=force)
         written("report", report)
     fidelity = results["fidelity"]
+    pairs_score = fidelity["column_pair_trends"]
     click.echo(f"quality {fidelity['overall']:.3f} (shapes {fidelity['column_shapes']:.3f}, pairs "
-               f"{fidelity['column_pair_trends'] if fidelity['column_pair_trends'] is None else round(fidelity['column_pair_trends'], 3)}); "
+               f"{pairs_score if pairs_score is None else round(pairs_score, 3)}); "
                f"detection AUC {results['detection'].get('auc')}")
     for key, text in results["verdict"].items():
         click.echo(f"  {key}: {text}")
@@ -184,7 +194,8 @@ def info_table(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"trained on: {training.get('rows', '?'):,} rows, {length(training)}, "
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
                f"stopped by {training.get('stopped_by', '?')}")
-    click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, batch {training.get('batch_size')}, "
+    click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, "
+               f"batch {training.get('batch_size')}, "
                f"lr G {_rate(training, train, 0)} / D {_rate(training, train, 1)}, "
                f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
     click.echo(f"privacy:    {privacy_line(config.get('privacy'))}")

@@ -48,7 +48,8 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     model.save(out, force=options["force"])
     trained, config = model.training_, model.text_config
     click.echo(f"level: {config.level} ({trained['level_reason']})")
-    adversarial = f", {len(trained['adversarial'])} adversarial ({config.adversarial})" if trained["adversarial"] else ""
+    adversarial = (f", {len(trained['adversarial'])} adversarial ({config.adversarial})"
+                   if trained["adversarial"] else "")
     held = f", {trained['held_out']:,} texts held out to check them" if trained.get("held_out") else ""
     click.echo(f"trained {len(trained['mle'])} maximum-likelihood epochs{adversarial} in {trained['seconds']:.1f} s "
                f"on {trained['device']}{held}; vocabulary {len(model.vocabulary_):,} {config.level} tokens, "
@@ -118,7 +119,8 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(json.dumps({k: v for k, v in config.items() if k != "tokens"}, indent=2))
         return
     training, train, text = config.get("training", {}), config.get("train_config", {}), config.get("text_config", {})
-    click.echo(f"model:      {model_dir} (text, format {config['format_version']}, created {config.get('created', '?')})")
+    click.echo(f"model:      {model_dir} (text, format {config['format_version']}, "
+               f"created {config.get('created', '?')})")
     click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
                f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
     click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}")

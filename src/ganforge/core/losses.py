@@ -6,7 +6,8 @@ scores on fake ones; both return a scalar to minimise. `LOSSES` is the whole reg
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F

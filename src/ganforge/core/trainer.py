@@ -11,9 +11,10 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import torch
 from torch import nn
@@ -23,8 +24,8 @@ from ..config import TrainConfig
 from ..errors import GanforgeError
 from .distributed import Distributed
 from .losses import LOSSES
-from .privacy import PrivateDiscriminator
 from .penalties import gradient_penalty, r1_penalty
+from .privacy import PrivateDiscriminator
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -215,7 +216,8 @@ class _Run:
                  checkpoint_every: int, distributed: Distributed | None, privacy: PrivateDiscriminator | None,
                  on_epoch: Callable[[int, nn.Module], bool | None] | None):
         self.loss = loss = LOSSES[config.loss]
-        self.problem, self.config, self.pack, self.privacy, self.distributed = problem, config, pack, privacy, distributed
+        self.problem, self.config, self.pack = problem, config, pack
+        self.privacy, self.distributed = privacy, distributed
         self.checkpoint_every, self.on_epoch = checkpoint_every, on_epoch
         playing_generator, playing_discriminator = generator, discriminator
         if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken

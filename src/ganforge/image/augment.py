@@ -3,7 +3,7 @@ subset, with and without class-balanced images from a conditional GAN fitted on 
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.model_selection import train_test_split

@@ -35,7 +35,7 @@ class ImageSet:
     def channels(self) -> int:
         return self.images.shape[1]
 
-    def subset(self, rows: np.ndarray) -> "ImageSet":
+    def subset(self, rows: np.ndarray) -> ImageSet:
         return ImageSet(self.images[rows], None if self.labels is None else self.labels[rows], self.classes)
 
 

@@ -78,7 +78,8 @@ def fit_classifier(images: np.ndarray, labels: np.ndarray, classes: int, name: s
         optimiser = torch.optim.Adam(net.parameters())
         x, y = torch.from_numpy(np.ascontiguousarray(images)), torch.from_numpy(labels.astype(np.int64))
         if extra is not None:
-            extra_x, extra_y = torch.from_numpy(np.ascontiguousarray(extra[0])), torch.from_numpy(extra[1].astype(np.int64))
+            extra_x = torch.from_numpy(np.ascontiguousarray(extra[0]))
+            extra_y = torch.from_numpy(extra[1].astype(np.int64))
         net.train()
         for step in range(steps):
             batch = torch.from_numpy(rng.choice(len(x), min(128, len(x)), replace=False))
@@ -174,7 +175,7 @@ class InceptionFeatures(nn.Module):
         return path if path.is_file() else None
 
     @classmethod
-    def load(cls) -> "InceptionFeatures":
+    def load(cls) -> InceptionFeatures:
         path = cls.available()
         if path is None:
             raise GanforgeError("the InceptionV3 extractor needs its weights installed: "

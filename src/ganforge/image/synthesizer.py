@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,7 +86,7 @@ class ImageSynthesizer(Synthesizer):
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
             resume: bool = False, on_epoch: Callable[[int, nn.Module], bool | None] | None = None
-            ) -> "ImageSynthesizer":
+            ) -> ImageSynthesizer:
         """Train on images (an ImageSet, a folder or an .npz). `on_epoch(epoch, generator)` watches training
         (the EMA generator, in train mode: call it under torch.no_grad() and eval()); True stops it."""
         images = data if isinstance(data, ImageSet) else read_images(data)
@@ -208,7 +209,7 @@ class ImageSynthesizer(Synthesizer):
 
     @classmethod
     def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
-                   device: str = "auto") -> "ImageSynthesizer":
+                   device: str = "auto") -> ImageSynthesizer:
         path, source = Path(source).parent, str(source)
         require_keys(config, ("train_config", "image_config", "classes", "class_counts", "channels", "training"),
                      source)

@@ -14,7 +14,8 @@ from sklearn.neighbors import NearestNeighbors
 from ..schema import ColumnSpec, datetime_seconds
 
 
-def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], reference: pd.DataFrame) -> list[np.ndarray]:
+def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec],
+                      reference: pd.DataFrame) -> list[np.ndarray]:
     """A space where distance means something for mixed rows: numbers and dates scaled to [0, 1] by the
     reference's range, each category a one-hot scaled so that a mismatch costs 1, missing values their own
     category (and 0.5 away from any number)."""
@@ -23,7 +24,7 @@ def distance_features(frames: list[pd.DataFrame], schema: list[ColumnSpec], refe
         if spec.kind in ("id", "constant", "text"):
             continue
         if spec.kind in ("continuous", "integer", "datetime"):
-            convert = (lambda c: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
+            convert = (lambda c, spec=spec: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
                 (lambda c: pd.to_numeric(c, errors="coerce"))
             base = convert(reference[spec.name]).astype(float)
             low, span = base.min(), (base.max() - base.min()) or 1.0

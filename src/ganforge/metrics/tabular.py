@@ -159,7 +159,7 @@ def validity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpe
                  "null_rate_synthetic": _number(synthetic_column.isna().mean())}
         observed = synthetic_column.dropna()
         if spec.kind in ("continuous", "integer", "datetime") and real_column.notna().any() and len(observed):
-            convert = (lambda c: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
+            convert = (lambda c, spec=spec: datetime_seconds(c, spec)) if spec.kind == "datetime" else \
                 (lambda c: pd.to_numeric(c, errors="coerce"))
             low, high = convert(real_column).agg(["min", "max"])
             values = convert(observed)

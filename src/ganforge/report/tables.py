@@ -25,7 +25,8 @@ def _cards(results: dict) -> list[dict]:
     fidelity, detection = results["fidelity"], results["detection"]
     cards = [{"value": f"{fidelity['overall']:.2f}", "label": "quality (higher is better, max 1)",
               "grade": _grade(fidelity["overall"], 0.9, 0.8)},
-             {"value": f"{fidelity['column_shapes']:.2f}", "label": "column shapes", "grade": _grade(fidelity["column_shapes"], 0.9, 0.8)}]
+             {"value": f"{fidelity['column_shapes']:.2f}", "label": "column shapes",
+              "grade": _grade(fidelity["column_shapes"], 0.9, 0.8)}]
     if fidelity["column_pair_trends"] is not None:
         cards.append({"value": f"{fidelity['column_pair_trends']:.2f}", "label": "column-pair trends",
                       "grade": _grade(fidelity["column_pair_trends"], 0.9, 0.8)})

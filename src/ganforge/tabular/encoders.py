@@ -15,6 +15,7 @@ from scipy.special import ndtr, ndtri
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import BayesianGaussianMixture
 
+
 def to_python(value: Any) -> Any:
     """A JSON-safe Python scalar; missing values become None."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA or value is pd.NaT:
@@ -39,7 +40,7 @@ class CategoricalEncoder:
         self._level_of_index = np.asarray([i for i, v in enumerate(levels) if v is not None], dtype=np.int64)
 
     @classmethod
-    def fit(cls, values: pd.Series, max_categories: int) -> "CategoricalEncoder":
+    def fit(cls, values: pd.Series, max_categories: int) -> CategoricalEncoder:
         frequencies = values.value_counts(dropna=False, sort=True)
         levels = [to_python(v) for v in frequencies.index]
         top = len(levels) if len(levels) <= max_categories else max_categories - 1
@@ -75,7 +76,7 @@ class CategoricalEncoder:
         return {"type": "categorical", "levels": self.levels, "counts": self.counts, "top": self.top}
 
     @classmethod
-    def from_state(cls, state: dict) -> "CategoricalEncoder":
+    def from_state(cls, state: dict) -> CategoricalEncoder:
         return cls(state["levels"], state["counts"], state["top"])
 
 
@@ -123,7 +124,7 @@ class ContinuousEncoder:
 
     @classmethod
     def fit(cls, values: np.ndarray, max_modes: int, sample_size: int, rng: np.random.Generator,
-            decimals: int | None = None) -> "ContinuousEncoder":
+            decimals: int | None = None) -> ContinuousEncoder:
         observed = values[~np.isnan(values)]
         nullable = bool(np.isnan(values).any())
         sample = observed if len(observed) <= sample_size else rng.choice(observed, sample_size, replace=False)
@@ -192,7 +193,7 @@ class ContinuousEncoder:
                 "support_counts": None if self.support_counts is None else self.support_counts.tolist()}
 
     @classmethod
-    def from_state(cls, state: dict) -> "ContinuousEncoder":
+    def from_state(cls, state: dict) -> ContinuousEncoder:
         return cls(state["means"], state["stds"], state["weights"], state["minimum"], state["maximum"],
                    state["decimals"], state["nullable"], state.get("support"), state.get("support_counts"))
 
@@ -221,7 +222,7 @@ class QuantileEncoder:
         self.discrete, self.decimals, self.nullable = discrete, decimals, nullable
 
     @classmethod
-    def fit(cls, values: np.ndarray, decimals: int | None = None, points: int = QUANTILE_POINTS) -> "QuantileEncoder":
+    def fit(cls, values: np.ndarray, decimals: int | None = None, points: int = QUANTILE_POINTS) -> QuantileEncoder:
         observed = np.sort(values[~np.isnan(values)])
         distinct, counts = np.unique(observed, return_counts=True)
         discrete = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
@@ -289,6 +290,6 @@ class QuantileEncoder:
                 "discrete": self.discrete, "decimals": self.decimals, "nullable": self.nullable}
 
     @classmethod
-    def from_state(cls, state: dict) -> "QuantileEncoder":
+    def from_state(cls, state: dict) -> QuantileEncoder:
         return cls(state["values"], state["probabilities"], state["discrete"], state["decimals"],
                    state["nullable"])

@@ -46,7 +46,8 @@ def verdict(results: dict) -> dict[str, str]:
         if p["exact_copies"] > 0.01:
             warnings.append(f"{p['exact_copies']:.1%} of rows copy a training row")
         if p["share_closer_to_train"] > 0.6:
-            warnings.append(f"{p['share_closer_to_train']:.0%} of rows sit closer to training rows than to holdout rows")
+            warnings.append(f"{p['share_closer_to_train']:.0%} of rows sit closer to training rows than to "
+                            "holdout rows")
         if p["membership_auc"] is not None and p["membership_auc"] > 0.6:
             warnings.append(f"a membership attack reaches AUC {p['membership_auc']:.2f}")
         if p["density_membership_auc"] is not None and p["density_membership_auc"] > 0.6:

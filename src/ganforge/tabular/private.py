@@ -33,8 +33,8 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from ..schema import ColumnSpec, datetime_seconds
+from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
@@ -253,7 +253,7 @@ def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float) -> tuple
     return None if first is None else (int(first), int(last))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _group_threshold(size: int, groups: int) -> float:
     """The level, in units of 1/epsilon, that the largest of `groups` sums of `size` unit Laplace draws
     exceeds with chance EMPTY_BIN_RISK (a union bound over the groupings tried). It depends on the bins

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -95,7 +95,7 @@ class RejectionSampler:
         return tuple(layer.out_features for layer in self.critic.body if isinstance(layer, nn.Linear))[:-1]
 
     @classmethod
-    def from_state(cls, state: dict, width: int, weights: dict[str, Tensor], device: torch.device) -> "RejectionSampler":
+    def from_state(cls, state: dict, width: int, weights: dict[str, Tensor], device: torch.device) -> RejectionSampler:
         critic = RowCritic(width, tuple(state["hidden"])).to(device)
         critic.load_state_dict(weights)
         return cls(critic.eval(), float(state["threshold"]), state["summary"])

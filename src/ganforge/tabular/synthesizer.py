@@ -5,16 +5,25 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..config import (DEFAULT_LEARNING_RATE, REFERENCE_BATCH, PrivacyConfig, TabularConfig, TrainConfig, from_dict,
-                      split_settings, to_dict)
+from ..config import (
+    DEFAULT_LEARNING_RATE,
+    REFERENCE_BATCH,
+    PrivacyConfig,
+    TabularConfig,
+    TrainConfig,
+    from_dict,
+    split_settings,
+    to_dict,
+)
 from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
@@ -23,12 +32,12 @@ from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
+from ..schema import check_table, infer_schema, read_missing_tokens
+from ..synthesizer import Synthesizer
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import fit_private_transform, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
-from ..schema import check_table, infer_schema, read_missing_tokens
-from ..synthesizer import Synthesizer
 from .text_columns import PREFIX as TEXT_PREFIX
 from .text_columns import fill_text_columns, fit_text_columns, text_columns_from_state, text_columns_state
 from .transform import TableTransform
@@ -123,7 +132,8 @@ class TabularSynthesizer(Synthesizer):
 
     def __init__(self, train: TrainConfig | None = None, tabular: TabularConfig | None = None,
                  privacy: PrivacyConfig | None = None, **settings: Any):
-        train_settings, tabular_settings, privacy_settings = split_settings(settings, TrainConfig, TabularConfig, PrivacyConfig)
+        train_settings, tabular_settings, privacy_settings = split_settings(settings, TrainConfig, TabularConfig,
+                                                                            PrivacyConfig)
         if train is None and "loss" not in train_settings and settings.get("dp_epsilon") is not None:
             train_settings["loss"] = PRIVATE_DEFAULT_LOSS  # the default wgan-gp needs per-row double backward
         self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
@@ -133,7 +143,7 @@ class TabularSynthesizer(Synthesizer):
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | ParquetColumns | str | os.PathLike,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-            checkpoint_every: int = 10) -> "TabularSynthesizer":
+            checkpoint_every: int = 10) -> TabularSynthesizer:
         """Learn `data`: a data frame or a CSV/Parquet path (Parquet is read one column at a time).
 
         With `checkpoint_dir`, the training state is saved there every `checkpoint_every` epochs and on
@@ -443,11 +453,12 @@ class TabularSynthesizer(Synthesizer):
 
     @classmethod
     def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
-                   device: str = "auto") -> "TabularSynthesizer":
+                   device: str = "auto") -> TabularSynthesizer:
         path, source = Path(source).parent, str(source)
         require_keys(config, ("train_config", "tabular_config", "transform", "training"), source)
         with settings_of(source):
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TabularConfig, config["tabular_config"]),
+            model = cls(from_dict(TrainConfig, config["train_config"]),
+                        from_dict(TabularConfig, config["tabular_config"]),
                         from_dict(PrivacyConfig, config.get("privacy_config", {})))
             transform = TableTransform.from_state(config["transform"])
         torch_device = choose_device(device)

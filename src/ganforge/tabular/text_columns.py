@@ -15,8 +15,8 @@ import torch
 
 from ..config import TabularConfig
 from ..errors import GanforgeError
-from ..text.synthesizer import TextSynthesizer
 from ..schema import ColumnSpec
+from ..text.synthesizer import TextSynthesizer
 
 PREFIX = "text_column"
 MAX_CHARACTERS = 64  # longer values are cut for learning (the model writes at most this many characters)

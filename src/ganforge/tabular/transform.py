@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import TabularConfig
-from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
+from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
 
@@ -28,7 +28,7 @@ class ColumnTransform:
 
     @classmethod
     def fit(cls, values: pd.Series, spec: ColumnSpec, config: TabularConfig,
-            rng: np.random.Generator) -> "ColumnTransform":
+            rng: np.random.Generator) -> ColumnTransform:
         kind = spec.kind
         if kind == "constant":
             observed = values.dropna()
@@ -106,7 +106,7 @@ class ColumnTransform:
                 "extra": self.extra}
 
     @classmethod
-    def from_state(cls, state: dict) -> "ColumnTransform":
+    def from_state(cls, state: dict) -> ColumnTransform:
         encoder_state = state["encoder"]
         encoder = None
         if encoder_state is not None:
@@ -188,7 +188,7 @@ class TableTransform:
 
     @classmethod
     def fit(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig,
-            rng: np.random.Generator) -> "TableTransform":
+            rng: np.random.Generator) -> TableTransform:
         return cls([ColumnTransform.fit(frame[spec.name], spec, config, rng) for spec in schema])
 
     def _layout(self) -> Layout:
@@ -254,5 +254,5 @@ class TableTransform:
         return [column.state() for column in self.columns]
 
     @classmethod
-    def from_state(cls, state: list[dict]) -> "TableTransform":
+    def from_state(cls, state: list[dict]) -> TableTransform:
         return cls([ColumnTransform.from_state(s) for s in state])

@@ -89,7 +89,7 @@ class TextSynthesizer(Synthesizer):
         self.text_config = TextConfig(**{**to_dict(text or TextConfig()), **text_settings})
 
     def fit(self, texts: list[str] | str | os.PathLike, progress=None,
-            pretrained: "TextSynthesizer | None" = None) -> "TextSynthesizer":
+            pretrained: TextSynthesizer | None = None) -> TextSynthesizer:
         """`progress(phase, record)` hears about each finished epoch. `pretrained`: a model fitted on the same
         texts whose maximum-likelihood generator is reused (its phase is skipped), to compare adversarial
         phases from one starting point.
@@ -197,7 +197,7 @@ class TextSynthesizer(Synthesizer):
         return {"model": kept, "reason": f"Frechet distance to {len(held_out)} held-out texts: adversarial "
                 f"{gan:.4f}, maximum likelihood {mle:.4f} ({encoder.name})", "scores": scores}
 
-    def _reuse(self, pretrained: "TextSynthesizer", device) -> tuple[TextGenerator, list[float]]:
+    def _reuse(self, pretrained: TextSynthesizer, device) -> tuple[TextGenerator, list[float]]:
         source = pretrained.baseline_ if pretrained.baseline_ is not None else pretrained.generator_
         same = (pretrained.vocabulary_.tokens == self.vocabulary_.tokens
                 and pretrained.text_config.max_length == self.text_config.max_length
@@ -279,7 +279,7 @@ class TextSynthesizer(Synthesizer):
 
     @classmethod
     def from_state(cls, config: dict, weights: dict[str, Tensor], source: str | os.PathLike,
-                   device: str = "auto") -> "TextSynthesizer":
+                   device: str = "auto") -> TextSynthesizer:
         """The inverse of `state`; `source` names the file in error messages."""
         require_keys(config, ("train_config", "text_config", "tokens", "training"), str(source))
         with settings_of(str(source)):

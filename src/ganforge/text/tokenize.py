@@ -90,7 +90,7 @@ class Vocabulary:
         self.index = {token: i for i, token in enumerate(self.tokens)}
 
     @classmethod
-    def fit(cls, texts: list[str], level: str = "char", max_words: int = 20_000) -> "Vocabulary":
+    def fit(cls, texts: list[str], level: str = "char", max_words: int = 20_000) -> Vocabulary:
         if level not in LEVELS:
             raise GanforgeError(f"--level {level!r} is not one of {', '.join(LEVELS)}")
         counts = Counter(token for text in texts for token in cls.split(level, text))
