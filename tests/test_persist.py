@@ -69,6 +69,9 @@ def test_ganforge_load_gives_back_the_class_that_wrote_the_folder(model_dir, tmp
     table_model = ganforge.load(model_dir)
     assert type(table_model) is TabularSynthesizer
     assert table_model.sample(20, seed=1).equals(TabularSynthesizer.load(model_dir).sample(20, seed=1))
+    assert table_model.sample(num_rows=20, seed=1).equals(table_model.sample(20, seed=1))  # the old name stays
+    with pytest.raises(GanforgeError, match="number of rows once"):
+        table_model.sample(seed=1)
     pictures = np.random.default_rng(0).integers(0, 256, (32, 1, 8, 8), dtype=np.uint8)
     image_dir = ImageSynthesizer(epochs=1, width=8, noise_dim=8).fit(ImageSet(pictures, None, [])).save(tmp_path / "i")
     assert type(ganforge.load(image_dir)) is ImageSynthesizer

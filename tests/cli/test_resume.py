@@ -32,6 +32,7 @@ def test_sigterm_then_resume_matches_an_uninterrupted_fit(tmp_path):
 
     resumed = ganforge(*FIT, "--out", "model", "--resume", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
+    assert "resuming from epoch " in resumed.stderr and " of 16 (checkpoint " in resumed.stderr
     assert not (tmp_path / "model.checkpoint").exists()
     straight, again = load_file(tmp_path / "straight" / "generator.safetensors"), \
         load_file(tmp_path / "model" / "generator.safetensors")

@@ -77,10 +77,11 @@ def test_bad_text_files_get_one_line_errors(tmp_path, content, message):
 def test_options_of_other_kinds_of_data_are_refused(workdir):
     for args, message in [(["fit", "lines.txt", "--out", "x", "--pack", "4"], "--pack only applies to tables"),
                           (["fit", "lines.txt", "--out", "x", "--arch", "dcgan"], "--arch only applies to images"),
-                          (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"], "do not apply to text"),
+                          (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"],
+                           "--label only applies to image models"),
                           (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too"),
                           (["evaluate", "--real", "t.csv", "--synthetic", "t.csv", "--encoder", "ganforge-lsa"],
-                           "--train and --encoder apply to texts")]:
+                           "--encoder only applies to texts")]:
         result = ganforge(*args, cwd=workdir)
         assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (workdir / "x").exists()

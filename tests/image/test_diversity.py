@@ -56,3 +56,34 @@ def test_training_that_ends_collapsed_gets_the_last_healthy_generator_back():
     fine = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
     fine(1, Fixed(3.0))
     assert fine.finish(Fixed(3.0))["action"] is None
+
+
+def test_with_the_guard_off_a_collapse_is_recorded_and_kept():
+    images, labels = real_images()
+    generator = Fixed(3.0)
+    guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
+    guard(1, generator)
+    with torch.no_grad():
+        generator.mix.weight.zero_()
+        generator.mix.bias.zero_()
+    guard(2, generator)
+    collapsed = {k: v.clone() for k, v in generator.state_dict().items()}
+    record = guard.finish(generator, restore=False)
+    assert "the guard is off: kept" in record["action"]
+    assert all(torch.equal(generator.state_dict()[k], v) for k, v in collapsed.items())
+
+
+def test_a_healthy_generator_from_early_in_training_is_not_put_back():
+    images, labels = real_images()
+    generator = Fixed(3.0)
+    guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
+    guard(1, generator)
+    with torch.no_grad():
+        generator.mix.weight.zero_()
+        generator.mix.bias.zero_()
+    for epoch in (2, 3, 4):
+        guard(epoch, generator)
+    collapsed = {k: v.clone() for k, v in generator.state_dict().items()}
+    record = guard.finish(generator)
+    assert "too early" in record["action"] and "epoch 1 of 4" in record["action"]
+    assert all(torch.equal(generator.state_dict()[k], v) for k, v in collapsed.items())

@@ -184,6 +184,10 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     kind = model_type(model_dir)
     given = dict(condition=condition, label=label, grid=grid, temperature=temperature, baseline=baseline,
                  no_rejection=no_rejection)
+    if kind == "image" and condition:
+        raise GanforgeError("--condition applies to tables; use --label for images")
+    if kind == "tabular" and label is not None:
+        raise GanforgeError("--label applies to image models; use --condition for tables")
     if kind != "tabular":
         refuse(given, {"condition": "--condition", "no_rejection": "--no-rejection"}, "table models")
     if kind != "image":

@@ -126,7 +126,7 @@ class ImageSynthesizer(Synthesizer):
         result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch),
                            steps_per_epoch=max(1, len(pixels) // batch), description="fit images", resume=state,
                            save_checkpoint=None if checkpoint is None else checkpoint.save, on_epoch=watch)
-        diversity = guard.finish(result.generator)
+        diversity = guard.finish(result.generator, restore=config.collapse_guard)
         self.generator_ = result.generator.eval()
         self.training_ = {"epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 2), "device": str(device), "images": len(pixels),
@@ -158,11 +158,11 @@ class ImageSynthesizer(Synthesizer):
         raise GanforgeError(f"unknown label {label!r}; the model's classes are: {', '.join(self.classes_)}")
 
     @torch.no_grad()
-    def sample(self, num: int, seed: int | None = None, label: str | int | None = None) -> ImageSet:
-        """`num` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
+    def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None) -> ImageSet:
+        """`n` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
         unless `label` fixes one."""
         self._check_fitted()
-        return self._draw(self.generator_, num, seed, label)
+        return self._draw(self.generator_, n, seed, label)
 
     @torch.no_grad()
     def _draw(self, generator_network: nn.Module, num: int, seed: int | None, label: str | int | None) -> ImageSet:

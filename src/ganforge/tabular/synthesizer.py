@@ -374,12 +374,14 @@ class TabularSynthesizer(Synthesizer):
                            column.encoder.counts[index]))
         return parsed
 
-    def sample(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
-               seed: int | None = None, rejection: bool = True) -> pd.DataFrame:
-        """`num_rows` new rows; every row satisfies `conditions` ({column: value}) when given. With a row
-        critic fitted (`rejection_sampling`), rows it finds fake are dropped and replaced, unless
+    def sample(self, n: int | None = None, *, seed: int | None = None, conditions: Mapping[str, Any] | None = None,
+               rejection: bool = True, num_rows: int | None = None) -> pd.DataFrame:
+        """`n` new rows (`num_rows` is the same); every row satisfies `conditions` ({column: value}) when given.
+        With a row critic fitted (`rejection_sampling`), rows it finds fake are dropped and replaced, unless
         `rejection=False`."""
-        frames = list(self.sample_chunks(num_rows, conditions, seed, rejection))
+        if (n is None) == (num_rows is None):
+            raise GanforgeError("give the number of rows once: sample(n) or sample(num_rows=n)")
+        frames = list(self.sample_chunks(n if num_rows is None else num_rows, conditions, seed, rejection))
         return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
     @torch.no_grad()

@@ -243,10 +243,11 @@ class TextSynthesizer(Synthesizer):
             generator.load_state_dict(best_state)
         return losses
 
-    def sample(self, num: int, seed: int | None = None, temperature: float = 1.0,
+    def sample(self, n: int, *, seed: int | None = None, temperature: float = 1.0,
                baseline: bool = False) -> list[str]:
-        """`num` texts from the shipped generator; `baseline`: from the maximum-likelihood one (the same when
+        """`n` texts from the shipped generator; `baseline`: from the maximum-likelihood one (the same when
         maximum likelihood was shipped)."""
+        num = n
         self._check_fitted()
         if num < 1:
             raise GanforgeError(f"number of texts must be at least 1, got {num}")
