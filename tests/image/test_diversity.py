@@ -58,7 +58,8 @@ def test_training_that_ends_collapsed_gets_the_last_healthy_generator_back():
     assert fine.finish(Fixed(3.0))["action"] is None
 
 
-def test_with_the_guard_off_a_collapse_is_recorded_and_kept():
+def healthy_then_collapsed(last_epoch: int) -> tuple[CollapseGuard, Fixed, dict]:
+    """A guard that saw a varied generator at epoch 1 and a collapsed one up to `last_epoch`."""
     images, labels = real_images()
     generator = Fixed(3.0)
     guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
@@ -66,24 +67,20 @@ def test_with_the_guard_off_a_collapse_is_recorded_and_kept():
     with torch.no_grad():
         generator.mix.weight.zero_()
         generator.mix.bias.zero_()
-    guard(2, generator)
-    collapsed = {k: v.clone() for k, v in generator.state_dict().items()}
+    for epoch in range(2, last_epoch + 1):
+        guard(epoch, generator)
+    return guard, generator, {k: v.clone() for k, v in generator.state_dict().items()}
+
+
+def test_with_the_guard_off_a_collapse_is_recorded_and_kept():
+    guard, generator, collapsed = healthy_then_collapsed(2)
     record = guard.finish(generator, restore=False)
     assert "the guard is off: kept" in record["action"]
     assert all(torch.equal(generator.state_dict()[k], v) for k, v in collapsed.items())
 
 
 def test_a_healthy_generator_from_early_in_training_is_not_put_back():
-    images, labels = real_images()
-    generator = Fixed(3.0)
-    guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
-    guard(1, generator)
-    with torch.no_grad():
-        generator.mix.weight.zero_()
-        generator.mix.bias.zero_()
-    for epoch in (2, 3, 4):
-        guard(epoch, generator)
-    collapsed = {k: v.clone() for k, v in generator.state_dict().items()}
+    guard, generator, collapsed = healthy_then_collapsed(4)
     record = guard.finish(generator)
     assert "too early" in record["action"] and "epoch 1 of 4" in record["action"]
     assert all(torch.equal(generator.state_dict()[k], v) for k, v in collapsed.items())

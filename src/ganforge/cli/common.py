@@ -127,6 +127,12 @@ def write_json(results: dict, out: Path, force: bool, what: str = "metrics") -> 
     written(what, out)
 
 
+def model_line(model_dir: Path, config: dict) -> str:
+    """The first line `info` prints for any model."""
+    return (f"model:      {model_dir} ({config['model_type']}, format {config['format_version']}, "
+            f"created {config.get('created', '?')})")
+
+
 def versions_line(config: dict) -> str:
     return "versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items())
 

@@ -15,6 +15,7 @@ from .common import (
     checkpoint_folder,
     data_kind,
     fit_with_checkpoint,
+    model_line,
     versions_line,
     write_json,
     written,
@@ -126,8 +127,7 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(json.dumps(config, indent=2))
         return
     training, train, image = config.get("training", {}), config.get("train_config", {}), config.get("image_config", {})
-    click.echo(f"model:      {model_dir} (image, format {config['format_version']}, "
-               f"created {config.get('created', '?')})")
+    click.echo(model_line(model_dir, config))
     click.echo(f"images:     {training.get('images', '?'):,} at {image.get('image_size')}px, "
                f"{config.get('channels')} channel(s), classes: {', '.join(config.get('classes', [])) or 'none'}")
     click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "

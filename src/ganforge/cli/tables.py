@@ -16,6 +16,7 @@ from .common import (
     check_outputs,
     checkpoint_folder,
     fit_with_checkpoint,
+    model_line,
     pairs,
     versions_line,
     write_json,
@@ -189,8 +190,7 @@ def info_table(model_dir: Path, config: dict, as_json: bool) -> None:
                               {"columns": [c["spec"] for c in config.get("transform", [])]}, indent=2))
         return
     training, train = config.get("training", {}), config.get("train_config", {})
-    click.echo(f"model:      {model_dir} ({config['model_type']}, format {config['format_version']}, "
-               f"created {config.get('created', '?')})")
+    click.echo(model_line(model_dir, config))
     click.echo(f"trained on: {training.get('rows', '?'):,} rows, {length(training)}, "
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
                f"stopped by {training.get('stopped_by', '?')}")

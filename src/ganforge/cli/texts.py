@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..errors import GanforgeError
-from .common import TEXTS, check_holdout_share, check_outputs, data_kind, versions_line, write_json, written
+from .common import TEXTS, check_holdout_share, check_outputs, data_kind, model_line, versions_line, write_json, written
 
 SHOWN = ["bleu4", "self_bleu4", "distinct2", "memorisation", "frechet_distance"]
 
@@ -119,8 +119,7 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(json.dumps({k: v for k, v in config.items() if k != "tokens"}, indent=2))
         return
     training, train, text = config.get("training", {}), config.get("train_config", {}), config.get("text_config", {})
-    click.echo(f"model:      {model_dir} (text, format {config['format_version']}, "
-               f"created {config.get('created', '?')})")
+    click.echo(model_line(model_dir, config))
     click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
                f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
     click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}")
