@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.special import ndtri
+from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from .transform import Layout
@@ -47,6 +47,7 @@ class RowCritic(nn.Module):
 
     def __init__(self, width: int, hidden: tuple[int, ...] = HIDDEN):
         super().__init__()
+        self.hidden = hidden
         layers: list[nn.Module] = []
         for size in hidden:
             layers += [nn.Linear(width, size), nn.LeakyReLU(0.2), nn.Dropout(0.2)]
@@ -65,8 +66,7 @@ def copula_view(scalars: Tensor, codes: Tensor, layout: Layout) -> Tensor:
     out = torch.zeros(rows, layout.width, device=scalars.device)
     if layout.n_scalars and rows > 1:
         ranks = scalars.argsort(dim=0).argsort(dim=0).double()
-        out[:, :layout.n_scalars] = torch.as_tensor(ndtri(((ranks + 0.5) / rows).cpu().numpy()),
-                                                    dtype=torch.float32, device=scalars.device)
+        out[:, :layout.n_scalars] = torch.special.ndtri((ranks + 0.5) / rows).float()
     if codes.shape[1]:
         offsets = torch.as_tensor(layout.block_offsets, device=scalars.device)
         out.scatter_(1, codes.long() + offsets, 1.0)
@@ -89,23 +89,13 @@ class RejectionSampler:
         return torch.rand(len(logits), device=logits.device, generator=generator) < chance
 
     def state(self) -> dict:
-        return {"hidden": list(self.critic_hidden()), "threshold": self.threshold, "summary": self.summary}
-
-    def critic_hidden(self) -> tuple[int, ...]:
-        return tuple(layer.out_features for layer in self.critic.body if isinstance(layer, nn.Linear))[:-1]
+        return {"hidden": list(self.critic.hidden), "threshold": self.threshold, "summary": self.summary}
 
     @classmethod
     def from_state(cls, state: dict, width: int, weights: dict[str, Tensor], device: torch.device) -> RejectionSampler:
         critic = RowCritic(width, tuple(state["hidden"])).to(device)
         critic.load_state_dict(weights)
         return cls(critic.eval(), float(state["threshold"]), state["summary"])
-
-
-def _auc(real: np.ndarray, fake: np.ndarray) -> float:
-    """Mann-Whitney AUC of real-vs-generated logits."""
-    scores = np.concatenate([real, fake])
-    ranks = scores.argsort().argsort() + 1.0
-    return float((ranks[:len(real)].sum() - len(real) * (len(real) + 1) / 2) / (len(real) * len(fake)))
 
 
 def fit_rejection_sampler(real_scalars: np.ndarray, real_codes: np.ndarray, layout: Layout,
@@ -169,7 +159,8 @@ def fit_rejection_sampler(real_scalars: np.ndarray, real_codes: np.ndarray, layo
     critic.load_state_dict(best_state)
     critic.eval()
     with torch.no_grad():
-        auc = _auc(critic(held_real).cpu().numpy(), critic(held_fake).cpu().numpy())
+        scores = torch.cat([critic(held_real), critic(held_fake)]).cpu().numpy()
+        auc = float(roc_auc_score(np.r_[np.ones(len(held_real)), np.zeros(len(held_fake))], scores))
         burn_in = critic(copula_view(*draw(BURN_IN, torch_rng), layout)).cpu().numpy()
     summary = {"held_out_auc": round(auc, 4), "held_out_loss": round(best, 4), "epochs": epochs,
                "held_out_rows": int(cut), "seconds": round(time.monotonic() - start, 2)}

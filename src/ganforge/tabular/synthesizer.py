@@ -289,10 +289,11 @@ class TabularSynthesizer(Synthesizer):
             return None, {"kept": False, "reason": "not under torchrun (each process holds part of the rows)"}
         generator = self.generator_.eval()
         device = next(generator.parameters()).device
+        blocks = Blocks(self.transform_.layout, device)  # once: the critic draws a batch every step
 
         def draw(rows: int, torch_rng: torch.Generator) -> tuple[Tensor, Tensor]:
             with torch.no_grad():
-                return self._draw(generator, rows, torch_rng, None, Blocks(self.transform_.layout, device))
+                return self._draw(generator, rows, torch_rng, None, blocks)
 
         sampler, summary = fit_rejection_sampler(scalars, codes, self.transform_.layout, draw, device,
                                                  seed=self.train_config.seed or 0)

@@ -247,15 +247,14 @@ class TextSynthesizer(Synthesizer):
                baseline: bool = False) -> list[str]:
         """`n` texts from the shipped generator; `baseline`: from the maximum-likelihood one (the same when
         maximum likelihood was shipped)."""
-        num = n
         self._check_fitted()
-        if num < 1:
-            raise GanforgeError(f"number of texts must be at least 1, got {num}")
+        if n < 1:
+            raise GanforgeError(f"number of texts must be at least 1, got {n}")
         if temperature <= 0:
             raise GanforgeError(f"--temperature must be positive, got {temperature}")
         # the maximum-likelihood generator: the baseline beside a shipped adversarial one, else the shipped one
         network = self.baseline_ if baseline and self.baseline_ is not None else self.generator_
-        return self.texts_from(network, num, seed, temperature)
+        return self.texts_from(network, n, seed, temperature)
 
     def texts_from(self, network: TextGenerator, num: int, seed: int | None, temperature: float = 1.0) -> list[str]:
         """`num` texts from one of this model's generators (the shipped one, the baseline, or `rejected_`)."""
