@@ -78,17 +78,19 @@ def refuse_fit_options(given: Iterable[str], kind: str) -> None:
     wrong = [FIT_OPTIONS[name] for name in given if name in FIT_OPTIONS and kind not in FIT_OPTIONS[name][1]]
     if not wrong:
         return
-    flags = ", ".join(flag for flag, _ in wrong)
     places = sorted({place for _, kinds in wrong for place in kinds}, key=[TABLES, IMAGES, TEXTS].index)
-    where = " and ".join(NAMED[place] for place in places)
-    raise GanforgeError(f"{flags} only appl{'ies' if len(wrong) == 1 else 'y'} to {where}")
+    _only_for([flag for flag, _ in wrong], " and ".join(NAMED[place] for place in places))
 
 
 def refuse(given: dict[str, Any], flags: dict[str, str], what: str) -> None:
     """Options of other commands' modalities (sample, evaluate, augment) given here: one line."""
     wrong = [flag for key, flag in flags.items() if given.get(key) not in (None, False, (), "auto")]
     if wrong:
-        raise GanforgeError(f"{', '.join(wrong)} only appl{'ies' if len(wrong) == 1 else 'y'} to {what}")
+        _only_for(wrong, what)
+
+
+def _only_for(flags: list[str], what: str) -> None:
+    raise GanforgeError(f"{', '.join(flags)} only appl{'ies' if len(flags) == 1 else 'y'} to {what}")
 
 
 def pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
