@@ -103,10 +103,10 @@ def test_the_default_recipe_is_the_one_the_benchmark_chose():
 def test_mode_seeking_pairs_labels_and_punishes_a_generator_that_ignores_its_noise():
     import torch
 
-    from ganforge.image.synthesizer import _ImageProblem
+    from ganforge.core.batches import ConditionalBatches
 
     labels = torch.arange(10).repeat(4)
-    problem = _ImageProblem(torch.zeros(40, 1, 8, 8), labels, 10, 8, 4, mode_seeking=1.0)
+    problem = ConditionalBatches(torch.zeros(40, 1, 8, 8), labels, 10, 8, 4, mode_seeking=1.0)
     condition = problem.sample_condition()
     assert torch.equal(condition[:4], condition[4:8])  # two noises for each label
 

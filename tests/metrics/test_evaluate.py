@@ -117,3 +117,26 @@ def test_utility_words_say_plainly_when_synthetic_rows_carry_no_signal():
     assert "no usable signal for 'y'" in negative and "-0.300" in negative and "0.600" in negative
     assert "%" not in negative  # no "-50%" of anything
     assert "about as good as" in words(0.57) and "(95%" in words(0.57)
+
+
+def test_evaluation_says_what_it_is_doing_in_one_pool_sized_for_the_rows(train, holdout, fresh, monkeypatch):
+    from threadpoolctl import threadpool_info
+
+    from ganforge.tabular import evaluate as module
+
+    lines, pools = [], []
+    original = module._evaluate
+
+    def watched(*args):
+        pools.append({pool["num_threads"] for pool in threadpool_info()})
+        return original(*args)
+
+    monkeypatch.setattr(module, "_evaluate", watched)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    module.evaluate(train, fresh, holdout=holdout, target="income", progress=lines.append)
+    assert [line.split(":")[0] for line in lines] == ["fidelity", "detection", "utility", "privacy"]
+    assert pools == [{1}]  # 1,800 rows: one thread for every library's pool
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 8)
+    assert module.threads_for(1_800) == 1 and module.threads_for(100_000) == 6 and module.threads_for(10**7) == 8
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert module.threads_for(10**7) == 3

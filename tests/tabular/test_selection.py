@@ -8,6 +8,7 @@ import torch
 from scipy.stats import ks_2samp
 
 from ganforge import TabularSynthesizer
+from ganforge.core.progress import Progress
 from ganforge.tabular.encoders import QuantileEncoder
 from ganforge.tabular.validation import BestGenerator
 
@@ -52,7 +53,7 @@ def test_best_generator_keeps_the_best_weights_and_stops_on_a_plateau():
     for round_ in range(1, 8):
         with torch.no_grad():
             model.weight.fill_(round_)
-        stops.append(tracker(round_, model))
+        stops.append(tracker(Progress("adversarial", round_, {}, model)))
         if stops[-1]:
             break
     assert stops == [False, False, False, False, True]  # no gain of 0.002 in three rounds after round 2

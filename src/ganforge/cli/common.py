@@ -176,6 +176,15 @@ def resume_point(checkpoint: Path) -> str:
     return where + (f" of {planned:,}" if isinstance(planned, int) and planned < UNTIL_TIME_IS_UP else "")
 
 
+def save_model(model, out: Path, force: bool, checkpoint: Path) -> None:
+    """The model folder, then the end of its checkpoint: the one place a checkpoint is removed, and only once
+    what it would resume is safely saved."""
+    from ..persist import Checkpoint
+
+    model.save(out, force=force)
+    Checkpoint(checkpoint, {}).remove()
+
+
 def fit_with_checkpoint(fit: Callable[[], Any], checkpoint: Path) -> None:
     """Run a fit that checkpoints on Ctrl-C or SIGTERM; an interrupted one says how to resume, exit 130."""
     from ..core.trainer import TrainingInterrupted

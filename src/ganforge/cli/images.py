@@ -16,6 +16,7 @@ from .common import (
     data_kind,
     fit_with_checkpoint,
     model_line,
+    save_model,
     versions_line,
     write_json,
     written,
@@ -25,7 +26,7 @@ from .common import (
 def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
     from ..image.data import read_images
     from ..image.synthesizer import ImageSynthesizer
-    from ..persist import Checkpoint, check_model_destination
+    from ..persist import check_model_destination
 
     check_model_destination(out, options["force"])
     check_outputs([options["report"]], options["force"])
@@ -43,8 +44,7 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
                f"{images.channels}{labelled} from {data} ...", err=True)
     checkpoint = checkpoint_folder(out, options["resume"])
     fit_with_checkpoint(lambda: model.fit(images, checkpoint_dir=checkpoint, resume=options["resume"]), checkpoint)
-    model.save(out, force=options["force"])
-    Checkpoint(checkpoint, {}).remove()
+    save_model(model, out, options["force"], checkpoint)
     training, config = model.training_, model.image_config
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({training['images_per_second']:,.0f} images/s; {config.architecture}, {config.conditioning}, "
@@ -95,7 +95,8 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
     if net is None and features in ("auto", "ganforge-cnn"):
         click.echo("training the offline feature network on the real images ...", err=True)
     extractor = choose_extractor(features, real, seed, net)
-    click.echo(f"features: {extractor.name}", err=True)
+    click.echo(f"features: {extractor.name}; scoring {len(synthetic.images):,} images against "
+               f"{len(real.images):,} real ones ...", err=True)
     results = evaluate_images(real, synthetic, extractor, seed)
     if out is not None:
         write_json(results, out, force)

@@ -18,6 +18,7 @@ from .common import (
     fit_with_checkpoint,
     model_line,
     pairs,
+    save_model,
     versions_line,
     write_json,
     written,
@@ -29,7 +30,7 @@ MANY_LEVELS = 500  # a categorical column with this many levels gets a hint abou
 
 def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     from ..io import ParquetColumns, read_table
-    from ..persist import Checkpoint, check_model_destination
+    from ..persist import check_model_destination
     from ..tabular.synthesizer import TabularSynthesizer
 
     force, report = o["force"], o["report"]
@@ -83,8 +84,7 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
         finish()
         if not main:  # rank 0 writes the model (and any report)
             return
-    model.save(out, force=force)
-    Checkpoint(checkpoint, {}).remove()
+    save_model(model, out, force, checkpoint)
     _print_fit(model, out)
     if report is not None:
         synthetic = model.sample(len(table), seed=o["seed"])
@@ -163,7 +163,10 @@ def evaluate_and_report(real, synthetic, holdout, target, out: Path | None, repo
     click.echo("evaluating ...", err=True)
     check_table(real, "real")
     schema = infer_schema(real, kinds or {})  # once, for the metrics and the report
-    results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed, schema=schema)
+    started = time.monotonic()
+    results = evaluate(real, synthetic, holdout=holdout, target=target, seed=seed, schema=schema,
+                       progress=lambda line: click.echo(f"  {line} ...", err=True))
+    click.echo(f"  evaluated in {time.monotonic() - started:.1f} s", err=True)
     if guarantee:
         results["verdict"]["differential privacy"] = privacy_line(guarantee)
         results["differential_privacy"] = guarantee

@@ -15,11 +15,6 @@ from .common import TEXTS, check_holdout_share, check_outputs, data_kind, model_
 SHOWN = ["bleu4", "self_bleu4", "distinct2", "memorisation", "frechet_distance"]
 
 
-def _progress(phase: str, record: dict) -> None:
-    figures = ", ".join(f"{key} {value:.4g}" for key, value in record.items() if key != "epoch")
-    click.echo(f"  {phase} epoch {record['epoch']}: {figures}", err=True)
-
-
 def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     from ..persist import check_model_destination
     from ..text.synthesizer import TextSynthesizer
@@ -44,7 +39,7 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
         click.echo(f"holding out {len(holdout):,} texts for the report", err=True)
     click.echo(f"fitting {len(training):,} texts from {data} (adversarial phase: {model.text_config.adversarial})"
                " ...", err=True)
-    model.fit(training, progress=_progress)
+    model.fit(training, progress=lambda epoch: click.echo(epoch.line(), err=True))
     model.save(out, force=options["force"])
     trained, config = model.training_, model.text_config
     click.echo(f"level: {config.level} ({trained['level_reason']})")
@@ -98,6 +93,8 @@ def evaluate_text_command(real_path: Path, synthetic_path: Path, train_path: Pat
         raise GanforgeError(f"{synthetic_path}: the real data are texts; give synthetic texts too (a .txt file)")
     real, synthetic = read_lines(real_path), read_lines(synthetic_path)
     training = read_lines(train_path) if train_path is not None else None
+    click.echo(f"scoring {len(synthetic):,} texts against {len(real):,} real ones (n-grams, memorised lines, "
+               "sentence embeddings) ...", err=True)
     results = evaluate_texts(real, synthetic, training, seed=seed, encoder=encoder)
     if out is not None:
         write_json(results, out, force)

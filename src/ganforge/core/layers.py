@@ -1,10 +1,46 @@
-"""Building blocks shared by the modalities' networks."""
+"""Building blocks shared by the modalities' networks: spectral norm, and label conditioning (a label embedding
+beside the generator's noise; a projection (Miyato & Koyama 2018) or AC-GAN class logits in the critic). Labels
+arrive as one-hot rows, the trainer's condition format."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
+
+Tensor = torch.Tensor
 
 
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> nn.Module:
     """Spectral normalisation bounds each layer's Lipschitz constant (Miyato et al. 2018)."""
     return nn.utils.parametrizations.spectral_norm(layer) if enabled else layer
+
+
+class Conditioned(nn.Module):
+    """Noise and, for a conditional model, a learned label embedding of the same width beside it."""
+
+    def __init__(self, noise_dim: int, classes: int):
+        super().__init__()
+        self.embed = nn.Linear(classes, noise_dim, bias=False) if classes else None
+
+    def inputs(self, noise: Tensor, condition: Tensor | None) -> Tensor:
+        if self.embed is None:
+            return noise
+        return torch.cat([noise, self.embed(condition)], dim=1)
+
+
+class ConditionalHead(nn.Module):
+    """Adversarial score, plus projection (cgan) or class logits (acgan), from pooled features."""
+
+    def __init__(self, features: int, classes: int, conditioning: str, spectral_norm: bool):
+        super().__init__()
+        extra = classes if conditioning == "acgan" else 0
+        self.linear = maybe_spectral_norm(nn.Linear(features, 1 + extra), spectral_norm)
+        self.project = (maybe_spectral_norm(nn.Linear(classes, features, bias=False), spectral_norm)
+                        if conditioning == "cgan" else None)
+
+    def forward(self, features: Tensor, condition: Tensor | None) -> Tensor:
+        scores = self.linear(features)
+        if self.project is not None:
+            projected = (self.project(condition) * features).sum(dim=1, keepdim=True)
+            scores = torch.cat([scores[:, :1] + projected, scores[:, 1:]], dim=1)
+        return scores

@@ -26,6 +26,7 @@ from .distributed import Distributed
 from .losses import LOSSES
 from .penalties import gradient_penalty, r1_penalty
 from .privacy import PrivateDiscriminator
+from .progress import Progress, ProgressCallback
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
               steps_per_epoch: int, pack: int = 1, description: str = "fit", resume: dict | None = None,
               save_checkpoint: Callable[[dict], None] | None = None, checkpoint_every: int = 10,
               distributed: Distributed | None = None, privacy: PrivateDiscriminator | None = None,
-              on_epoch: Callable[[int, nn.Module], bool | None] | None = None) -> TrainResult:
+              progress: ProgressCallback | None = None, phase: str = "adversarial") -> TrainResult:
     """Play the game for `config.epochs` (or until `config.max_minutes`); return the EMA generator.
 
     Every `checkpoint_every` epochs, and on Ctrl-C/SIGTERM, the last completed epoch goes to
@@ -177,12 +178,12 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
     real and fake rows, so each row's gradient is clipped on its own), and training stops before a step
     that would overspend the budget; rollbacks do not refund what discarded steps spent.
 
-    `on_epoch(epoch, ema_generator)` is called after every completed epoch (to watch a metric over time, say);
-    returning True stops training there.
+    `progress` hears of every completed epoch as a `Progress` (named `phase`, its losses, the EMA generator),
+    to watch a metric over time, say; returning True stops training there.
     """
     run = _Run(generator, discriminator, problem, config, pack, resume, save_checkpoint, checkpoint_every,
-               distributed, privacy, on_epoch)
-    progress = tqdm(total=config.epochs, initial=run.game.epoch, desc=description, unit="epoch", leave=False,
+               distributed, privacy, progress, phase)
+    bar = tqdm(total=config.epochs, initial=run.game.epoch, desc=description, unit="epoch", leave=False,
                     disable=not sys.stderr.isatty() or not run.main_process, dynamic_ncols=True)
     try:
         while run.game.epoch < config.epochs:
@@ -195,16 +196,16 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, problem: GanProble
                     continue
                 break
             run.end_epoch(losses)
-            progress.update(1)
-            progress.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
+            bar.update(1)
+            bar.set_postfix(loss_d=f"{losses[0]:.3f}", loss_g=f"{losses[1]:.3f}")
             if run.should_stop():
                 break
     except KeyboardInterrupt:
-        progress.close()
+        bar.close()
         if run.save_checkpoint is not None:
             run.save_checkpoint(run.good)
         raise TrainingInterrupted(run.good) from None
-    progress.close()
+    bar.close()
     return run.finish()
 
 
@@ -214,11 +215,11 @@ class _Run:
     def __init__(self, generator: nn.Module, discriminator: nn.Module, problem: GanProblem, config: TrainConfig,
                  pack: int, resume: dict | None, save_checkpoint: Callable[[dict], None] | None,
                  checkpoint_every: int, distributed: Distributed | None, privacy: PrivateDiscriminator | None,
-                 on_epoch: Callable[[int, nn.Module], bool | None] | None):
+                 progress: ProgressCallback | None, phase: str):
         self.loss = loss = LOSSES[config.loss]
         self.problem, self.config, self.pack = problem, config, pack
         self.privacy, self.distributed = privacy, distributed
-        self.checkpoint_every, self.on_epoch = checkpoint_every, on_epoch
+        self.checkpoint_every, self.progress, self.phase = checkpoint_every, progress, phase
         playing_generator, playing_discriminator = generator, discriminator
         if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken
             playing_generator, playing_discriminator = distributed.wrap(generator), distributed.wrap(discriminator)
@@ -366,7 +367,8 @@ class _Run:
     def should_stop(self) -> bool:
         """The caller's callback, a spent privacy budget or time."""
         game, result = self.game, self.result
-        if self.on_epoch is not None and self.on_epoch(game.epoch, game.average):
+        if self.progress is not None and self.progress(
+                Progress(self.phase, game.epoch, dict(game.history[-1]), game.average)):
             result.stopped_by = "callback"
             return True
         if result.stopped_by == "privacy budget":

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.layers import maybe_spectral_norm
+from ..core.layers import ConditionalHead, Conditioned, maybe_spectral_norm
 
 Tensor = torch.Tensor
 ARCHITECTURES = ("dcgan", "resnet")
@@ -25,20 +25,7 @@ def _upsamplings(size: int) -> int:
     return int(math.log2(size // 4))
 
 
-class _Conditioned(nn.Module):
-    """Noise and, for a conditional model, a learned label embedding of the same width beside it."""
-
-    def __init__(self, noise_dim: int, classes: int):
-        super().__init__()
-        self.embed = nn.Linear(classes, noise_dim, bias=False) if classes else None
-
-    def inputs(self, noise: Tensor, condition: Tensor | None) -> Tensor:
-        if self.embed is None:
-            return noise
-        return torch.cat([noise, self.embed(condition)], dim=1)
-
-
-class DCGANGenerator(_Conditioned):
+class DCGANGenerator(Conditioned):
     def __init__(self, noise_dim: int, channels: int, size: int, classes: int = 0, width: int = 64):
         super().__init__(noise_dim, classes)
         steps = _upsamplings(size)
@@ -54,24 +41,6 @@ class DCGANGenerator(_Conditioned):
 
     def forward(self, noise: Tensor, condition: Tensor | None = None) -> Tensor:
         return self.body(self.project(self.inputs(noise, condition)))
-
-
-class _Head(nn.Module):
-    """Adversarial score, plus projection (cgan) or class logits (acgan), from pooled features."""
-
-    def __init__(self, features: int, classes: int, conditioning: str, spectral_norm: bool):
-        super().__init__()
-        extra = classes if conditioning == "acgan" else 0
-        self.linear = maybe_spectral_norm(nn.Linear(features, 1 + extra), spectral_norm)
-        self.project = (maybe_spectral_norm(nn.Linear(classes, features, bias=False), spectral_norm)
-                        if conditioning == "cgan" else None)
-
-    def forward(self, features: Tensor, condition: Tensor | None) -> Tensor:
-        scores = self.linear(features)
-        if self.project is not None:
-            projected = (self.project(condition) * features).sum(dim=1, keepdim=True)
-            scores = torch.cat([scores[:, :1] + projected, scores[:, 1:]], dim=1)
-        return scores
 
 
 class DCGANDiscriminator(nn.Module):
@@ -91,7 +60,7 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, True))
             current = out
         self.body = nn.Sequential(*layers, nn.Flatten())
-        self.head = _Head(current * 16, classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(current * 16, classes, conditioning, spectral_norm)
 
     def forward(self, images: Tensor, condition: Tensor | None = None) -> Tensor:
         return self.head(self.body(images), condition)
@@ -129,7 +98,7 @@ class _DownBlock(nn.Module):
         return h + (F.avg_pool2d(skip, 2) if self.downsample else skip)
 
 
-class ResNetGenerator(_Conditioned):
+class ResNetGenerator(Conditioned):
     def __init__(self, noise_dim: int, channels: int, size: int, classes: int = 0, width: int = 64):
         super().__init__(noise_dim, classes)
         self.width = width
@@ -152,7 +121,7 @@ class ResNetDiscriminator(nn.Module):
         blocks = [_DownBlock(channels, width, downs > 0, True, spectral_norm)]
         blocks += [_DownBlock(width, width, step < downs, False, spectral_norm) for step in range(1, downs + 1)]
         self.blocks = nn.Sequential(*blocks)
-        self.head = _Head(width, classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(width, classes, conditioning, spectral_norm)
 
     def forward(self, images: Tensor, condition: Tensor | None = None) -> Tensor:
         features = F.relu(self.blocks(images)).sum(dim=(2, 3))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,58 +13,23 @@ import torch
 from torch import nn
 
 from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..core.batches import ConditionalBatches
 from ..core.device import choose_device, seed_everything
+from ..core.diversity import CollapseGuard
 from ..core.losses import LOSSES
+from ..core.progress import ProgressCallback, both
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..synthesizer import Synthesizer
 from .data import ImageSet, default_size, from_network, read_images, to_network, to_size
 from .diffaugment import DiffAugmented
-from .diversity import CollapseGuard
 from .networks import build_networks
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
 MODEL_TYPE = "image"
 SAMPLE_CHUNK = 1024
-
-
-class _ImageProblem:
-    """Random batches of real images (with their one-hot labels) and the generator's images for labels."""
-
-    def __init__(self, images: Tensor, labels: Tensor | None, classes: int, batch_size: int, noise_dim: int,
-                 mode_seeking: float = 0.0):
-        self.images, self.batch_size, self.noise_dim = images, batch_size, noise_dim
-        self.one_hot = None if labels is None else nn.functional.one_hot(labels, classes).float()
-        self.mode_seeking = mode_seeking
-
-    def real_batch(self) -> tuple[Tensor, Tensor | None]:
-        rows = torch.randint(len(self.images), (self.batch_size,), device=self.images.device)
-        return self.images[rows], None if self.one_hot is None else self.one_hot[rows]
-
-    def sample_condition(self) -> Tensor | None:
-        """Labels for a generator step; with mode seeking, the second half repeats the first (pairs of noises
-        for one label)."""
-        if self.one_hot is None:
-            return None
-        condition = self.one_hot[torch.randint(len(self.one_hot), (self.batch_size,), device=self.one_hot.device)]
-        half = self.batch_size // 2
-        if self.mode_seeking > 0 and half > 0:
-            condition = torch.cat([condition[:half], condition[:half], condition[2 * half:]])
-        return condition
-
-    def generate(self, generator: nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
-        rows = self.batch_size if condition is None else len(condition)
-        noise = torch.randn(rows, self.noise_dim, device=self.images.device)
-        half = rows // 2
-        seeking = self.mode_seeking > 0 and half > 0 and torch.is_grad_enabled()  # the generator's step
-        fake = generator(noise, condition)
-        if not seeking:
-            return fake, fake.new_zeros(())
-        # mode seeking (Mao et al. 2019): two noises must not give the same picture for one label
-        apart = (fake[:half] - fake[half:2 * half]).abs().mean() / (noise[:half] - noise[half:2 * half]).abs().mean()
-        return fake, self.mode_seeking / (apart + 1e-5)
 
 
 class ImageSynthesizer(Synthesizer):
@@ -85,10 +49,10 @@ class ImageSynthesizer(Synthesizer):
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
-            resume: bool = False, on_epoch: Callable[[int, nn.Module], bool | None] | None = None
-            ) -> ImageSynthesizer:
-        """Train on images (an ImageSet, a folder or an .npz). `on_epoch(epoch, generator)` watches training
-        (the EMA generator, in train mode: call it under torch.no_grad() and eval()); True stops it."""
+            resume: bool = False, progress: ProgressCallback | None = None) -> ImageSynthesizer:
+        """Train on images (an ImageSet, a folder or an .npz). `progress` hears of every epoch (see
+        `core.progress`); True from it stops training there. With `checkpoint_dir`, the training state is saved
+        there (and left for the caller to remove once the model is saved)."""
         images = data if isinstance(data, ImageSet) else read_images(data)
         train, config = self.train_config, self.image_config
         if len(images.images) < 2:
@@ -114,18 +78,15 @@ class ImageSynthesizer(Synthesizer):
         generator, discriminator = self._networks(device)
         if config.diffaugment:
             discriminator = DiffAugmented(discriminator)
-        problem = _ImageProblem(pixels, labels, len(self.classes_), batch, config.noise_dim, config.mode_seeking)
+        problem = ConditionalBatches(pixels, labels, len(self.classes_), batch, config.noise_dim, config.mode_seeking)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
         guard = CollapseGuard(pixels, labels, self.classes_, config.noise_dim)
 
-        def watch(epoch: int, ema: nn.Module) -> bool | None:
-            guard(epoch, ema)
-            return None if on_epoch is None else on_epoch(epoch, ema)
-
         result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch),
                            steps_per_epoch=max(1, len(pixels) // batch), description="fit images", resume=state,
-                           save_checkpoint=None if checkpoint is None else checkpoint.save, on_epoch=watch)
+                           save_checkpoint=None if checkpoint is None else checkpoint.save,
+                           progress=both(guard, progress))
         diversity = guard.finish(result.generator, restore=config.collapse_guard)
         self.generator_ = result.generator.eval()
         self.training_ = {"epochs_run": len(result.history), "stopped_by": result.stopped_by,
@@ -133,8 +94,6 @@ class ImageSynthesizer(Synthesizer):
                           "images_per_second": round(len(result.history) * max(1, len(pixels) // batch) * batch
                                                      / max(result.seconds, 1e-9), 1),
                           "rollbacks": result.rollbacks, "diversity": diversity, "history": result.history}
-        if checkpoint is not None:
-            checkpoint.remove()
         return self
 
     def _settings(self) -> dict[str, Any]:

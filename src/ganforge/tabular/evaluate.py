@@ -4,7 +4,11 @@ with the plain-words verdict. The maths lives in `metrics/`; this is where it is
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from ..errors import GanforgeError
 from ..metrics.privacy import privacy
@@ -68,11 +72,32 @@ def _utility_words(utility: dict) -> str:
     return f"a model trained on it is {quality} one trained on real data ({ratio:.0%}: {scores})"
 
 
+# below this many rows (real plus synthetic) the models fit in well under a second per thread, and sharing one
+# between cores costs more than it saves; above it every core helps
+ROWS_PER_EXTRA_THREAD = 20_000
+
+
+def threads_for(rows: int) -> int:
+    """Threads worth giving the metrics' models for a table of `rows`; OMP_NUM_THREADS has the last word."""
+    if "OMP_NUM_THREADS" in os.environ:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    return max(1, min(os.cpu_count() or 1, 1 + rows // ROWS_PER_EXTRA_THREAD))
+
+
 def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None = None,
-             target: str | None = None, seed: int = 0, schema: list[ColumnSpec] | None = None) -> dict:
+             target: str | None = None, seed: int = 0, schema: list[ColumnSpec] | None = None,
+             progress: Callable[[str], None] | None = None) -> dict:
     """Fidelity, detection, validity, and (with `target`) utility and (with `holdout`) privacy, as a JSON-ready
     dict with stable keys. Raw distances for plotting are under the private key `_distances`. `schema` is the
-    real table's, inferred when not given."""
+    real table's, inferred when not given. `progress` hears a line as each part starts. The models behind the
+    scores share one thread pool, sized for the rows (`threads_for`)."""
+    rows = len(real) + len(synthetic) + (0 if holdout is None else len(holdout))
+    with threadpool_limits(limits=threads_for(rows)):
+        return _evaluate(real, synthetic, holdout, target, seed, schema, progress or (lambda line: None))
+
+
+def _evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, target: str | None,
+              seed: int, schema: list[ColumnSpec] | None, progress: Callable[[str], None]) -> dict:
     check_table(real, "real")
     synthetic = _check_columns(real, synthetic, "synthetic")
     holdout = None if holdout is None else _check_columns(real, holdout, "holdout")
@@ -81,13 +106,17 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame 
         raise GanforgeError(f"--target {target!r} is not a column; columns are: {', '.join(real.columns)}")
     results: dict = {"rows": {"real": len(real), "synthetic": len(synthetic),
                               "holdout": None if holdout is None else len(holdout)},
-                     "columns": {s.name: s.kind for s in schema},
-                     "fidelity": fidelity(real, synthetic, schema),
-                     "detection": detection(real, synthetic, schema, seed),
-                     "validity": validity(real, synthetic, schema)}
+                     "columns": {s.name: s.kind for s in schema}}
+    progress(f"fidelity: column shapes and pair trends of {len(real):,} real and {len(synthetic):,} synthetic rows")
+    results["fidelity"] = fidelity(real, synthetic, schema)
+    progress("detection: a classifier tries to tell synthetic rows from real ones")
+    results["detection"] = detection(real, synthetic, schema, seed)
+    results["validity"] = validity(real, synthetic, schema)
     if target is not None:
+        progress(f"utility: predicting {target!r}, trained on synthetic rows and on real ones")
         results["utility"] = utility(real, synthetic, schema, target, holdout, seed)
     if holdout is not None:
+        progress(f"privacy: distances to {len(real):,} training and {len(holdout):,} holdout rows")
         results["privacy"] = privacy(real, synthetic, holdout, schema, seed)
         results["_distances"] = results["privacy"].pop("distances")
     results["verdict"] = verdict(results)

@@ -28,6 +28,7 @@ from ..core.device import choose_device, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
 from ..core.privacy import PrivateDiscriminator
+from ..core.progress import ProgressCallback, both
 from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
@@ -143,8 +144,9 @@ class TabularSynthesizer(Synthesizer):
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: pd.DataFrame | ParquetColumns | str | os.PathLike,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-            checkpoint_every: int = 10) -> TabularSynthesizer:
+            checkpoint_every: int = 10, progress: ProgressCallback | None = None) -> TabularSynthesizer:
         """Learn `data`: a data frame or a CSV/Parquet path (Parquet is read one column at a time).
+        `progress` hears of every epoch (see `core.progress`); True from it stops training there.
 
         With `checkpoint_dir`, the training state is saved there every `checkpoint_every` epochs and on
         Ctrl-C/SIGTERM (then `TrainingInterrupted` is raised); `resume=True` continues from it and, on the CPU
@@ -239,12 +241,12 @@ class TabularSynthesizer(Synthesizer):
                                steps_per_epoch=steps_per_epoch,
                                pack=tabular.pack, resume=state, save_checkpoint=save_checkpoint,
                                checkpoint_every=checkpoint_every, distributed=distributed, privacy=privacy,
-                               on_epoch=selection)
+                               progress=both(selection, progress))
         if schedule.steps_per_round and result.stopped_by == "epochs":
             result.stopped_by = "steps"
         if selection is not None and tabular.early_stopping and selection.best_state is not None:
             result.generator.load_state_dict(selection.best_state)
-            if result.stopped_by == "callback":
+            if result.stopped_by == "callback" and selection.stopped:
                 result.stopped_by = "validation"
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models

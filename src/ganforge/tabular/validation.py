@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from scipy.special import ndtri
 
+from ..core.progress import Progress
 from .encoders import NORMAL_SCALE
 from .networks import Blocks
 from .sampler import ConditionSampler
@@ -100,8 +101,10 @@ class BestGenerator:
         self.score, self.patience, self.min_rounds, self.min_gain = score, patience, min_rounds, min_gain
         self.best_score, self.best_round, self.gain_round, self.best_state = -math.inf, 0, 0, None
         self.curve: list[list[float]] = []
+        self.stopped = False  # whether the last score asked training to stop
 
-    def __call__(self, round_: int, generator: torch.nn.Module) -> bool:
+    def __call__(self, progress: Progress) -> bool:
+        round_, generator = progress.epoch, progress.generator
         value = self.score(generator)
         self.curve.append([round_, round(value, 5)])
         if value > self.best_score + self.min_gain:
@@ -110,8 +113,9 @@ class BestGenerator:
             self.best_score, self.best_round = value, round_
             if self.patience is not None:  # the weights are kept only when they may be restored
                 self.best_state = copy.deepcopy(generator.state_dict())
-        return (self.patience is not None and round_ >= self.min_rounds
-                and round_ - self.gain_round >= self.patience)
+        self.stopped = (self.patience is not None and round_ >= self.min_rounds
+                        and round_ - self.gain_round >= self.patience)
+        return self.stopped
 
     def state(self) -> dict:
         return {"best_score": self.best_score, "best_round": self.best_round, "gain_round": self.gain_round,

@@ -19,6 +19,7 @@ from torch import nn
 
 from ..config import TextConfig, TrainConfig
 from ..core.losses import LOSSES
+from ..core.progress import Progress, ProgressCallback
 from .networks import TextDiscriminator, TextGenerator
 from .tokenize import BOS, PAD
 
@@ -70,9 +71,10 @@ class Rollout:
 
 def train_policy_gradient(generator: TextGenerator, discriminator: TextDiscriminator, ids: Tensor,
                           config: TextConfig, train: TrainConfig, deadline: float | None,
-                          progress=None) -> list[dict[str, float]]:
+                          progress: ProgressCallback | None = None) -> list[dict[str, float]]:
     """Alternate one discriminator step and one REINFORCE generator step (plus `mle_weight` x the maximum-
-    likelihood loss on real texts) for `train.epochs` passes, or until `deadline` (time.monotonic())."""
+    likelihood loss on real texts) for `train.epochs` passes, until `deadline` (time.monotonic()), or until
+    `progress` says stop."""
     loss = LOSSES[train.loss]
     vocabulary, batch = discriminator.embed.in_features, min(train.batch_size, len(ids))
     optimiser_g = torch.optim.Adam(generator.parameters(), lr=train.generator_lr, betas=(train.beta1, train.beta2))
@@ -103,8 +105,8 @@ def train_policy_gradient(generator: TextGenerator, discriminator: TextDiscrimin
             optimiser_g.step()
             totals += torch.tensor([loss_d.item(), loss_g.item(), rewards[:, -1].mean().item()])
         history.append(dict(zip(("loss_d", "loss_g", "reward"), (totals / steps).tolist())) | {"epoch": epoch + 1})
-        if progress is not None:
-            progress(history[-1])
+        if progress is not None and progress(Progress("policy gradient", epoch + 1, history[-1], generator)):
+            break
         if deadline is not None and time.monotonic() > deadline:
             break
     return history

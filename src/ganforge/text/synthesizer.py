@@ -16,6 +16,7 @@ from torch import nn
 
 from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, split_settings, to_dict
 from ..core.device import choose_device, seed_everything
+from ..core.progress import Progress, ProgressCallback
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import load_weights, require_keys, settings_of
@@ -88,9 +89,10 @@ class TextSynthesizer(Synthesizer):
         self.train_config = TrainConfig(**{**base, **train_settings})
         self.text_config = TextConfig(**{**to_dict(text or TextConfig()), **text_settings})
 
-    def fit(self, texts: list[str] | str | os.PathLike, progress=None,
+    def fit(self, texts: list[str] | str | os.PathLike, progress: ProgressCallback | None = None,
             pretrained: TextSynthesizer | None = None) -> TextSynthesizer:
-        """`progress(phase, record)` hears about each finished epoch. `pretrained`: a model fitted on the same
+        """`progress` hears of every epoch of every phase (see `core.progress`); True from it ends that phase.
+        `pretrained`: a model fitted on the same
         texts whose maximum-likelihood generator is reused (its phase is skipped), to compare adversarial
         phases from one starting point.
 
@@ -157,7 +159,7 @@ class TextSynthesizer(Synthesizer):
         return ids.to(device)
 
     def _adversarial(self, generator: TextGenerator, ids: Tensor, remaining: float | None,
-                     progress) -> tuple[TextGenerator, list]:
+                     progress: ProgressCallback | None) -> tuple[TextGenerator, list]:
         config, train = self.text_config, self.train_config
         batch = min(train.batch_size, len(ids))
         discriminator = TextDiscriminator(len(self.vocabulary_), config.embedding_dim).to(ids.device)
@@ -166,11 +168,11 @@ class TextSynthesizer(Synthesizer):
             result = train_gan(generator, discriminator, problem,
                                replace(train, batch_size=batch,
                                        max_minutes=None if remaining is None else remaining / 60),
-                               steps_per_epoch=max(1, len(ids) // batch), description="fit text (adversarial)")
+                               steps_per_epoch=max(1, len(ids) // batch), description="fit text (adversarial)",
+                               progress=progress, phase="gumbel")
             return result.generator, result.history
         deadline = None if remaining is None else time.monotonic() + remaining
-        history = train_policy_gradient(generator, discriminator, ids, config, train, deadline,
-                                        None if progress is None else lambda r: progress("policy gradient", r))
+        history = train_policy_gradient(generator, discriminator, ids, config, train, deadline, progress)
         return generator, history
 
     def _ship(self, held_out: list[str], lines: list[str]) -> dict:
@@ -210,7 +212,7 @@ class TextSynthesizer(Synthesizer):
 
     @staticmethod
     def _maximum_likelihood(generator: TextGenerator, ids: Tensor, held_ids: Tensor | None, epochs: int,
-                            batch: int, deadline: float | None, progress) -> list[float]:
+                            batch: int, deadline: float | None, progress: ProgressCallback | None) -> list[float]:
         """Up to `epochs` passes; with held-out texts, stops once their loss has not fallen for MLE_PATIENCE
         epochs and keeps the weights of its lowest point."""
         optimiser = torch.optim.Adam(generator.parameters(), lr=1e-3)
@@ -235,9 +237,9 @@ class TextSynthesizer(Synthesizer):
                     best, best_state, stale = held, copy.deepcopy(generator.state_dict()), 0
                 else:
                     stale += 1
-            if progress is not None:
-                progress("maximum likelihood", record)
-            if stale >= MLE_PATIENCE or (deadline is not None and time.monotonic() > deadline):
+            told_to_stop = progress is not None and progress(
+                Progress("maximum likelihood", epoch + 1, record, generator))
+            if told_to_stop or stale >= MLE_PATIENCE or (deadline is not None and time.monotonic() > deadline):
                 break
         if best_state is not None:
             generator.load_state_dict(best_state)

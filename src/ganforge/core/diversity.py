@@ -1,6 +1,7 @@
-"""Within-class diversity while training. A conditional generator can draw one picture per class and still
-look varied over a whole batch (ten classes, ten pictures), so the spread is measured class by class: the
-per-pixel spread of a class's generated images over that of its real images."""
+"""Within-class diversity while training. A conditional generator can draw one picture (or sound) per class
+and still look varied over a whole batch (ten classes, ten pictures), so the spread is measured class by class:
+the per-value spread of a class's generated samples (pixels, spectrogram bins, wave samples) over that of its
+real ones."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import logging
 
 import torch
 from torch import nn
+
+from .progress import Progress
 
 Tensor = torch.Tensor
 log = logging.getLogger(__name__)
@@ -65,7 +68,8 @@ class CollapseGuard:
         self.collapsed_at: int | None = None
         self.epoch = 0
 
-    def __call__(self, epoch: int, generator: nn.Module) -> None:
+    def __call__(self, progress: Progress) -> None:
+        epoch, generator = progress.epoch, progress.generator
         self.epoch = epoch
         self.last = class_spread(generator, self.reference, self.noise_dim, self.device, bool(self.classes))
         low = self.low_classes()
@@ -74,17 +78,17 @@ class CollapseGuard:
             self.collapsed_at = None
         elif self.collapsed_at is None:
             self.collapsed_at = epoch
-            log.warning("epoch %d: class(es) %s vary less than %.0f%% of their real images: collapse", epoch,
+            log.warning("epoch %d: class(es) %s vary less than %.0f%% of their real samples: collapse", epoch,
                         ", ".join(low), 100 * COLLAPSE_SPREAD)
 
     def low_classes(self) -> list[str]:
-        names = self.classes or ["all images"]
+        names = self.classes or ["all samples"]
         return [name for name, spread in zip(names, self.last) if spread < COLLAPSE_SPREAD]
 
     def finish(self, generator: nn.Module, restore: bool = True) -> dict:
         """The record for the model; restores the last healthy generator when training ended collapsed (unless
         `restore` is off: then the collapse is only recorded)."""
-        record = {"spread_per_class": dict(zip(self.classes or ["all images"], self.last)), "action": None}
+        record = {"spread_per_class": dict(zip(self.classes or ["all samples"], self.last)), "action": None}
         low = self.low_classes()
         if low and not restore:
             record["action"] = f"collapse in {', '.join(low)} from epoch {self.collapsed_at}; the guard is off: kept"

@@ -4,7 +4,8 @@ fit that ends collapsed gets its last healthy generator back."""
 import torch
 from torch import nn
 
-from ganforge.image.diversity import COLLAPSE_SPREAD, CollapseGuard, class_spread, real_spread
+from ganforge.core.diversity import COLLAPSE_SPREAD, CollapseGuard, class_spread, real_spread
+from ganforge.core.progress import Progress
 
 NOISE = 8
 
@@ -44,17 +45,17 @@ def test_training_that_ends_collapsed_gets_the_last_healthy_generator_back():
     images, labels = real_images()
     generator = Fixed(3.0)
     guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
-    guard(1, generator)
+    guard(Progress("adversarial", 1, {}, generator))
     healthy = {k: v.clone() for k, v in generator.state_dict().items()}
     with torch.no_grad():
         generator.mix.weight.zero_()
         generator.mix.bias.zero_()  # from here on it ignores its noise
-    guard(2, generator)
+    guard(Progress("adversarial", 2, {}, generator))
     record = guard.finish(generator)
     assert "restored the EMA generator of epoch 1" in record["action"] and "a, b, c" in record["action"]
     assert all(torch.equal(generator.state_dict()[k], v) for k, v in healthy.items())
     fine = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
-    fine(1, Fixed(3.0))
+    fine(Progress("adversarial", 1, {}, Fixed(3.0)))
     assert fine.finish(Fixed(3.0))["action"] is None
 
 
@@ -63,12 +64,12 @@ def healthy_then_collapsed(last_epoch: int) -> tuple[CollapseGuard, Fixed, dict]
     images, labels = real_images()
     generator = Fixed(3.0)
     guard = CollapseGuard(images, labels, ["a", "b", "c"], NOISE)
-    guard(1, generator)
+    guard(Progress("adversarial", 1, {}, generator))
     with torch.no_grad():
         generator.mix.weight.zero_()
         generator.mix.bias.zero_()
     for epoch in range(2, last_epoch + 1):
-        guard(epoch, generator)
+        guard(Progress("adversarial", epoch, {}, generator))
     return guard, generator, {k: v.clone() for k, v in generator.state_dict().items()}
 
 
