@@ -6,14 +6,15 @@ for torch."""
 from importlib import import_module
 from typing import Any
 
-from .config import ImageConfig, TabularConfig, TextConfig, TrainConfig
+from .config import AudioConfig, ImageConfig, TabularConfig, TextConfig, TrainConfig
 from .errors import GanforgeError
 
-_LAZY = {"ImageSynthesizer": ".image.synthesizer", "TabularSynthesizer": ".tabular.synthesizer",
-         "TextSynthesizer": ".text.synthesizer", "Synthesizer": ".synthesizer", "load": ".synthesizer"}
+_LAZY = {"AudioSynthesizer": ".audio.synthesizer", "ImageSynthesizer": ".image.synthesizer",
+         "TabularSynthesizer": ".tabular.synthesizer", "TextSynthesizer": ".text.synthesizer",
+         "Synthesizer": ".synthesizer", "load": ".synthesizer"}
 
-__all__ = ["GanforgeError", "ImageConfig", "ImageSynthesizer", "Synthesizer", "TabularConfig", "TabularSynthesizer",
-           "TextConfig", "TextSynthesizer", "TrainConfig", "load"]
+__all__ = ["AudioConfig", "AudioSynthesizer", "GanforgeError", "ImageConfig", "ImageSynthesizer", "Synthesizer",
+           "TabularConfig", "TabularSynthesizer", "TextConfig", "TextSynthesizer", "TrainConfig", "load"]
 __version__ = "0.1.0"
 
 

@@ -1,5 +1,5 @@
-"""Real tables and images that install with packages (no download at run time), for the demo, tests and
-benchmarks.
+"""Real tables, images, texts and sounds that install with packages (no download at run time), for the demo,
+tests and benchmarks.
 
 The files are read straight from the installed packages' data; their own loaders are not imported (one of
 them unpacks itself into the home folder on import).
@@ -162,3 +162,40 @@ def load_names_table() -> pd.DataFrame:
         part = pd.read_csv(folder / file, sep=r"\s+", header=None, names=["name", "percent", "cumulative", "rank"])
         parts.append(part.assign(name=part["name"].str.title(), sex=sex)[["name", "sex", "percent", "rank"]])
     return pd.concat(parts, ignore_index=True)
+
+
+SPOKEN_DIGITS = Path(__file__).parent / "data" / "spoken_digits"
+AUDIO_DATASETS = {
+    "spoken-digits": "500 recordings of the digits 0-9 by one speaker, 8 kHz WAV (a subset of the Free Spoken "
+                     "Digit Dataset, CC BY-SA 4.0; its NOTICE.md is written beside them)",
+}
+
+
+def write_audio_dataset(name: str, out: Path, force: bool = False) -> int:
+    """Copy one of `AUDIO_DATASETS` into the folder `out` (written whole, then moved in), with its license
+    notice; the clips keep their `digit_speaker_index.wav` names, so `fit` reads the digit as the label."""
+    import os
+    import shutil
+    import tempfile
+
+    if name not in AUDIO_DATASETS:
+        raise GanforgeError(f"unknown audio data set {name!r}; available: {', '.join(AUDIO_DATASETS)}")
+    out = Path(out)
+    if out.exists() and not force:
+        raise GanforgeError(f"{out}: already exists (use --force to overwrite)")
+    if out.exists() and not out.is_dir():
+        raise GanforgeError(f"{out}: exists and is not a folder; refusing to replace it")
+    if not out.parent.exists():
+        raise GanforgeError(f"{out.parent}: output folder does not exist")
+    files = sorted(SPOKEN_DIGITS.glob("*.wav"))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for file in files:
+            shutil.copyfile(file, staging / file.name)
+        shutil.copyfile(SPOKEN_DIGITS / "NOTICE.md", staging / "NOTICE.md")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(files)

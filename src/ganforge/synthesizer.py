@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 S = TypeVar("S", bound="Synthesizer")
 CLASSES = {"tabular": ("ganforge.tabular.synthesizer", "TabularSynthesizer"),
            "image": ("ganforge.image.synthesizer", "ImageSynthesizer"),
-           "text": ("ganforge.text.synthesizer", "TextSynthesizer")}
+           "text": ("ganforge.text.synthesizer", "TextSynthesizer"),
+           "audio": ("ganforge.audio.synthesizer", "AudioSynthesizer")}
 
 
 class Synthesizer:

@@ -78,7 +78,7 @@ def test_options_of_other_kinds_of_data_are_refused(workdir):
     for args, message in [(["fit", "lines.txt", "--out", "x", "--pack", "4"], "--pack only applies to tables"),
                           (["fit", "lines.txt", "--out", "x", "--arch", "dcgan"], "--arch only applies to images"),
                           (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"],
-                           "--label only applies to image models"),
+                           "--label only applies to image and audio models"),
                           (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too"),
                           (["evaluate", "--real", "t.csv", "--synthetic", "t.csv", "--encoder", "ganforge-lsa"],
                            "--encoder only applies to texts")]:

@@ -1,5 +1,5 @@
 """The `ganforge` command: options, and a hand-over to the half for the data at hand (tables.py, images.py,
-texts.py). A GanforgeError is one line and exit 2. The library is imported inside the commands, so `--help`
+texts.py, audio.py). A GanforgeError is one line and exit 2. The library is imported inside the commands, so `--help`
 starts at once."""
 
 from __future__ import annotations
@@ -11,7 +11,18 @@ import click
 
 from ..config import COLUMN_KINDS, LOSS_NAMES
 from ..errors import GanforgeError
-from .common import IMAGES, TABLES, TEXTS, UNTIL_TIME_IS_UP, Group, data_kind, given_options, refuse, refuse_fit_options
+from .common import (
+    AUDIO,
+    IMAGES,
+    TABLES,
+    TEXTS,
+    UNTIL_TIME_IS_UP,
+    Group,
+    data_kind,
+    given_options,
+    refuse,
+    refuse_fit_options,
+)
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,19 +69,24 @@ def cli(verbose: bool) -> None:
 @click.option("--arch", "architecture", type=click.Choice(["dcgan", "resnet"]),
               help="Images: network [default: dcgan].")
 @click.option("--conditional", type=click.Choice(["auto", "none", "cgan", "acgan"]),
-              help="Images: label conditioning [default: auto, cgan when the images are labelled].")
+              help="Images and sounds: label conditioning [default: auto, cgan when the data are labelled].")
 @click.option("--image-size", type=click.Choice(["8", "16", "32", "64"]),
               help="Images: side in pixels [default: the images' own, rounded up to a power of two].")
-@click.option("--width", type=int, help="Images: channels of the first discriminator layer [default: 64].")
+@click.option("--width", type=int, help="Images and sounds: channels of the first discriminator layer "
+              "[default: 64 for images; 16 for spectrograms, 8 for waveforms].")
 @click.option("--diffaugment", is_flag=True, help="Images: differentiable augmentation, for small data sets.")
 @click.option("--level", type=click.Choice(["auto", "char", "word"]),
               help="Texts: tokens [default: auto, word for sentences and char for names or codes].")
 @click.option("--adversarial", type=click.Choice(["gumbel", "policy-gradient", "none"]),
               help="Texts: the adversarial phase after maximum likelihood [default: gumbel].")
 @click.option("--mle-epochs", type=int, help="Texts: maximum-likelihood epochs before it [default: 20].")
+@click.option("--representation", type=click.Choice(["spectrogram", "waveform"]),
+              help="Sounds: the GAN draws log spectrograms (made audible by Griffin-Lim) or waveforms (WaveGAN) "
+                   "[default: spectrogram].")
+@click.option("--sample-rate", type=int, help="Sounds: resample every clip to this rate [default: the most common].")
 @click.option("--report", type=click.Path(path_type=Path),
-              help="Tables and texts: hold out a share of the rows (texts), fit on the rest, and write an "
-                   "evaluation report here. Images: a report of samples against the training images.")
+              help="Tables, texts and sounds: hold out a share of the rows (texts, clips), fit on the rest, and "
+                   "write an evaluation report here. Images: a report of samples against the training images.")
 @click.option("--holdout-share", type=float, default=0.2, show_default=True, help="Share held out for --report.")
 @click.option("--target", help="With --report: the column to predict for the utility test.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted fit from its checkpoint (OUT.checkpoint/).")
@@ -79,11 +95,16 @@ def cli(verbose: bool) -> None:
 @click.pass_context
 def fit(ctx: click.Context, data: Path, out: Path, **options) -> None:
     """Fit a synthesizer on a CSV/Parquet table, on images (a folder with a sub-folder per class, or an
-    .npz), or on texts (a .txt file, one text per line), and save it as a model folder."""
+    .npz), on texts (a .txt file, one text per line), or on sounds (a folder of WAV files, labelled by
+    sub-folder or by a LABEL_ file-name prefix), and save it as a model folder."""
     kind = data_kind(data)
     refuse_fit_options(given_options(ctx), kind)
-    if kind in (IMAGES, TEXTS) and options["max_minutes"] is not None and options["epochs"] is None:
+    if kind in (IMAGES, TEXTS, AUDIO) and options["max_minutes"] is not None and options["epochs"] is None:
         options["epochs"] = UNTIL_TIME_IS_UP
+    if kind == AUDIO:
+        from .audio import fit_audio
+
+        return fit_audio(data, out, options)
     if kind == TEXTS:
         from .texts import fit_text
 
@@ -104,7 +125,8 @@ def fit(ctx: click.Context, data: Path, out: Path, **options) -> None:
 @click.option("--holdout", "holdout_path", type=click.Path(path_type=Path),
               help="Real rows the generator never saw: enables the privacy tests.")
 @click.option("--train", "train_path", type=click.Path(path_type=Path),
-              help="Texts: the training texts, for the memorisation rate (--real should then be held-out texts).")
+              help="Texts and sounds: the training texts (clips), for memorised lines (copied clips); --real should "
+                   "then be held-out ones.")
 @click.option("--target", help="Column to predict for the utility test (train on synthetic, test on real).")
 @click.option("--out", "-o", type=click.Path(path_type=Path), help="Write the metrics here as JSON.")
 @click.option("--report", type=click.Path(path_type=Path), help="Write a self-contained HTML report here.")
@@ -128,7 +150,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
              column_kind: tuple[str, ...], features: str, feature_net: Path | None, encoder: str, force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
     Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
-    memorisation, Frechet distance of sentence embeddings."""
+    memorisation, Frechet distance of sentence embeddings. Sounds: Frechet audio distance, precision/recall/
+    coverage, label accuracy, copies, each beside real-against-real and noise references."""
     kind = data_kind(real_path)
     table_only = {"holdout_path": "--holdout", "target": "--target", "metadata": "--metadata",
                   "column_kind": "--column-kind"}
@@ -136,10 +159,16 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
                  train_path=train_path, encoder=encoder, features=features, feature_net=feature_net)
     if kind != TABLES:
         refuse(given, table_only, "tables")
+    if kind not in (TEXTS, AUDIO):
+        refuse(given, {"train_path": "--train"}, "texts (.txt files) and sounds")
     if kind != TEXTS:
-        refuse(given, {"train_path": "--train", "encoder": "--encoder"}, "texts (.txt files)")
+        refuse(given, {"encoder": "--encoder"}, "texts (.txt files)")
     if kind != IMAGES:
         refuse(given, {"features": "--features", "feature_net": "--feature-net"}, "images")
+    if kind == AUDIO:
+        from .audio import evaluate_audio_command
+
+        return evaluate_audio_command(real_path, synthetic_path, train_path, out, report, seed, force)
     if kind == TEXTS:
         from .texts import evaluate_text_command
 
@@ -160,11 +189,11 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
               help="How many rows (images, texts) to generate.")
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
               help="Tables: a CSV or Parquet file. Images: a folder of PNGs (a sub-folder per class) or an .npz. "
-                   "Texts: a .txt file.")
+                   "Texts: a .txt file. Sounds: a folder of WAV files (a sub-folder per class) or an .npz.")
 @click.option("--seed", type=int, help="Same seed, same output.")
 @click.option("--condition", multiple=True, metavar="COLUMN=VALUE",
               help="Tables: only rows with this value; repeatable.")
-@click.option("--label", help="Images: only this class (its folder name).")
+@click.option("--label", help="Images and sounds: only this class (its folder name or file-name prefix).")
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
 @click.option("--temperature", type=float,
               help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1].")
@@ -176,7 +205,7 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...],
            label: str | None, grid: Path | None, temperature: float | None, baseline: bool, no_rejection: bool,
            device: str, force: bool) -> None:
-    """Generate synthetic rows, images or texts (one per line) from a model folder."""
+    """Generate synthetic rows, images, texts (one per line) or sounds from a model folder."""
     from ..persist import model_type
 
     if num_rows <= 0:
@@ -184,16 +213,22 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     kind = model_type(model_dir)
     given = dict(condition=condition, label=label, grid=grid, temperature=temperature, baseline=baseline,
                  no_rejection=no_rejection)
-    if kind == "image" and condition:
-        raise GanforgeError("--condition applies to tables; use --label for images")
+    if kind in ("image", "audio") and condition:
+        raise GanforgeError(f"--condition applies to tables; use --label for {kind} models")
     if kind == "tabular" and label is not None:
-        raise GanforgeError("--label applies to image models; use --condition for tables")
+        raise GanforgeError("--label applies to image and audio models; use --condition for tables")
     if kind != "tabular":
         refuse(given, {"condition": "--condition", "no_rejection": "--no-rejection"}, "table models")
+    if kind not in ("image", "audio"):
+        refuse(given, {"label": "--label"}, "image and audio models")
     if kind != "image":
-        refuse(given, {"label": "--label", "grid": "--grid"}, "image models")
+        refuse(given, {"grid": "--grid"}, "image models")
     if kind != "text":
         refuse(given, {"temperature": "--temperature", "baseline": "--baseline"}, "text models")
+    if kind == "audio":
+        from .audio import sample_audio
+
+        return sample_audio(model_dir, num_rows, out, seed, label, device, force)
     if kind == "text":
         from .texts import sample_text
 
@@ -225,6 +260,10 @@ def info(model_dir: Path, as_json: bool) -> None:
 
     config = read_model_config(model_dir)  # the settings alone: info needs neither the weights nor torch
     kind = config["model_type"]
+    if kind == "audio":
+        from .audio import info_audio
+
+        return info_audio(model_dir, config, as_json)
     if kind == "image":
         from .images import info_images
 
@@ -250,22 +289,27 @@ def info(model_dir: Path, as_json: bool) -> None:
               help="Print minority recall, F1, PR-AUC and balanced accuracy: none vs SMOTE vs ganforge.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="With --compare: comma-separated seeds.")
 @click.option("--epochs", type=int, help="When a model is fitted here [default: 300 for tables; images: "
-              "enough for 3,000 steps].")
+              "enough for 3,000 steps; sounds: as many as five minutes allow].")
 @click.option("--labelled-share", type=float, default=0.1, show_default=True,
-              help="Images: share of the training images whose labels the classifier may use.")
+              help="Images and sounds: share of the training images (clips) whose labels the classifier may use.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def augment(data: Path, target: str | None, out: Path | None, ratio: float | None, add: int | None,
             model_dir: Path | None, mark_synthetic: bool, compare_methods: bool, seeds: str, epochs: int | None,
             labelled_share: float, seed: int, force: bool) -> None:
     """Tables: rebalance rare classes with conditional synthetic rows, or --compare that against SMOTE and
-    nothing. Images: train a classifier on a few labelled images with and without class-balanced synthetic
-    ones and print both test accuracies (--out: the figures as JSON)."""
-    if data_kind(data) == IMAGES:
-        from .images import augment_images
-
+    nothing. Images and sounds: train a classifier on a few labelled images (clips) with and without
+    class-balanced synthetic ones and print both test accuracies (--out: the figures as JSON)."""
+    kind = data_kind(data)
+    if kind in (IMAGES, AUDIO):
         if target or ratio or add or model_dir or mark_synthetic:
             raise GanforgeError("--target, --ratio, --add, --model and --mark-synthetic apply to tables only")
+        if kind == AUDIO:
+            from .audio import augment_audio
+
+            return augment_audio(data, labelled_share, epochs, seed, out, force)
+        from .images import augment_images
+
         return augment_images(data, labelled_share, epochs, seed, out, force)
     from .tables import augment_table
 
@@ -280,8 +324,17 @@ def augment(data: Path, target: str | None, out: Path | None, ratio: float | Non
               help="fashion-mnist: which part.")
 @click.option("--force", is_flag=True)
 def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> None:
-    """Write one of the real tables (image sets, texts) that install offline; without NAME, list them."""
-    from ..datasets import DATASETS, IMAGE_DATASETS, TEXT_DATASETS, load_dataset, load_image_dataset, load_text_dataset
+    """Write one of the real tables (image sets, texts, sounds) that install offline; without NAME, list them."""
+    from ..datasets import (
+        AUDIO_DATASETS,
+        DATASETS,
+        IMAGE_DATASETS,
+        TEXT_DATASETS,
+        load_dataset,
+        load_image_dataset,
+        load_text_dataset,
+        write_audio_dataset,
+    )
     from ..io import write_table, write_text
 
     if name is None:
@@ -291,6 +344,8 @@ def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> No
             click.echo(f"{key:<16} {description}; images: --out FOLDER or FILE.npz")
         for key, description in TEXT_DATASETS.items():
             click.echo(f"{key:<16} {description}; texts: --out FILE.txt")
+        for key, description in AUDIO_DATASETS.items():
+            click.echo(f"{key:<16} {description}; sounds: --out FOLDER")
         return
     if out is None:
         raise GanforgeError("--out is required to write a data set")
@@ -300,6 +355,10 @@ def demo_data(name: str | None, out: Path | None, split: str, force: bool) -> No
         images = load_image_dataset(name, split)
         write_images(out, images.images, images.labels, images.classes, force=force)
         click.echo(f"wrote {name} ({len(images.images):,} images, {len(images.classes)} classes) to {out}")
+        return
+    if name in AUDIO_DATASETS:
+        count = write_audio_dataset(name, out, force=force)
+        click.echo(f"wrote {name} ({count:,} WAV clips, labelled by file-name prefix, with NOTICE.md) to {out}")
         return
     if name in TEXT_DATASETS:
         texts = load_text_dataset(name)

@@ -13,8 +13,8 @@ import click
 
 from ..errors import GanforgeError
 
-TABLES, IMAGES, TEXTS = "tables", "images", "texts"
-ALL = frozenset({TABLES, IMAGES, TEXTS})
+TABLES, IMAGES, TEXTS, AUDIO = "tables", "images", "texts", "audio"
+ALL = frozenset({TABLES, IMAGES, TEXTS, AUDIO})
 UNTIL_TIME_IS_UP = 1_000_000  # epochs when only --max-minutes bounds a fit
 
 # fit's options: parameter -> (flag as typed, the data it applies to). An option given for other data is an
@@ -24,24 +24,25 @@ FIT_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "loss": ("--loss", ALL), "batch_size": ("--batch-size", ALL), "n_critic": ("--n-critic", ALL),
     "generator_lr": ("--generator-lr", ALL), "discriminator_lr": ("--discriminator-lr", ALL),
     "device": ("--device", ALL), "report": ("--report", ALL), "force": ("--force", ALL),
-    "r1_penalty": ("--r1-penalty", frozenset({TABLES, IMAGES})),
-    "spectral_norm": ("--spectral-norm", frozenset({TABLES, IMAGES})),
+    "r1_penalty": ("--r1-penalty", frozenset({TABLES, IMAGES, AUDIO})),
+    "spectral_norm": ("--spectral-norm", frozenset({TABLES, IMAGES, AUDIO})),
     "mixed_precision": ("--mixed-precision", frozenset({TABLES, IMAGES})),
     "compile_generator": ("--compile", frozenset({TABLES, IMAGES})),
-    "resume": ("--resume", frozenset({TABLES, IMAGES})),
-    "holdout_share": ("--holdout-share", frozenset({TABLES, TEXTS})),
+    "resume": ("--resume", frozenset({TABLES, IMAGES, AUDIO})),
+    "holdout_share": ("--holdout-share", frozenset({TABLES, TEXTS, AUDIO})),
     "pack": ("--pack", frozenset({TABLES})), "metadata": ("--metadata", frozenset({TABLES})),
     "column_kind": ("--column-kind", frozenset({TABLES})), "dp_epsilon": ("--dp-epsilon", frozenset({TABLES})),
     "dp_delta": ("--dp-delta", frozenset({TABLES})), "max_grad_norm": ("--max-grad-norm", frozenset({TABLES})),
     "dp_bounds": ("--dp-bounds", frozenset({TABLES})), "dp_categories": ("--dp-categories", frozenset({TABLES})),
     "target": ("--target", frozenset({TABLES})), "checkpoint_every": ("--checkpoint-every", frozenset({TABLES})),
-    "architecture": ("--arch", frozenset({IMAGES})), "conditional": ("--conditional", frozenset({IMAGES})),
-    "image_size": ("--image-size", frozenset({IMAGES})), "width": ("--width", frozenset({IMAGES})),
+    "architecture": ("--arch", frozenset({IMAGES})), "conditional": ("--conditional", frozenset({IMAGES, AUDIO})),
+    "image_size": ("--image-size", frozenset({IMAGES})), "width": ("--width", frozenset({IMAGES, AUDIO})),
     "diffaugment": ("--diffaugment", frozenset({IMAGES})),
     "level": ("--level", frozenset({TEXTS})), "adversarial": ("--adversarial", frozenset({TEXTS})),
     "mle_epochs": ("--mle-epochs", frozenset({TEXTS})),
+    "representation": ("--representation", frozenset({AUDIO})), "sample_rate": ("--sample-rate", frozenset({AUDIO})),
 }
-NAMED = {TABLES: "tables", IMAGES: "images", TEXTS: "texts (.txt files)"}
+NAMED = {TABLES: "tables", IMAGES: "images", TEXTS: "texts (.txt files)", AUDIO: "sounds (folders of WAV files)"}
 
 
 class Group(click.Group):
@@ -59,11 +60,16 @@ class Group(click.Group):
 
 
 def data_kind(path: Path) -> str:
-    """Which modality a data path holds: a .txt file is texts, a folder or an .npz images, else a table."""
+    """Which modality a data path holds: a .txt file is texts; a folder with WAV files (or in its class
+    folders), or an .npz with an 'audio' array, sounds; another folder or .npz images; else a table."""
+    from ..audio.data import is_audio_folder, is_audio_npz
+
     if path.suffix.lower() == ".txt":
         return TEXTS
-    if path.is_dir() or path.suffix.lower() == ".npz":
-        return IMAGES
+    if path.is_dir():
+        return AUDIO if is_audio_folder(path) else IMAGES
+    if path.suffix.lower() == ".npz":
+        return AUDIO if path.is_file() and is_audio_npz(path) else IMAGES
     return TABLES
 
 
@@ -78,7 +84,7 @@ def refuse_fit_options(given: Iterable[str], kind: str) -> None:
     wrong = [FIT_OPTIONS[name] for name in given if name in FIT_OPTIONS and kind not in FIT_OPTIONS[name][1]]
     if not wrong:
         return
-    places = sorted({place for _, kinds in wrong for place in kinds}, key=[TABLES, IMAGES, TEXTS].index)
+    places = sorted({place for _, kinds in wrong for place in kinds}, key=[TABLES, IMAGES, TEXTS, AUDIO].index)
     _only_for([flag for flag, _ in wrong], " and ".join(NAMED[place] for place in places))
 
 

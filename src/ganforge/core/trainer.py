@@ -357,8 +357,8 @@ class _Run:
             ratio = diversity_ratio(self.problem, game.average)
             game.history[-1]["diversity"] = ratio
             if ratio < COLLAPSE_RATIO:
-                log.warning("epoch %d: generated samples vary %.0fx less than real rows; the generator may "
-                            "have collapsed (try --loss wgan-gp, a larger --pack or a lower learning rate)",
+                log.warning("epoch %d: generated samples vary %.0fx less than real ones; the generator may "
+                            "have collapsed (try another --loss or a lower learning rate; tables: a larger --pack)",
                             game.epoch, 1 / max(ratio, 1e-12))
         self.good = game.snapshot()
         if self.save_checkpoint is not None and game.epoch % self.checkpoint_every == 0:
