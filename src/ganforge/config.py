@@ -189,7 +189,7 @@ class AudioConfig:
 
 # as for images (hinge, spectral norm, Adam 0.5/0.999, EMA), with batch 32: on benchmarks/audio_quality.py's tuning
 # half at three CPU minutes, batch 32 reached FAD 13.3 and label accuracy 0.50 where batch 64 had 21.1 and 0.44
-# (twice the steps in the same time); TTUR (D 4e-4, G 1e-4) 27.5 and 0.13, learning rates 5e-4 19.7 and 0.39
+# (twice the steps in the same time), batch 16 17.3 and 0.48; TTUR (D 4e-4, G 1e-4) 27.5 and 0.13, rates 5e-4 19.7, 0.39
 AUDIO_TRAIN_DEFAULTS = dict(epochs=40, batch_size=32, loss="hinge", spectral_norm=True, generator_lr=2e-4,
                             discriminator_lr=2e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.999)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .errors import GanforgeError
 from .persist import CONFIG_FILE, load_model_folder, save_model_folder
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import torch
 
 S = TypeVar("S", bound="Synthesizer")
+C = TypeVar("C")
 CLASSES = {"tabular": ("ganforge.tabular.synthesizer", "TabularSynthesizer"),
            "image": ("ganforge.image.synthesizer", "ImageSynthesizer"),
            "text": ("ganforge.text.synthesizer", "TextSynthesizer"),
@@ -26,6 +27,18 @@ class Synthesizer:
     """A subclass names its `model_type` and writes `state()` / `from_state()`; saving and loading follow."""
 
     model_type: ClassVar[str]
+
+    @staticmethod
+    def merge_settings(train, own: C | None, own_class: type[C], defaults: dict[str, Any],
+                       settings: dict[str, Any]) -> tuple[Any, C]:
+        """(TrainConfig, the modality's config) from dataclasses and keywords: keywords win, a name no config
+        has is an error; without a TrainConfig the game starts from the modality's `defaults`."""
+        from .config import TrainConfig, split_settings, to_dict
+
+        train_settings, own_settings = split_settings(settings, TrainConfig, own_class)
+        base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **defaults}
+        return (TrainConfig(**{**base, **train_settings}),
+                own_class(**{**to_dict(own if own is not None else own_class()), **own_settings}))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "generator_"):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, to_dict
 from ..core.batches import ConditionalBatches
 from ..core.device import choose_device, seed_everything
 from ..core.diversity import CollapseGuard
@@ -44,10 +44,8 @@ class AudioSynthesizer(Synthesizer):
     model_type = MODEL_TYPE
 
     def __init__(self, train: TrainConfig | None = None, audio: AudioConfig | None = None, **settings: Any):
-        train_settings, audio_settings = split_settings(settings, TrainConfig, AudioConfig)
-        base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **AUDIO_TRAIN_DEFAULTS}
-        self.train_config = TrainConfig(**{**base, **train_settings})
-        self.audio_config = AudioConfig(**{**to_dict(audio or AudioConfig()), **audio_settings})
+        self.train_config, self.audio_config = self.merge_settings(train, audio, AudioConfig, AUDIO_TRAIN_DEFAULTS,
+                                                                   settings)
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: AudioSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, to_dict
 from ..core.batches import ConditionalBatches
 from ..core.device import choose_device, seed_everything
 from ..core.diversity import CollapseGuard
@@ -42,10 +42,8 @@ class ImageSynthesizer(Synthesizer):
     model_type = MODEL_TYPE
 
     def __init__(self, train: TrainConfig | None = None, image: ImageConfig | None = None, **settings: Any):
-        train_settings, image_settings = split_settings(settings, TrainConfig, ImageConfig)
-        base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **IMAGE_TRAIN_DEFAULTS}
-        self.train_config = TrainConfig(**{**base, **train_settings})
-        self.image_config = ImageConfig(**{**to_dict(image or ImageConfig()), **image_settings})
+        self.train_config, self.image_config = self.merge_settings(train, image, ImageConfig, IMAGE_TRAIN_DEFAULTS,
+                                                                   settings)
 
     # -- fitting -------------------------------------------------------------------------------------------
     def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,

@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, split_settings, to_dict
+from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.progress import Progress, ProgressCallback
 from ..core.trainer import train_gan
@@ -84,10 +84,8 @@ class TextSynthesizer(Synthesizer):
     model_type = MODEL_TYPE
 
     def __init__(self, train: TrainConfig | None = None, text: TextConfig | None = None, **settings: Any):
-        train_settings, text_settings = split_settings(settings, TrainConfig, TextConfig)
-        base = to_dict(train) if train is not None else {**to_dict(TrainConfig()), **TEXT_TRAIN_DEFAULTS}
-        self.train_config = TrainConfig(**{**base, **train_settings})
-        self.text_config = TextConfig(**{**to_dict(text or TextConfig()), **text_settings})
+        self.train_config, self.text_config = self.merge_settings(train, text, TextConfig, TEXT_TRAIN_DEFAULTS,
+                                                                   settings)
 
     def fit(self, texts: list[str] | str | os.PathLike, progress: ProgressCallback | None = None,
             pretrained: TextSynthesizer | None = None) -> TextSynthesizer:
