@@ -66,6 +66,36 @@ class Synthesizer:
         return cls.from_state(config, weights, Path(path) / CONFIG_FILE, device)
 
 
+class LabelledSynthesizer(Synthesizer):
+    """A synthesizer whose samples may carry a class (images, sounds): `classes_` names them and
+    `class_counts_` gives their training frequencies; both are empty for an unconditional model."""
+
+    classes_: list[str]
+    class_counts_: list[int]
+
+    def label_index(self, label: str | int) -> int:
+        """A class by name (its folder name or file-name prefix) or, failing that, by position."""
+        if str(label) in self.classes_:
+            return self.classes_.index(str(label))
+        if not self.classes_:
+            raise GanforgeError("this model is not conditional: it was trained without labels")
+        raise GanforgeError(f"unknown label {label!r}; the model's classes are: {', '.join(self.classes_)}")
+
+    def draw_labels(self, n: int, label: str | int | None, generator: torch.Generator) -> torch.Tensor | None:
+        """`n` class indices: all `label` when given, else drawn at the training frequencies; None for an
+        unconditional model (which refuses a label)."""
+        import torch
+
+        if not self.classes_:
+            if label is not None:
+                self.label_index(label)
+            return None
+        if label is not None:
+            return torch.full((n,), self.label_index(label), dtype=torch.long)
+        weights = torch.tensor(self.class_counts_, dtype=torch.float)
+        return torch.multinomial(weights, n, replacement=True, generator=generator)
+
+
 def load(path: str | os.PathLike, device: str = "auto") -> Synthesizer:
     """Any model folder, as the synthesizer that wrote it; config.json is read once."""
     config, weights = load_model_folder(path)

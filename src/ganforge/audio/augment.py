@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import torch
-from sklearn.model_selection import train_test_split
 
+from ..core.splits import few_labels_split
 from ..errors import GanforgeError
 from .data import AudioSet, clip_length
 from .features import STEPS, LogSpectrogram, accuracy, fit_classifier
 from .synthesizer import AudioSynthesizer
 
 SYNTHETIC_PER_REAL = 4
-TEST_SHARE = 0.2
 GAN_MINUTES = 5.0  # the GAN's budget when no epoch count is given
 
 
@@ -26,16 +24,7 @@ def compare_augmentation(audio: AudioSet, labelled_share: float = 0.1, epochs: i
     if audio.labels is None or len(audio.classes) < 2:
         raise GanforgeError("augmentation needs labelled clips of at least two classes (one sub-folder per class, "
                             "or LABEL_name.wav file names)")
-    if not 0 < labelled_share <= 1:
-        raise GanforgeError(f"--labelled-share must be in (0, 1], got {labelled_share}")
-    rows = np.arange(len(audio))
-    try:
-        rest, test = train_test_split(rows, test_size=TEST_SHARE, stratify=audio.labels, random_state=seed)
-        labelled = rest if labelled_share == 1 else train_test_split(
-            rest, train_size=labelled_share, stratify=audio.labels[rest], random_state=seed)[0]
-    except ValueError as error:
-        raise GanforgeError(f"too few clips per class to split off a test set and a labelled subset ({error})") \
-            from None
+    labelled, test = few_labels_split(audio.labels, labelled_share, seed, "clips")
     small, held = audio.subset(labelled), audio.subset(test)
     classes = len(audio.classes)
     samples, _ = clip_length(audio)

@@ -21,7 +21,7 @@ from ..core.progress import ProgressCallback, both
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
-from ..synthesizer import Synthesizer
+from ..synthesizer import LabelledSynthesizer
 from .data import LENGTH_STEP, AudioSet, clip_length, read_audio
 from .networks import DOUBLINGS, build_networks
 from .spectrogram import Spectrogram
@@ -34,7 +34,7 @@ SAMPLE_CHUNK = 256
 WIDTHS = {"spectrogram": 16, "waveform": 8}
 
 
-class AudioSynthesizer(Synthesizer):
+class AudioSynthesizer(LabelledSynthesizer):
     """Learns a set of clips (labelled or not) and samples new ones at the same rate and length.
 
     Settings are the fields of `TrainConfig` (starting from AUDIO_TRAIN_DEFAULTS: hinge loss, spectral norm,
@@ -117,14 +117,6 @@ class AudioSynthesizer(Synthesizer):
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def label_index(self, label: str | int) -> int:
-        """A class by name (its folder name or file-name prefix) or, failing that, by position."""
-        if str(label) in self.classes_:
-            return self.classes_.index(str(label))
-        if not self.classes_:
-            raise GanforgeError("this model is not conditional: it was trained without labels")
-        raise GanforgeError(f"unknown label {label!r}; the model's classes are: {', '.join(self.classes_)}")
-
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None) -> AudioSet:
         """`n` clips of `clip_samples` at the model's sample rate. A conditional model draws labels with the
@@ -137,15 +129,7 @@ class AudioSynthesizer(Synthesizer):
         seed = seed if seed is not None else int(torch.randint(2**31, ()).item())
         generator = torch.Generator(device="cpu").manual_seed(seed)
         classes = len(self.classes_)
-        labels = None
-        if classes:
-            if label is None:
-                weights = torch.tensor(self.class_counts_, dtype=torch.float)
-                labels = torch.multinomial(weights, n, replacement=True, generator=generator)
-            else:
-                labels = torch.full((n,), self.label_index(label), dtype=torch.long)
-        elif label is not None:
-            self.label_index(label)
+        labels = self.draw_labels(n, label, generator)
         waves = []
         for start in range(0, n, SAMPLE_CHUNK):
             rows = min(SAMPLE_CHUNK, n - start)

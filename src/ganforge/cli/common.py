@@ -141,6 +141,14 @@ def model_line(model_dir: Path, config: dict) -> str:
             f"created {config.get('created', '?')})")
 
 
+def game_line(train: dict) -> str:
+    """How the game was played, as `info` prints it for images and sounds."""
+    return (f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
+            f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
+            f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
+            f"seed {train.get('seed')}")
+
+
 def versions_line(config: dict) -> str:
     return "versions:   " + ", ".join(f"{k} {v}" for k, v in config.get("library_versions", {}).items())
 

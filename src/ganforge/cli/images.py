@@ -15,6 +15,7 @@ from .common import (
     checkpoint_folder,
     data_kind,
     fit_with_checkpoint,
+    game_line,
     model_line,
     save_model,
     versions_line,
@@ -136,10 +137,7 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"trained:    {training.get('epochs_run', '?')} epochs, {training.get('seconds', 0):.1f} s on "
                f"{training.get('device', '?')} ({training.get('images_per_second', 0):,.0f} images/s), "
                f"stopped by {training.get('stopped_by', '?')}")
-    click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
-               f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
-               f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
-               f"seed {train.get('seed')}")
+    click.echo(game_line(train))
     click.echo(versions_line(config))
 
 

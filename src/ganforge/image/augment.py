@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..config import IMAGE_TRAIN_DEFAULTS
+from ..core.splits import few_labels_split
 from ..errors import GanforgeError
 from .data import ImageSet
 from .features import accuracy, fit_classifier
 from .synthesizer import ImageSynthesizer
 
 SYNTHETIC_PER_REAL = 4
-TEST_SHARE = 0.2
 
 
 GAN_STEPS = 3000  # generator steps when no epoch count is given: a few hundred images need many epochs
@@ -28,16 +27,7 @@ def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: 
     small data). Returns both test accuracies and the sizes involved."""
     if images.labels is None or len(images.classes) < 2:
         raise GanforgeError("augmentation needs labelled images of at least two classes (one sub-folder per class)")
-    if not 0 < labelled_share <= 1:
-        raise GanforgeError(f"--labelled-share must be in (0, 1], got {labelled_share}")
-    rows = np.arange(len(images.images))
-    try:
-        rest, test = train_test_split(rows, test_size=TEST_SHARE, stratify=images.labels, random_state=seed)
-        labelled = rest if labelled_share == 1 else train_test_split(
-            rest, train_size=labelled_share, stratify=images.labels[rest], random_state=seed)[0]
-    except ValueError as error:
-        raise GanforgeError(f"too few images per class to split off a test set and a labelled subset ({error})") \
-            from None
+    labelled, test = few_labels_split(images.labels, labelled_share, seed, "images")
     small, held = images.subset(labelled), images.subset(test)
     classes = len(images.classes)
     progress(f"classifier on {len(labelled)} real images ...")

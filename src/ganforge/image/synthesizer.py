@@ -21,7 +21,7 @@ from ..core.progress import ProgressCallback, both
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
-from ..synthesizer import Synthesizer
+from ..synthesizer import LabelledSynthesizer
 from .data import ImageSet, default_size, from_network, read_images, to_network, to_size
 from .diffaugment import DiffAugmented
 from .networks import build_networks
@@ -32,7 +32,7 @@ MODEL_TYPE = "image"
 SAMPLE_CHUNK = 1024
 
 
-class ImageSynthesizer(Synthesizer):
+class ImageSynthesizer(LabelledSynthesizer):
     """Learns a set of images (labelled or not) with a DCGAN or residual GAN and samples new ones.
 
     Settings are the fields of `TrainConfig` (starting from IMAGE_TRAIN_DEFAULTS: hinge loss, spectral norm,
@@ -106,14 +106,6 @@ class ImageSynthesizer(Synthesizer):
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
-    def label_index(self, label: str | int) -> int:
-        """A class by name (its folder name) or, failing that, by position."""
-        if str(label) in self.classes_:
-            return self.classes_.index(str(label))
-        if not self.classes_:
-            raise GanforgeError("this model is not conditional: it was trained without labels")
-        raise GanforgeError(f"unknown label {label!r}; the model's classes are: {', '.join(self.classes_)}")
-
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None) -> ImageSet:
         """`n` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
@@ -131,14 +123,7 @@ class ImageSynthesizer(Synthesizer):
         generator = torch.Generator(device="cpu").manual_seed(seed if seed is not None else
                                                               int(torch.randint(2**31, ()).item()))
         classes = len(self.classes_)
-        if classes:
-            if label is None:
-                weights = torch.tensor(self.class_counts_, dtype=torch.float)
-                labels = torch.multinomial(weights, num, replacement=True, generator=generator)
-            else:
-                labels = torch.full((num,), self.label_index(label), dtype=torch.long)
-        elif label is not None:
-            self.label_index(label)
+        labels = self.draw_labels(num, label, generator)
         chunks = []
         for start in range(0, num, SAMPLE_CHUNK):
             rows = min(SAMPLE_CHUNK, num - start)
