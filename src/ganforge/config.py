@@ -171,8 +171,12 @@ class AudioConfig:
     width: int | None = None  # channels of the first critic layer; None: 16 for spectrograms, 8 for waveforms
     phase_shuffle: int = 2  # waveform critic: random shifts of up to this many samples
     griffin_lim_iterations: int = 32
+    mode_seeking: float = 0.0  # weight of the mode-seeking term (Mao et al. 2019), as for images; off: on the audio
+    # benchmark's tuning half 0.1 lifted recall 0.07 -> 0.17 and coverage 0.21 -> 0.37, but label accuracy fell
+    # 0.50 -> 0.34
 
     def __post_init__(self) -> None:
+        _require(self.mode_seeking >= 0, "mode_seeking", f"must not be negative, got {self.mode_seeking}")
         _require(self.representation in AUDIO_REPRESENTATIONS, "representation",
                  f"{self.representation!r} is not one of {', '.join(AUDIO_REPRESENTATIONS)}")
         _require(self.conditioning in CONDITIONING, "conditioning",

@@ -64,12 +64,14 @@ def test_phase_shuffle_moves_each_clip_by_at_most_its_shift_and_only_in_training
     assert torch.equal(shuffle.eval()(x), x)
 
 
-@pytest.mark.parametrize("representation, loss, conditioning", [
-    ("spectrogram", "wgan-gp", "acgan"), ("waveform", "nonsaturating", "acgan"), ("waveform", "wgan-gp", "cgan")])
-def test_the_core_losses_and_both_conditionings_train(spoken_digits, representation, loss, conditioning):
+@pytest.mark.parametrize("representation, loss, conditioning, mode_seeking", [
+    ("spectrogram", "wgan-gp", "acgan", 0.0), ("waveform", "nonsaturating", "acgan", 0.0),
+    ("waveform", "wgan-gp", "cgan", 0.0), ("spectrogram", "hinge", "cgan", 0.1)])
+def test_the_core_losses_and_both_conditionings_train(spoken_digits, representation, loss, conditioning,
+                                                      mode_seeking):
     audio = read_audio(spoken_digits)
     model = AudioSynthesizer(representation=representation, loss=loss, conditioning=conditioning,
-                             **{**TINY, "spectral_norm": loss != "wgan-gp"}).fit(audio)
+                             mode_seeking=mode_seeking, **{**TINY, "spectral_norm": loss != "wgan-gp"}).fit(audio)
     history = model.training_["history"]
     assert len(history) == 1 and np.isfinite([history[0]["loss_d"], history[0]["loss_g"]]).all()
     assert (model.sample(4, seed=0, label="3").labels == 3).all()

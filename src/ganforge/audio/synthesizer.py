@@ -83,7 +83,8 @@ class AudioSynthesizer(LabelledSynthesizer):
                               if conditioning != "none" else [])
         batch = min(train.batch_size, len(samples))
         generator, discriminator = self._networks(device)
-        problem = ConditionalBatches(samples, labels, len(self.classes_), batch, config.noise_dim)
+        problem = ConditionalBatches(samples, labels, len(self.classes_), batch, config.noise_dim,
+                                     config.mode_seeking)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
         guard = CollapseGuard(samples, labels, self.classes_, config.noise_dim)
