@@ -7,6 +7,7 @@ useless one would get)."""
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.neighbors import NearestNeighbors
 
 from ..errors import GanforgeError
@@ -14,13 +15,16 @@ from ..metrics.features import collapse_verdict, density_coverage, frechet_dista
 from .data import AudioSet, clip_length
 from .features import Extractor, train_extractor
 
+Tensor = torch.Tensor
 SHOWN = ("fad", "precision", "recall", "coverage", "label_accuracy", "copies")
 MAX_NEIGHBOUR_ROWS = 2000
 COPY_SHARE = 0.5  # a clip nearer a training clip than half the closest real pairs' distance is a copy
 
 
-def _scores(extractor: Extractor, real_features: np.ndarray, synthetic: AudioSet, seed: int) -> dict:
-    fake_features = extractor.features(synthetic)
+def _scores(extractor: Extractor, real_features: np.ndarray, synthetic: AudioSet, view: Tensor,
+            seed: int) -> tuple[dict, np.ndarray]:
+    """The scores of `synthetic` (whose extractor view is `view`) against real clips' features."""
+    fake_features = extractor.features_of(view)
     rng = np.random.default_rng(seed)
     size = min(MAX_NEIGHBOUR_ROWS, len(real_features), len(fake_features))
     real_part = real_features[rng.choice(len(real_features), size, replace=False)]
@@ -30,7 +34,7 @@ def _scores(extractor: Extractor, real_features: np.ndarray, synthetic: AudioSet
         neighbourly = (precision_recall(real_part, fake_part, k=min(3, size - 1))
                        | density_coverage(real_part, fake_part, k=min(5, size - 1)))
         scores.update({key: value for key, value in neighbourly.items() if key in ("precision", "recall", "coverage")})
-    probabilities = extractor.probabilities(synthetic)
+    probabilities = extractor.probabilities_of(view)
     if probabilities is not None and synthetic.labels is not None and extractor.class_names:
         expected = np.array([extractor.class_names.index(c) if c in extractor.class_names else -1
                              for c in synthetic.classes])[synthetic.labels]
@@ -48,11 +52,10 @@ def noise_like(real: AudioSet, samples: int, seed: int) -> AudioSet:
     return AudioSet(list(noise), real.sample_rate, real.labels, real.classes, real.labelled_by)
 
 
-def copies(extractor: Extractor, training: AudioSet, synthetic: AudioSet) -> dict:
+def copies(train_view: Tensor, fake_view: Tensor) -> dict:
     """Each synthetic clip's distance to its nearest training clip, in the log-spectrogram view. A copy is
     nearer than COPY_SHARE x the 1st percentile of the distances between distinct training clips."""
-    train_view = extractor.view(training).flatten(1).numpy()
-    fake_view = extractor.view(synthetic).flatten(1).numpy()
+    train_view, fake_view = train_view.flatten(1).numpy(), fake_view.flatten(1).numpy()
     index = NearestNeighbors(n_neighbors=2).fit(train_view)
     between = index.kneighbors(train_view)[0][:, 1]  # the nearest other training clip
     nearest = index.kneighbors(fake_view, n_neighbors=1)[0][:, 0]
@@ -74,16 +77,19 @@ def evaluate_audio(real: AudioSet, synthetic: AudioSet, training: AudioSet | Non
         raise GanforgeError(f"need at least 4 real clips to evaluate against, got {len(real)}")
     samples, _ = clip_length(real)
     extractor = extractor or train_extractor(training if training is not None else real, samples, seed)
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(real))
-    half_a, half_b = real.subset(order[: len(real) // 2]), real.subset(order[len(real) // 2:])
-    real_features = extractor.features(real)
-    scores, fake_features = _scores(extractor, real_features, synthetic, seed)
-    reference, _ = _scores(extractor, extractor.features(half_a), half_b, seed)
-    noise, _ = _scores(extractor, real_features, noise_like(real, samples, seed), seed)
-    copied = copies(extractor, training if training is not None else real, synthetic)
+    order = np.random.default_rng(seed).permutation(len(real))
+    half_a, half_b = order[: len(real) // 2], order[len(real) // 2:]
+    noise = noise_like(real, samples, seed)
+    # each set of clips is taken through the spectrogram (and the network) once
+    real_view, fake_view = extractor.view(real), extractor.view(synthetic)
+    train_view = real_view if training is None else extractor.view(training)
+    real_features = extractor.features_of(real_view)
+    scores, fake_features = _scores(extractor, real_features, synthetic, fake_view, seed)
+    reference, _ = _scores(extractor, real_features[half_a], real.subset(half_b), real_view[half_b], seed)
+    noise, _ = _scores(extractor, real_features, noise, extractor.view(noise), seed)
+    copied = copies(train_view, fake_view)
     scores["copies"] = copied["copies"]
-    reference["copies"] = copies(extractor, half_a, half_b)["copies"]
+    reference["copies"] = copies(real_view[half_a], real_view[half_b])["copies"]
     results = {"extractor": extractor.name, "extractor_accuracy": extractor.held_out_accuracy,
                "clips": {"real": len(real), "synthetic": len(synthetic)}, "sample_rate": real.sample_rate,
                "scores": scores, "real_reference": reference, "noise_reference": noise, "nearest": copied}

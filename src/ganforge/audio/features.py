@@ -53,7 +53,8 @@ class AudioFeatureNet(nn.Module):
 
 
 class Extractor:
-    """What `evaluate` computes features with: `features(audio)`, and with labels `probabilities(audio)`."""
+    """What `evaluate` computes features with: `view(audio)` once per set of clips, then `features_of(view)`
+    and, with labels, `probabilities_of(view)`."""
 
     def __init__(self, view: LogSpectrogram, net: AudioFeatureNet | None):
         self.view, self.net = view, net
@@ -62,19 +63,17 @@ class Extractor:
         self.class_names = [] if net is None else net.class_names
 
     @torch.no_grad()
-    def features(self, audio: AudioSet) -> np.ndarray:
-        x = self.view(audio)
+    def features_of(self, x: Tensor) -> np.ndarray:
         if self.net is None:  # each band's mean and spread over time
             return torch.cat([x.mean(dim=3), x.std(dim=3)], dim=2).flatten(1).numpy().astype(np.float64)
         self.net.eval()
         return torch.cat([self.net.body(part) for part in x.split(512)]).numpy().astype(np.float64)
 
     @torch.no_grad()
-    def probabilities(self, audio: AudioSet) -> np.ndarray | None:
+    def probabilities_of(self, x: Tensor) -> np.ndarray | None:
         if self.net is None:
             return None
         self.net.eval()
-        x = self.view(audio)
         return torch.cat([self.net(part).softmax(1) for part in x.split(512)]).numpy()
 
 

@@ -7,9 +7,11 @@ import base64
 from importlib import metadata
 
 import numpy as np
+import torch
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..audio.data import AudioSet, clip_length, wav_bytes
+from ..audio.spectrogram import Spectrogram
 from . import plots
 
 PER_CLASS = 6  # spectrograms per class and side
@@ -30,18 +32,14 @@ def _wav_uri(wave: np.ndarray, rate: int) -> str:
     return "data:audio/wav;base64," + base64.b64encode(wav_bytes(wave, rate)).decode()
 
 
-def _spectrogram_uri(clips: np.ndarray, rate: int) -> str:
-    """Log spectrograms of `clips` side by side, as one PNG data URI."""
+def _spectrogram_uri(clips: np.ndarray, view: Spectrogram) -> str:
+    """Log spectrograms of `clips` side by side (on `view`'s scale, the same for every strip), as a PNG data URI."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import torch
 
-    from ..audio.spectrogram import Spectrogram
-
-    spectrogram = Spectrogram.for_rate(rate)
-    pictures = spectrogram.fitted(torch.as_tensor(clips)).encode(torch.as_tensor(clips))[:, 0].numpy()
+    pictures = view.encode(torch.as_tensor(clips))[:, 0].numpy()
     figure, axes = plt.subplots(1, len(pictures), figsize=(1.5 * len(pictures), 1.6), squeeze=False)
     for axis, picture in zip(axes[0], pictures):
         axis.imshow(picture, origin="lower", aspect="auto", cmap="magma", vmin=-1, vmax=1)
@@ -58,6 +56,7 @@ def _pick(audio: AudioSet, label: int | None, count: int) -> list[int]:
 def class_rows(real: AudioSet, synthetic: AudioSet) -> list[dict]:
     """Per class (or once, unlabelled): spectrogram strips and players, real beside synthetic."""
     samples, _ = clip_length(real)
+    view = Spectrogram.for_rate(real.sample_rate).fitted(torch.as_tensor(real.clips(samples)))  # one scale for all
     groups = ([("all clips", None, None)] if not real.classes or synthetic.labels is None else
               [(name, index, synthetic.classes.index(name) if name in synthetic.classes else -1)
                for index, name in enumerate(real.classes)])
@@ -69,7 +68,7 @@ def class_rows(real: AudioSet, synthetic: AudioSet) -> list[dict]:
             picked = [] if label == -1 else _pick(audio, label, count)
             clips = audio.subset(picked).clips(samples) if picked else None
             sides[side] = None if clips is None else {
-                "picture": _spectrogram_uri(clips, audio.sample_rate),
+                "picture": _spectrogram_uri(clips, view),
                 "players": [_wav_uri(clip, audio.sample_rate) for clip in clips[:PLAYERS]]}
         rows.append({"name": name, **sides})
     return rows
