@@ -277,7 +277,9 @@ class PrivacyConfig:
     """Differential privacy for a fit: (dp_epsilon, dp_delta) covers everything read from the real rows.
 
     `dp_statistics_share` of epsilon (and half of delta) buys noisy column statistics (category lists and
-    counts, numeric ranges and distribution functions); the rest buys DP-SGD on the discriminator. Columns with
+    counts, numeric ranges and distribution functions); `dp_sgd_share` (none by default) buys DP-SGD on the
+    discriminator; the rest buys noisy two-way marginals that the generator is fitted to first. Marginals and
+    DP-SGD share the other half of delta. Columns with
     `dp_public_bounds` ({column: [low, high]}) or `dp_public_categories` ({column: [levels]}) declared by the
     user skip the matching estimate. No epsilon: no privacy claim, ordinary training.
     """
@@ -285,13 +287,19 @@ class PrivacyConfig:
     dp_epsilon: float | None = None
     dp_delta: float = 1e-5
     max_grad_norm: float = 1.0
-    dp_statistics_share: float = 0.7  # chosen on the tuning half of benchmarks/privacy_tradeoff.py (0.2, 0.5, 0.7)
+    dp_statistics_share: float = 0.7  # chosen on the tuning half of benchmarks/privacy_tradeoff.py (0.4 to 0.8)
+    dp_sgd_share: float = 0.0  # what the marginals leave for DP-SGD; the marginals take the rest
+    dp_marginal_steps: int = 1500  # fitting the generator to the noisy marginals reads no real row: free
     dp_public_bounds: dict[str, list[float]] = field(default_factory=dict)
     dp_public_categories: dict[str, list[Any]] = field(default_factory=dict)
 
     @property
     def enabled(self) -> bool:
         return self.dp_epsilon is not None
+
+    @property
+    def dp_marginals_share(self) -> float:
+        return max(0.0, 1 - self.dp_statistics_share - self.dp_sgd_share)
 
     def __post_init__(self) -> None:
         _require(self.dp_epsilon is None or self.dp_epsilon > 0, "dp_epsilon",
@@ -300,6 +308,9 @@ class PrivacyConfig:
         _require(self.max_grad_norm > 0, "max_grad_norm", f"must be positive, got {self.max_grad_norm}")
         _require(0 < self.dp_statistics_share < 1, "dp_statistics_share",
                  f"must be in (0, 1), got {self.dp_statistics_share}")
+        _require(self.dp_marginal_steps >= 1, "dp_marginal_steps", f"must be at least 1, got {self.dp_marginal_steps}")
+        _require(0 <= self.dp_sgd_share <= 1 - self.dp_statistics_share + 1e-9, "dp_sgd_share",
+                 f"must be in [0, 1 - dp_statistics_share], got {self.dp_sgd_share}")
         for column, bounds in self.dp_public_bounds.items():
             _require(len(bounds) == 2 and float(bounds[0]) < float(bounds[1]), "dp_public_bounds",
                      f"column {column!r}: expected [low, high] with low < high, got {bounds!r}")

@@ -12,8 +12,12 @@ from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
-from ganforge.tabular.private import fit_private_transform, private_range
-from tests.conftest import TINY, make_table
+from ganforge.tabular.marginals import Cells, measure, zcdp_rho
+from ganforge.tabular.private import fit_private_transform, integer_levels, private_range
+from tests.conftest import TINY as PLAIN
+from tests.conftest import make_table
+
+TINY = {**PLAIN, "dp_marginal_steps": 60}
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 PUBLIC = dict(dp_public_bounds={"income": [0, 150], "age": [0, 100], "score": [0, 20]},
@@ -37,12 +41,17 @@ def test_spent_epsilon_is_opacus_own_and_within_the_budget():
 
 def test_a_fit_stops_when_its_budget_is_spent_and_reports_it():
     table = make_table(3000)
-    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 4.0, "epochs": 2}, **PUBLIC)
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 4.0, "epochs": 2, "dp_statistics_share": 0.5,
+                                   "dp_sgd_share": 0.2}, **PUBLIC)
     assert model.train_config.loss == "nonsaturating"  # no loss named: the default that DP can run
     model.fit(table)
     spent = model.privacy_
     assert spent["epsilon"] <= 4.0 + 1e-6 and spent["training"]["steps"] == spent["training"]["planned_steps"]
-    assert spent["statistics"]["epsilon"] == pytest.approx(4.0 * 0.7)
+    assert spent["statistics"]["epsilon"] == pytest.approx(4.0 * 0.5)
+    assert spent["marginals"]["epsilon"] == pytest.approx(4.0 * 0.3)
+    assert spent["training"]["epsilon_target"] == pytest.approx(4.0 * 0.2)
+    deltas = spent["statistics"]["delta"], spent["marginals"]["delta"], spent["training"]["delta"]
+    assert sum(deltas) == pytest.approx(1e-5)
     assert model.tabular_config.pack == 1 and model.training_["stopped_by"] == "epochs"
     rows = model.sample(300, seed=0)
     assert list(rows.columns) == list(table.columns) and len(rows) == 300
@@ -118,6 +127,7 @@ def test_an_overfit_model_leaks_membership_and_a_private_one_does_not():
                   embedding_dim=32, ema_decay=0.0, generator_lr=1e-3, discriminator_lr=1e-3, seed=0)
     overfit = TabularSynthesizer(**shared, epochs=800, batch_size=100).fit(train)
     private = TabularSynthesizer(**shared, epochs=60, batch_size=33, dp_epsilon=1.0, dp_delta=1e-3,
+                                 dp_marginal_steps=300,
                                  dp_public_bounds={"x": [-5, 5]},
                                  dp_public_categories={f"c{i}": list("abcdef") for i in range(5)}).fit(train)
     leaked, kept = (privacy(train, model.sample(500, seed=1), holdout, overfit.schema_)
@@ -142,8 +152,9 @@ def survey(rows: int, seed: int = 0) -> pd.DataFrame:
 def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0, "epochs": 2}).fit(survey(1701))
     spent = model.privacy_
-    statistics, training = spent["statistics"]["epsilon"], spent["training"]["epsilon_target"]
-    assert statistics + training == pytest.approx(1.0) and spent["epsilon"] <= 1.0 + 1e-6
+    statistics, marginals = spent["statistics"]["epsilon"], spent["marginals"]["epsilon"]
+    assert spent["training"] is None and model.training_["stopped_by"] == "marginals"  # the default: no DP-SGD
+    assert statistics + marginals == pytest.approx(1.0) and spent["epsilon"] == pytest.approx(1.0)
     assert set(spent["statistics"]["bought"]) == set(survey(5).columns)
     rows = model.sample(500, seed=0)
     assert rows["statusquo"].min() < -0.5 < 0.5 < rows["statusquo"].max()  # both sides of the scale survive
@@ -164,3 +175,50 @@ def test_integer_codes_get_levels_from_a_private_range():
     transform = fit_private_transform(codes, infer_schema(codes, {"state": "categorical"}), TabularConfig(),
                                       PrivacyConfig(dp_epsilon=1), 1.0, 1e-6, np.random.default_rng(0))
     assert sorted(transform.columns[0].encoder.levels) == list(range(1, 11))
+
+
+def test_zcdp_conversion_gives_back_the_epsilon_asked_for():
+    for epsilon, delta in ((0.5, 1e-5), (1.0, 5e-6), (3.0, 1e-9)):
+        rho = zcdp_rho(epsilon, delta)
+        assert rho + 2 * np.sqrt(rho * np.log(1 / delta)) == pytest.approx(epsilon)
+
+
+def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
+    table = survey(2000)
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
+                                      1.0, 1e-6, np.random.default_rng(0))
+    scalars, codes = transform.encode(table, np.random.default_rng(0))
+    cells = Cells(transform.layout)
+    exact = measure(cells, scalars, codes, 1e9, 0.5, np.random.default_rng(1))  # a budget with no noise to speak of
+    assert exact.rows == pytest.approx(2000, abs=1)
+    assert exact.pairs == cells.columns * (cells.columns - 1) // 2
+    noisy = measure(cells, scalars, codes, 0.5, 1e-6, np.random.default_rng(1))
+    assert noisy.sigma == pytest.approx(np.sqrt(noisy.pairs / (2 * zcdp_rho(0.5, 1e-6))))
+    owner = np.repeat(np.arange(cells.columns), cells.sizes)
+    between = owner[:, None] != owner[None, :]
+    residual = (noisy.counts - exact.counts)[between]
+    assert residual.std() == pytest.approx(noisy.sigma, rel=0.1)  # the noise is what the accounting says
+
+
+def test_the_generator_fitted_to_noisy_marginals_keeps_a_strong_dependence():
+    table = survey(3000)
+    model = TabularSynthesizer(**{**PLAIN, "dp_epsilon": 3.0, "dp_marginal_steps": 400}).fit(table)
+    rows = model.sample(3000, seed=0)
+    real = (table["vote"] == "Y").groupby(table["statusquo"] > 0.3).mean()
+    fake = (rows["vote"] == "Y").groupby(rows["statusquo"] > 0.3).mean()
+    assert real[True] == 1.0 and real[False] == 0.0
+    assert fake[True] - fake[False] > 0.4  # independent columns would give about 0
+
+
+def test_a_single_column_gives_the_marginals_share_to_dp_sgd():
+    table = pd.DataFrame({"x": np.random.default_rng(0).normal(size=3000)})
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 2.0, "epochs": 1}, dp_public_bounds={"x": [-5, 5]}).fit(table)
+    assert model.privacy_["marginals"] is None
+    assert model.privacy_["training"]["epsilon_target"] == pytest.approx(2.0 * 0.3)
+
+
+def test_year_codes_inside_a_wide_magnitude_bin_are_found_where_they_lie():
+    years = pd.Series(np.random.default_rng(0).integers(1980, 1988, 3000))
+    for seed in range(3):  # a budget at which no single code clears the cut over all 1,024 candidates
+        levels, _ = integer_levels(years, "year", 0.045, 4.5e-7, np.random.default_rng(seed))
+        assert len(levels) >= 5 and all(1970 <= level <= 1997 for level in levels)

@@ -73,6 +73,7 @@ def test_off_by_request_and_under_differential_privacy():
     plain = TabularSynthesizer(**TINY, rejection_sampling=False).fit(correlated(300))
     assert plain.rejection_ is None and "rejection" not in plain.training_
     private = TabularSynthesizer(**{**TINY, "pack": 1}, rejection_sampling=True, dp_epsilon=3.0,
+                                 dp_marginal_steps=50,
                                  dp_public_bounds={"x": (-4, 4), "y": (-4, 4)}).fit(correlated(2000))
     assert private.rejection_ is None
     assert "differential privacy" in private.training_["rejection"]["reason"]

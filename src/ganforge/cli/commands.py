@@ -62,6 +62,8 @@ def cli(verbose: bool) -> None:
 @click.option("--dp-epsilon", type=float, help="Train with differential privacy at this epsilon (the whole budget).")
 @click.option("--dp-delta", type=float, default=1e-5, show_default=True, help="With --dp-epsilon: delta.")
 @click.option("--max-grad-norm", type=float, default=1.0, show_default=True, help="With --dp-epsilon: per-row clip.")
+@click.option("--dp-sgd-share", type=float, default=0.0, show_default=True,
+              help="With --dp-epsilon: share of epsilon for DP-SGD after the generator is fitted to noisy marginals.")
 @click.option("--dp-bounds", multiple=True, metavar="COLUMN=LOW:HIGH",
               help="With --dp-epsilon: a public range for a number/date column (saves budget); repeatable.")
 @click.option("--dp-categories", multiple=True, metavar="COLUMN=A,B,C",

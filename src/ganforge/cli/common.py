@@ -33,6 +33,7 @@ FIT_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "pack": ("--pack", frozenset({TABLES})), "metadata": ("--metadata", frozenset({TABLES})),
     "column_kind": ("--column-kind", frozenset({TABLES})), "dp_epsilon": ("--dp-epsilon", frozenset({TABLES})),
     "dp_delta": ("--dp-delta", frozenset({TABLES})), "max_grad_norm": ("--max-grad-norm", frozenset({TABLES})),
+    "dp_sgd_share": ("--dp-sgd-share", frozenset({TABLES})),
     "dp_bounds": ("--dp-bounds", frozenset({TABLES})), "dp_categories": ("--dp-categories", frozenset({TABLES})),
     "target": ("--target", frozenset({TABLES})), "checkpoint_every": ("--checkpoint-every", frozenset({TABLES})),
     "architecture": ("--arch", frozenset({IMAGES})), "conditional": ("--conditional", frozenset({IMAGES, AUDIO})),

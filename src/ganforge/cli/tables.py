@@ -40,8 +40,8 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
         check_holdout_share(o["holdout_share"])
     if o["dp_epsilon"] is not None and o["max_minutes"] is not None and o["epochs"] is None:
         raise GanforgeError("--dp-epsilon needs --epochs: the noise is set for a known number of steps")
-    if o["dp_epsilon"] is None and (o["dp_bounds"] or o["dp_categories"]):
-        raise GanforgeError("--dp-bounds and --dp-categories only apply with --dp-epsilon")
+    if o["dp_epsilon"] is None and (o["dp_bounds"] or o["dp_categories"] or o["dp_sgd_share"]):
+        raise GanforgeError("--dp-bounds, --dp-categories and --dp-sgd-share only apply with --dp-epsilon")
     if o["checkpoint_every"] < 1:
         raise GanforgeError(f"--checkpoint-every must be at least 1, got {o['checkpoint_every']}")
     named = ("loss", "batch_size", "generator_lr", "discriminator_lr", "pack", "r1_penalty")
@@ -51,7 +51,8 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
         spectral_norm=bool(o["spectral_norm"]), column_kinds=pairs(o["column_kind"], "--column-kind"),
         device=o["device"],
         mixed_precision=o["mixed_precision"], compile=o["compile_generator"], dp_epsilon=o["dp_epsilon"],
-        dp_delta=o["dp_delta"], max_grad_norm=o["max_grad_norm"], dp_public_bounds=bounds(o["dp_bounds"]),
+        dp_delta=o["dp_delta"], max_grad_norm=o["max_grad_norm"], dp_sgd_share=o["dp_sgd_share"],
+        dp_public_bounds=bounds(o["dp_bounds"]),
         dp_public_categories={name: value.split(",")
                               for name, value in pairs(o["dp_categories"], "--dp-categories").items()})
     # without a report nothing needs the whole table at once: a Parquet file is then read a column at a time
@@ -272,26 +273,41 @@ def bounds(values: tuple[str, ...]) -> dict[str, list[float]]:
 
 def budget_lines(privacy: dict) -> list[str]:
     """How the budget was split and what each part bought."""
-    statistics, training = privacy["statistics"], privacy["training"]
+    statistics, marginals, training = privacy["statistics"], privacy.get("marginals"), privacy.get("training")
     bought = statistics.get("bought", {})
-    lines = [f"budget split: statistics epsilon {statistics['epsilon']:.3g} "
-             f"({statistics['epsilon'] / max(1, len(bought)):.3g} for each of {len(bought)} columns), "
-             f"DP-SGD epsilon {training['epsilon_target']:.3g}"]
+    parts = [f"statistics epsilon {statistics['epsilon']:.3g} "
+             f"({statistics['epsilon'] / max(1, len(bought)):.3g} for each of {len(bought)} columns)"]
+    if marginals:
+        parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}")
+    if training:
+        parts.append(f"DP-SGD epsilon {training['epsilon_target']:.3g}")
+    lines = ["budget split: " + ", ".join(parts)]
     lines += [f"statistics bought for {name}: {what}" for name, what in bought.items()]
-    lines.append(f"DP-SGD bought {training['steps']:,} discriminator steps on Poisson samples of "
-                 f"{training['sample_rate']:.1%} of the rows, noise {training['noise_multiplier']:.3g} x clip "
-                 f"{training['max_grad_norm']:g}; the accountant (RDP) says epsilon {training['epsilon_spent']:.3g}")
+    if marginals:
+        lines.append(f"pair marginals bought the joint counts of {marginals['pairs']:,} column pairs "
+                     f"({marginals['cells']:,} cells in all) with Gaussian noise of {marginals['noise_sigma']:.3g} "
+                     f"rows each (zCDP rho {marginals['rho']:.3g}); the generator was fitted to them for "
+                     f"{marginals['fit_steps']:,} steps")
+    if training:
+        lines.append(f"DP-SGD bought {training['steps']:,} discriminator steps on Poisson samples of "
+                     f"{training['sample_rate']:.1%} of the rows, noise {training['noise_multiplier']:.3g} x clip "
+                     f"{training['max_grad_norm']:g}; the accountant (RDP) says epsilon "
+                     f"{training['epsilon_spent']:.3g}")
     return lines
 
 
 def privacy_line(privacy: dict | None) -> str:
     if not privacy:
         return "none (no differential privacy; see the evaluation's privacy section for empirical risk)"
-    training = privacy["training"]
+    marginals, training = privacy.get("marginals"), privacy.get("training")
+    parts = [f"statistics epsilon {privacy['statistics']['epsilon']:.3g}"]
+    if marginals:
+        parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}, noise {marginals['noise_sigma']:.3g}")
+    if training:
+        parts.append(f"DP-SGD noise {training['noise_multiplier']:.3g}, clip {training['max_grad_norm']:g}, "
+                     f"{training['steps']} steps at rate {training['sample_rate']:.3g}")
     return (f"differentially private, epsilon {privacy['epsilon']:.3f} spent of {privacy['epsilon_budget']:g}, "
-            f"delta {privacy['delta']:g} (statistics epsilon {privacy['statistics']['epsilon']:.3g}; DP-SGD "
-            f"noise {training['noise_multiplier']:.3g}, clip {training['max_grad_norm']:g}, "
-            f"{training['steps']} steps at rate {training['sample_rate']:.3g}); covers {privacy['covers']}; "
+            f"delta {privacy['delta']:g} ({'; '.join(parts)}); covers {privacy['covers']}; "
             f"not covered: {privacy['not_covered']}")
 
 

@@ -4,8 +4,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
 
 - categories, booleans and constants: Laplace-noised counts of the observed levels; a level is released only
   when its noisy count clears 1 + ln(1 / (2 delta)) / epsilon (Laplace thresholding), so a level held by one
-  row stays hidden. With public levels declared, those are counted with noise and all kept. Integer-coded
-  categories take candidate levels from a private range of their codes instead (`integer_levels`).
+  row stays hidden. With public levels declared, those are counted with noise and all kept. Integer codes
+  under a name that reads as codes (states, schools) take candidate levels from a private range of their codes
+  instead (`integer_levels`); a few far-apart numbers (incomes 2,500 ... 75,000) are released by threshold.
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
   summed noise, and widen the range where they pass (a column spread thinly over many bins); where nothing
@@ -33,7 +34,7 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from ..schema import ColumnSpec, datetime_seconds
+from ..schema import CODE_NAME, ColumnSpec, datetime_seconds
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
@@ -90,7 +91,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         return ColumnTransform(spec, None, {"start": 1})
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
-        if spec.kind == "categorical" and public is None and _whole_numbers(values):
+        if spec.kind == "categorical" and public is None and CODE_NAME.search(spec.name) and _whole_numbers(values):
             levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
         else:
             levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
@@ -186,8 +187,17 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     noisy = np.append(noisy, missing) + rng.laplace(0, 2 / epsilon, len(candidates) + 1)
     cut = 2 / epsilon * math.log(len(noisy) / EMPTY_BIN_RISK)  # any empty candidate passes: chance < 2.5%
     keep = np.flatnonzero(noisy > cut)
-    if len(keep) == 0:  # no code stands out from the noise: every candidate with a positive noisy count
-        keep = np.flatnonzero(noisy > 0)  # is released (empty ones too, at about the noise's rate)
+    # where the codes lie: the runs of neighbouring codes whose summed noisy counts clear their bar (years
+    # 1980-1987 inside the range 1024-2048); inside them a code needs only the cut for that many candidates,
+    # and where none clears even that, each with a positive noisy count is kept (the column is released
+    # blurred rather than refused). Post-processing of the same counts throughout.
+    span = _passing(noisy[:-1], GROUPINGS, epsilon / 2)
+    if span is not None:
+        inside = np.arange(span[0], span[1] + 1)
+        chosen = inside[noisy[inside] > 2 / epsilon * math.log(len(inside) / EMPTY_BIN_RISK)]
+        keep = np.union1d(keep, chosen if len(chosen) else inside[noisy[inside] > 0])
+    elif len(keep) == 0:
+        keep = np.flatnonzero(noisy > 0)
     if len(keep) == 0:
         raise _TooFew(name, f"no code is held by the {math.ceil(cut):,} rows a release needs",
                       f"--dp-categories {name}=A,B,...")
@@ -300,13 +310,24 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
     return bought
 
 
+def budget_parts(config: PrivacyConfig, measurable: bool) -> dict[str, tuple[float, float]]:
+    """(epsilon, delta) of the parts after the statistics, those in use: the noisy marginals and DP-SGD share
+    the half of delta the statistics leave. With fewer than two columns to pair, DP-SGD takes the marginals'
+    share."""
+    marginals = config.dp_marginals_share if measurable else 0.0
+    shares = {"marginals": marginals, "dp_sgd": 1 - config.dp_statistics_share - marginals}
+    used = {name: share for name, share in shares.items() if share > 1e-9}
+    return {name: (config.dp_epsilon * share, config.dp_delta / 2 / len(used)) for name, share in used.items()}
+
+
 def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config: PrivacyConfig) -> dict:
     """What a DP model's guarantee covers, in words and numbers, for its metadata, `info` and reports."""
     public = sorted(set(config.dp_public_bounds) | set(config.dp_public_categories))
     return {"epsilon_budget": config.dp_epsilon, "delta_budget": config.dp_delta,
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
-            "covers": "every use of the real rows: discriminator training (DP-SGD) and the column statistics "
-                      "(category lists and counts, numeric ranges and distribution functions, condition frequencies)",
+            "covers": "every use of the real rows: the column statistics (category lists and counts, numeric ranges "
+                      "and distribution functions, condition frequencies), the two-way marginals the generator is "
+                      "fitted to, and discriminator training (DP-SGD)",
             "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
                            "(declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}

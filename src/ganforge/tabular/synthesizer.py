@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,8 +36,9 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_missing_tokens
 from ..synthesizer import Synthesizer
+from .marginals import Cells, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
-from .private import fit_private_transform, privacy_coverage, statistics_bought
+from .private import budget_parts, fit_private_transform, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
 from .text_columns import PREFIX as TEXT_PREFIX
@@ -201,11 +203,17 @@ class TabularSynthesizer(Synthesizer):
             rounds = min(rounds, max(1, math.ceil(PRIVATE_MAX_STEPS / steps_per_epoch)))
         train = replace(train, epochs=rounds, generator_lr=train.generator_lr or schedule.learning_rate,
                         discriminator_lr=train.discriminator_lr or schedule.learning_rate)
-        privacy = None
+        privacy, marginals, started = None, None, time.perf_counter()
         if dp.enabled:
-            privacy = PrivateDiscriminator(discriminator, dp.dp_epsilon * (1 - dp.dp_statistics_share),
-                                           dp.dp_delta / 2, dp.max_grad_norm, batch_size / total_rows,
-                                           steps_per_epoch * train.epochs)
+            parts = budget_parts(dp, Cells(transform.layout).columns >= 2)
+            if "marginals" in parts:  # the generator first learns the noisy two-way marginals
+                marginals = warm_start(generator, transform.layout, scalars, codes, sampler, tabular.embedding_dim,
+                                       *parts["marginals"], rng, dp.dp_marginal_steps, seed=train.seed or 0)
+                log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
+                         marginals["noise_sigma"])
+            if "dp_sgd" in parts:
+                privacy = PrivateDiscriminator(discriminator, *parts["dp_sgd"], dp.max_grad_norm,
+                                               batch_size / total_rows, steps_per_epoch * train.epochs)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), sampler.codes,
                                   transform, sampler, rank_batch, tabular.embedding_dim,
                                   poisson_rate=None if privacy is None else batch_size / total_rows)
@@ -235,6 +243,9 @@ class TabularSynthesizer(Synthesizer):
             lambda good: checkpoint.save({**good, **{key: get() for key, get in extras.items()}}))
         if transform.layout.width == 0:  # only constants and identifiers: nothing for a GAN to learn
             result = TrainResult(generator=generator.eval(), stopped_by="nothing to learn")
+        elif dp.enabled and privacy is None:  # the whole private budget went to the marginals
+            result = TrainResult(generator=generator.eval(), stopped_by="marginals",
+                                 seconds=time.perf_counter() - started)
         else:
             # the batch actually used (capped at the table) sets the learning-rate scale, not the one asked for
             result = train_gan(generator, discriminator, problem, replace(train, batch_size=batch_size),
@@ -270,11 +281,13 @@ class TabularSynthesizer(Synthesizer):
                 "best_step": selection.best_round * steps_per_epoch, "best_score": round(selection.best_score, 5),
                 "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None
-        if privacy is not None:
+        if dp.enabled:
             coverage = privacy_coverage(dp.dp_epsilon * dp.dp_statistics_share, dp.dp_delta / 2, dp)
             coverage["statistics"]["bought"] = statistics_bought(transform)
-            self.privacy_ = {"epsilon": round(coverage["statistics"]["epsilon"] + privacy.spent(), 6),
-                             "delta": dp.dp_delta, **coverage, "training": privacy.summary()}
+            spent = coverage["statistics"]["epsilon"] + (marginals or {}).get("epsilon", 0.0)
+            self.privacy_ = {"epsilon": round(spent + (privacy.spent() if privacy else 0.0), 6),
+                             "delta": dp.dp_delta, **coverage, "marginals": marginals,
+                             "training": privacy.summary() if privacy else None}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
                  len(result.history), result.seconds)
         return self
