@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -168,6 +169,9 @@ class TabularSynthesizer(Synthesizer):
         rng = seed_everything(train.seed)
         device = choose_device(train.device) if distributed is None else distributed.device(train.device)
         dp = self.privacy_config
+        if dp.enabled:  # every draw that touches the real rows comes from fresh entropy, never from the seed:
+            rng = np.random.default_rng()  # a seed stored with the model would let anyone replay the noise
+            torch.manual_seed(secrets.randbits(63))  # Poisson sampling and the DP-SGD noise
         # the critic's size, resolved once and stored with the model: under DP each row's gradient is held
         # whole, and a smaller critic takes less noise
         tabular = self.tabular_config = replace(tabular, discriminator_dims=tabular.discriminator_dims or (
