@@ -310,7 +310,8 @@ class PrivacyConfig:
                  f"must be in (0, 1), got {self.dp_statistics_share}")
         _require(self.dp_marginal_steps >= 1, "dp_marginal_steps", f"must be at least 1, got {self.dp_marginal_steps}")
         _require(0 <= self.dp_sgd_share <= 1 - self.dp_statistics_share + 1e-9, "dp_sgd_share",
-                 f"must be in [0, 1 - dp_statistics_share], got {self.dp_sgd_share}")
+                 f"(--dp-sgd-share) must be between 0 and {1 - self.dp_statistics_share:.2g}, as the column "
+                 f"statistics take {self.dp_statistics_share:.2g} of epsilon; got {self.dp_sgd_share}")
         for column, bounds in self.dp_public_bounds.items():
             _require(len(bounds) == 2 and float(bounds[0]) < float(bounds[1]), "dp_public_bounds",
                      f"column {column!r}: expected [low, high] with low < high, got {bounds!r}")

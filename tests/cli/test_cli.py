@@ -87,6 +87,8 @@ def test_bad_training_input_is_one_line_and_exit_2(workdir, make_input, message)
     (["fit", "data.csv", "--out", "model", "--epochs", "1"], "model: already exists"),
     (["fit", "data.csv", "--out", "m2", "--column-kind", "colour=number"], "kind 'number' is not one of"),
     (["info", "nowhere"], "no such model folder"),
+    (["fit", "data.csv", "--out", "m2", "--dp-sgd-share", "0.2"], "only apply with --dp-epsilon"),
+    (["fit", "data.csv", "--out", "m2", "--dp-epsilon", "1", "--dp-sgd-share", "0.5"], "--dp-sgd-share) must be"),
 ])
 def test_bad_use_is_one_line_and_exit_2(workdir, args, message):
     before = (workdir / "data.csv").read_text()
