@@ -195,13 +195,15 @@ def info_table(model_dir: Path, config: dict, as_json: bool) -> None:
         return
     training, train = config.get("training", {}), config.get("train_config", {})
     click.echo(model_line(model_dir, config))
+    marginals_only = training.get("stopped_by") == "marginals"  # no game was played
     click.echo(f"trained on: {training.get('rows', '?'):,} rows, {length(training)}, "
-               f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}, "
-               f"stopped by {training.get('stopped_by', '?')}")
-    click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, "
-               f"batch {training.get('batch_size')}, "
-               f"lr G {_rate(training, train, 0)} / D {_rate(training, train, 1)}, "
-               f"spectral norm {train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
+               f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}"
+               + ("" if marginals_only else f", stopped by {training.get('stopped_by', '?')}"))
+    if not marginals_only:
+        click.echo(f"game:       loss {train.get('loss')}, n_critic {train.get('n_critic')}, "
+                   f"batch {training.get('batch_size')}, "
+                   f"lr G {_rate(training, train, 0)} / D {_rate(training, train, 1)}, spectral norm "
+                   f"{train.get('spectral_norm')}, EMA {train.get('ema_decay')}, seed {train.get('seed')}")
     click.echo(f"privacy:    {privacy_line(config.get('privacy'))}")
     if config.get("privacy"):
         for line in budget_lines(config["privacy"]):
@@ -321,6 +323,8 @@ def length(training: dict) -> str:
     """How long a table model trained, in the unit its schedule used."""
     if "validation" in training:
         return f"{training.get('steps', 0):,} steps"
+    if training.get("stopped_by") == "marginals":
+        return "fitted to noisy pair marginals (no adversarial epochs)"
     return f"{training.get('epochs_run', '?')} epochs"
 
 
