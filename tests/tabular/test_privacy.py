@@ -230,3 +230,13 @@ def test_the_noise_never_comes_from_the_seed():
     first, second = (TabularSynthesizer(**settings).fit(table).transform_ for _ in range(2))
     age = [column.encoder.probabilities for column in (first.columns[3], second.columns[3])]
     assert len(age[0]) != len(age[1]) or not np.allclose(age[0], age[1])  # a stored seed must not replay it
+
+
+def test_a_missing_level_of_a_numeric_category_is_stored_as_missing(tmp_path):
+    table = survey(3000)
+    table["income"] = table["income"].astype(float).mask(np.arange(3000) % 5 == 0)  # a fifth missing
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 3.0}).fit(table)
+    levels = model.transform_.columns[4].encoder.levels
+    assert None in levels and not any(isinstance(v, float) and np.isnan(v) for v in levels)
+    model.save(tmp_path / "m")  # the metadata is strict JSON
+    assert TabularSynthesizer.load(tmp_path / "m").sample(200, seed=0)["income"].isna().any()

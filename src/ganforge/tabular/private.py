@@ -139,8 +139,9 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
                  public: list | None = None) -> tuple[list, list[int]]:
     """Levels and their noisy counts, most frequent first. Without `public`, only levels whose noisy count
     clears the Laplace threshold are released: (epsilon, delta)-DP for a histogram with unknown keys."""
-    observed = values.value_counts(dropna=False)
-    observed.index = [to_python(v) for v in observed.index]
+    frequencies = values.value_counts(dropna=False)
+    # a dict, not an index: a float index would turn the missing level (None) back into NaN
+    observed = {to_python(v): int(c) for v, c in zip(frequencies.index, frequencies.to_numpy())}
     if public is not None:
         levels = [to_python(v) for v in public]
         if values.isna().any() or not types.is_integer_dtype(values.dtype):
@@ -149,8 +150,8 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
         noisy = noisy + rng.laplace(0, 1 / epsilon, len(levels))
         keep = np.ones(len(levels), dtype=bool)
     else:
-        levels = list(observed.index)
-        noisy = observed.to_numpy(dtype=float) + rng.laplace(0, 1 / epsilon, len(levels))
+        levels = list(observed)
+        noisy = np.asarray(list(observed.values()), dtype=float) + rng.laplace(0, 1 / epsilon, len(levels))
         keep = noisy >= 1 + math.log(1 / (2 * delta)) / epsilon
         if not keep.any():
             raise _TooFew(name, f"no value is held by the {_level_rows(epsilon, delta):,} rows a release needs",
