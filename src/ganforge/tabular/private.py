@@ -41,6 +41,7 @@ from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
 SHAPE_BINS = 64  # at most; fewer where the noise would swamp the counts
 MIN_SHAPE_BINS = 4
+NOISE_FLOOR = 2.0  # shape bins under this many noise scales count as empty (an empty one passes 7% of the time)
 COUNTS_PER_NOISE = 4  # shape bins are sized to hold about this many noise scales of rows each
 FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that passes widens the range
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
@@ -282,7 +283,10 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     count = int(np.clip(total * epsilon / COUNTS_PER_NOISE, MIN_SHAPE_BINS, SHAPE_BINS))
     edges = np.linspace(low, high, count + 1)
     counts = np.histogram(np.clip(numbers, low, high), bins=edges)[0].astype(float)
-    noisy = np.maximum(counts + rng.laplace(0, 1 / epsilon, count), 0)
+    noisy = counts + rng.laplace(0, 1 / epsilon, count)
+    # a bin whose noisy count stays under a few noise scales is taken as empty: clipping the noise at zero
+    # alone leaves every empty bin a positive count on average, a spread of made-up values over the range
+    noisy = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / count
     return edges, masses / masses.sum()
 
