@@ -240,3 +240,9 @@ def test_a_missing_level_of_a_numeric_category_is_stored_as_missing(tmp_path):
     assert None in levels and not any(isinstance(v, float) and np.isnan(v) for v in levels)
     model.save(tmp_path / "m")  # the metadata is strict JSON
     assert TabularSynthesizer.load(tmp_path / "m").sample(200, seed=0)["income"].isna().any()
+
+
+def test_a_private_fit_refuses_to_resume(tmp_path):
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0})
+    with pytest.raises(GanforgeError, match="cannot resume"):
+        model.fit(survey(2000), checkpoint_dir=tmp_path / "c", resume=True)

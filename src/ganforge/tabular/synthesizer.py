@@ -169,6 +169,9 @@ class TabularSynthesizer(Synthesizer):
         rng = seed_everything(train.seed)
         device = choose_device(train.device) if distributed is None else distributed.device(train.device)
         dp = self.privacy_config
+        if dp.enabled and resume:
+            raise GanforgeError("a differentially private fit cannot resume: its noise is drawn afresh, and a "
+                                "second draw over the same rows would spend the budget again; start it anew")
         if dp.enabled:  # every draw that touches the real rows comes from fresh entropy, never from the seed:
             rng = np.random.default_rng()  # a seed stored with the model would let anyone replay the noise
             torch.manual_seed(secrets.randbits(63))  # Poisson sampling and the DP-SGD noise
@@ -235,10 +238,6 @@ class TabularSynthesizer(Synthesizer):
         if resume and checkpoint is None:
             raise GanforgeError("resume needs the checkpoint folder of the interrupted fit")
         extras: dict[str, Callable[[], Any]] = {}
-        if privacy is not None:
-            if state is not None:  # what the interrupted run spent stays spent
-                privacy.accountant.history = [tuple(entry) for entry in state.pop("privacy_history")]
-            extras["privacy_history"] = lambda: [list(entry) for entry in privacy.accountant.history]
         if selection is not None:
             if state is not None:
                 selection.restore(state.pop("selection"))
