@@ -31,6 +31,7 @@ BINS = 5  # equally likely bins per number; chosen on the privacy benchmark's tu
 MAX_CELLS = 16  # a one-hot block's cells: its most frequent codes, the rest together
 FIT_BATCH = 1024
 FIT_LEARNING_RATE = 1e-3
+AVERAGE_DECAY = 0.995  # the fitted weights are their moving average (tuning half: +0.04 quality, less spread)
 SOFTNESS = 0.02  # width, in the encoder's scaled normal scores, of the soft edge between two bins
 
 
@@ -180,14 +181,18 @@ class MarginalFit:
         generator.train()
         optimizer = torch.optim.Adam(generator.parameters(), lr=FIT_LEARNING_RATE, betas=(0.5, 0.9))
         rng = torch.Generator(device=self.device).manual_seed(seed)
+        average = torch.optim.swa_utils.AveragedModel(
+            generator, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(AVERAGE_DECAY), use_buffers=True)
         curve = []
         for step in range(steps):
             loss = self.loss(generator, rng)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            average.update_parameters(generator)
             if (step + 1) % 100 == 0:
                 curve.append(round(loss.item(), 5))
+        generator.load_state_dict(average.module.state_dict())  # one batch's noise does not decide the model
         return curve
 
 
