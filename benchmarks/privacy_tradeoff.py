@@ -12,6 +12,8 @@ be found they get the true ranges instead, a head start the table marks with "(p
 table and epsilon: quality and its ratio to the non-private default, detection AUC, TSTR ratio, the distance
 and density membership-attack AUCs (0.5 is best), the epsilon the model reports as spent, and fit seconds.
 Results are kept in benchmarks/results/privacy.jsonl. Defaults are chosen on the tuning half only.
+ganforge draws its privacy noise from fresh entropy, never from the seed, so `--seed 1` is a second run of
+ganforge (the spread between runs is part of the result), not a repeat of the first.
 """
 
 from __future__ import annotations
