@@ -4,6 +4,7 @@ reference.
 
     .bench/bin/python benchmarks/privacy_tradeoff.py [--half tuning|held-out|both] [--epsilons 0.5 1 3]
                                                      [--methods ganforge mst aim] [--variant LABEL=JSON]
+    .bench/bin/python benchmarks/privacy_tradeoff.py --runs 0 1   # ganforge's runs beside MST (the README table)
 
 The tables, their 70/30 split and the scores are the tabular suite's (benchmarks/tabular_suite.py), so the
 non-private rows come from its results file. MST and AIM run in `.bench-dp` (`make bench-env`) through
@@ -161,6 +162,41 @@ def print_half(half: str, rows: list[dict], methods: list[str], epsilons: list[f
               + " | ".join(suite.cell(means.get(c, np.nan), c) for c in COLUMNS) + " |")
 
 
+def print_runs(names: list[str], epsilons: list[float], seeds: list[int]) -> None:
+    """ganforge's runs (one per seed: fresh noise each) side by side with MST's first run, per table and
+    epsilon, then the means over the tables where both ran, per half."""
+    results = load_results()
+    print("| half | table (train rows) | epsilon | ganforge quality (" + " / ".join(f"run {s}" for s in seeds)
+          + ") | ganforge mean | MST quality | ganforge - MST | ganforge pairs (mean) | MST pairs |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    means: dict[tuple[str, float], list[tuple[float, float]]] = {}
+    for name in names:
+        for epsilon in epsilons:
+            mst = results.get((name, "mst", epsilon, seeds[0]))
+            if mst is None or "error" in mst:
+                continue
+            runs = [results.get((name, "ganforge", epsilon, seed)) for seed in seeds]
+            done = [r for r in runs if r is not None and "error" not in r]
+            bounds = " (public bounds)" if mst.get("note") else ""
+            head = f"| {mst['half']} | {name} ({mst['rows']:,}) | {epsilon:g} | "
+            if not done:
+                print(head + f"refused (too few rows for the statistics) | | {mst['quality']:.3f}{bounds} | | | "
+                      f"{mst['pairs']:.3f} |")
+                continue
+            quality = float(np.mean([r["quality"] for r in done]))
+            pairs = float(np.mean([r["pairs"] for r in done]))
+            shown = " / ".join("refused" if r is None or "error" in r else f"{r['quality']:.3f}" for r in runs)
+            print(head + f"{shown} | {quality:.3f} | {mst['quality']:.3f}{bounds} | {quality - mst['quality']:+.3f} "
+                  f"| {pairs:.3f} | {mst['pairs']:.3f} |")
+            means.setdefault((mst["half"], epsilon), []).append((quality, mst["quality"]))
+    print("\n| half | epsilon | tables ganforge ran | ganforge mean quality | MST on the same tables | ganforge wins |")
+    print("|---|---|---|---|---|---|")
+    for (half, epsilon), pairs_ in sorted(means.items()):
+        ours, theirs = np.mean([a for a, _ in pairs_]), np.mean([b for _, b in pairs_])
+        wins = sum(a > b for a, b in pairs_)
+        print(f"| {half} | {epsilon:g} | {len(pairs_)} | {ours:.3f} | {theirs:.3f} | {wins} of {len(pairs_)} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
@@ -173,12 +209,17 @@ def main() -> None:
     parser.add_argument("--max-rows", type=int, default=20_000)
     parser.add_argument("--skip-done", action="store_true")
     parser.add_argument("--print-only", action="store_true")
+    parser.add_argument("--runs", nargs="+", type=int, metavar="SEED",
+                        help="print ganforge's runs under these seeds beside MST (the README's table), then stop")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     names = args.tables or [n for n, t in suite.TABLES.items() if args.half in ("both", t.half)]
     suite.add_variants(args.variant, VARIANTS, args.methods)
+    if args.runs:
+        print_runs([n for n in suite.TABLES if n in names], args.epsilons, args.runs)
+        return
     if not args.print_only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         done = {k for k, r in load_results().items() if "error" not in r} if args.skip_done else set()
