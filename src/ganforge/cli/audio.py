@@ -18,6 +18,7 @@ from .common import (
     fit_with_checkpoint,
     game_line,
     model_line,
+    report_augmentation,
     save_model,
     versions_line,
     write_json,
@@ -158,12 +159,4 @@ def augment_audio(data: Path, labelled_share: float, epochs: int | None, seed: i
     check_outputs([out], force)
     results = compare_augmentation(read_audio(data), labelled_share=labelled_share, epochs=epochs, seed=seed,
                                    progress=lambda text: click.echo(text, err=True))
-    click.echo(f"{results['labelled']} labelled clips ({labelled_share:.0%}), {results['synthetic']} synthetic "
-               f"(class-balanced, {results['epochs']} GAN epochs), test on {results['test']} real clips")
-    click.echo(f"test accuracy, real only:              {results['accuracy_real']:.4f}")
-    click.echo(f"test accuracy, real + synthetic:       {results['accuracy_augmented']:.4f}")
-    gain = results["accuracy_augmented"] - results["accuracy_real"]
-    click.echo("the synthetic clips " + (f"helped (+{gain:.3f})" if gain > 0.005 else
-                                         f"hurt ({gain:.3f})" if gain < -0.005 else "made no difference"))
-    if out is not None:
-        write_json(results, out, force, "results")
+    report_augmentation(results, labelled_share, "clips", out, force)

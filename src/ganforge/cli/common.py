@@ -129,6 +129,21 @@ def written(what: str, path: Path) -> None:
     click.echo(f"{what} written to {path}")
 
 
+def report_augmentation(results: dict, labelled_share: float, unit: str, out: Path | None, force: bool) -> None:
+    """What `augment --labelled-share` measured for images or sounds: accuracy with and without the synthetic
+    `unit` (images, clips), in plain words, and the JSON when asked for."""
+    epochs = f", {results['epochs']} GAN epochs" if results.get("epochs") else ""
+    click.echo(f"{results['labelled']} labelled {unit} ({labelled_share:.0%}), {results['synthetic']} synthetic "
+               f"(class-balanced{epochs}), test on {results['test']} real {unit}")
+    click.echo(f"test accuracy, real only:              {results['accuracy_real']:.4f}")
+    click.echo(f"test accuracy, real + synthetic:       {results['accuracy_augmented']:.4f}")
+    gain = results["accuracy_augmented"] - results["accuracy_real"]
+    click.echo(f"the synthetic {unit} " + (f"helped (+{gain:.3f})" if gain > 0.005 else
+                                          f"hurt ({gain:.3f})" if gain < -0.005 else "made no difference"))
+    if out is not None:
+        write_json(results, out, force, "results")
+
+
 def write_json(results: dict, out: Path, force: bool, what: str = "metrics") -> None:
     from ..io import write_text
 

@@ -17,6 +17,7 @@ from .common import (
     fit_with_checkpoint,
     game_line,
     model_line,
+    report_augmentation,
     save_model,
     versions_line,
     write_json,
@@ -147,12 +148,6 @@ def augment_images(data: Path, labelled_share: float, epochs: int | None, seed: 
     from ..image.data import read_images
 
     check_outputs([out], force)
-    images = read_images(data)
-    results = compare_augmentation(images, labelled_share=labelled_share, epochs=epochs, seed=seed,
+    results = compare_augmentation(read_images(data), labelled_share=labelled_share, epochs=epochs, seed=seed,
                                    progress=lambda text: click.echo(text, err=True))
-    click.echo(f"{results['labelled']} labelled images ({labelled_share:.0%}), {results['synthetic']} synthetic "
-               f"(class-balanced), test on {results['test']} real images")
-    click.echo(f"test accuracy, real only:              {results['accuracy_real']:.4f}")
-    click.echo(f"test accuracy, real + synthetic:       {results['accuracy_augmented']:.4f}")
-    if out is not None:
-        write_json(results, out, force, "results")
+    report_augmentation(results, labelled_share, "images", out, force)

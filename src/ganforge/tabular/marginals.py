@@ -196,11 +196,10 @@ class MarginalFit:
         return curve
 
 
-def warm_start(generator: torch.nn.Module, layout: Layout, scalars: np.ndarray, codes: np.ndarray,
+def warm_start(generator: torch.nn.Module, cells: Cells, scalars: np.ndarray, codes: np.ndarray,
                sampler: ConditionSampler, noise_dim: int, epsilon: float, delta: float, rng: np.random.Generator,
                steps: int, seed: int = 0) -> dict:
     """Measure the marginals at (epsilon, delta) and fit `generator` to them; returns what was bought."""
-    cells = Cells(layout)
     measurement = measure(cells, scalars, codes, epsilon, delta, rng)
     device = next(generator.parameters()).device
     curve = MarginalFit(cells, measurement, sampler, noise_dim, device).fit(generator, steps, seed=seed)

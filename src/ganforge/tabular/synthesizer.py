@@ -212,9 +212,10 @@ class TabularSynthesizer(Synthesizer):
                         discriminator_lr=train.discriminator_lr or schedule.learning_rate)
         privacy, marginals, started = None, None, time.perf_counter()
         if dp.enabled:
-            parts = budget_parts(dp, Cells(transform.layout).columns >= 2)
+            cells = Cells(transform.layout)
+            parts = budget_parts(dp, cells.columns >= 2)
             if "marginals" in parts:  # the generator first learns the noisy two-way marginals
-                marginals = warm_start(generator, transform.layout, scalars, codes, sampler, tabular.embedding_dim,
+                marginals = warm_start(generator, cells, scalars, codes, sampler, tabular.embedding_dim,
                                        *parts["marginals"], rng, dp.dp_marginal_steps, seed=train.seed or 0)
                 log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
                          marginals["noise_sigma"])
