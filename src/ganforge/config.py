@@ -83,6 +83,7 @@ class TabularConfig:
     numeric_encoding: str = "quantile"  # normal scores through each column's quantiles, or "modes" (CTGAN's)
     calibrate_marginals: bool = True  # each sampled batch mapped onto the columns' own quantiles (quantile only)
     integer_categories: int = 0  # whole-number columns with at most this many values are one-hot, not numbers
+    steps: int | None = None  # generator steps without epochs (rounded up to hundreds); None: 3,000
     early_stopping: bool = False  # keep the best-scoring generator and stop when the score stalls
     rejection_sampling: bool = True  # fit a row critic after training; sampling drops rows it finds fake
     max_modes: int = 10
@@ -102,6 +103,7 @@ class TabularConfig:
                      f"column {column!r}: kind {kind!r} is not one of {', '.join(COLUMN_KINDS)}")
         _require(self.numeric_encoding in NUMERIC_ENCODINGS, "numeric_encoding",
                  f"{self.numeric_encoding!r} is not one of {', '.join(NUMERIC_ENCODINGS)}")
+        _require(self.steps is None or self.steps >= 1, "steps", f"must be at least 1, got {self.steps}")
         _require(self.max_modes >= 1, "max_modes", f"must be at least 1, got {self.max_modes}")
         _require(self.max_categories >= 2, "max_categories", f"must be at least 2, got {self.max_categories}")
         _require(self.mixture_sample_size >= 100, "mixture_sample_size", "must be at least 100")

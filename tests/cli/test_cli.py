@@ -89,6 +89,8 @@ def test_bad_training_input_is_one_line_and_exit_2(workdir, make_input, message)
     (["info", "nowhere"], "no such model folder"),
     (["fit", "data.csv", "--out", "m2", "--dp-sgd-share", "0.2"], "only apply with --dp-epsilon"),
     (["fit", "data.csv", "--out", "m2", "--dp-epsilon", "1", "--dp-sgd-share", "0.5"], "--dp-sgd-share) must be"),
+    (["fit", "data.csv", "--out", "m2", "--steps", "100", "--epochs", "2"], "--steps sets the length"),
+    (["fit", "data.csv", "--out", "m2", "--steps", "0"], "invalid setting steps: must be at least 1"),
 ])
 def test_bad_use_is_one_line_and_exit_2(workdir, args, message):
     before = (workdir / "data.csv").read_text()

@@ -9,6 +9,7 @@ from scipy.stats import ks_2samp
 
 from ganforge import TabularSynthesizer
 from ganforge.core.progress import Progress
+from ganforge.errors import GanforgeError
 from ganforge.tabular.encoders import QuantileEncoder
 from ganforge.tabular.validation import BestGenerator
 
@@ -100,6 +101,18 @@ def test_early_stopping_keeps_the_best_scored_generator(monkeypatch):
     assert validation["best_score"] == max(curve.values()) and validation["best_step"] == max(curve, key=curve.get)
     for key, value in trackers[0].best_state.items():  # the kept generator is the best-scored one
         assert torch.equal(value, model.generator_.state_dict()[key]), key
+
+
+def test_steps_set_the_length_of_a_default_fit():
+    model = TabularSynthesizer(**SMALL, steps=150).fit(correlated_table())
+    assert model.training_["steps"] == 200 and [s for s, _ in model.training_["validation"]["curve"]] == [100, 200]
+    short = TabularSynthesizer(**SMALL, steps=30).fit(correlated_table())
+    assert short.training_["steps"] == 30 and short.training_["validation"]["steps_per_score"] == 30
+
+
+def test_steps_beside_epochs_is_refused():
+    with pytest.raises(GanforgeError, match="steps sets the length"):
+        TabularSynthesizer(**SMALL, steps=100, epochs=2).fit(correlated_table())
 
 
 def test_explicit_epochs_train_exactly_that_long_without_selection():

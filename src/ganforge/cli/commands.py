@@ -38,6 +38,7 @@ def cli(verbose: bool) -> None:
 @click.option("--out", "-o", required=True, type=click.Path(path_type=Path), help="Model folder to write.")
 @click.option("--epochs", type=int, help="Passes over the data [default: tables train 3,000 steps of 200 rows "
               "instead; images 30; texts: adversarial epochs, 10].")
+@click.option("--steps", type=int, help="Tables: generator steps, rounded up to hundreds [default: 3,000].")
 @click.option("--max-minutes", type=float, help="Stop after this many minutes of training.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Makes a CPU run repeatable.")
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")

@@ -42,13 +42,16 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
         raise GanforgeError("--dp-epsilon needs --epochs: the noise is set for a known number of steps")
     if o["dp_epsilon"] is None and (o["dp_bounds"] or o["dp_categories"] or o["dp_sgd_share"]):
         raise GanforgeError("--dp-bounds, --dp-categories and --dp-sgd-share only apply with --dp-epsilon")
+    if o["steps"] is not None and (o["epochs"] is not None or o["dp_epsilon"] is not None):
+        raise GanforgeError("--steps sets the length of a fit without --epochs or --dp-epsilon; give one of them")
     if o["checkpoint_every"] < 1:
         raise GanforgeError(f"--checkpoint-every must be at least 1, got {o['checkpoint_every']}")
     named = ("loss", "batch_size", "generator_lr", "discriminator_lr", "pack", "r1_penalty")
     model = TabularSynthesizer(  # what is not named the API picks (the loss: wgan-gp, or nonsaturating under DP)
         **{key: o[key] for key in named if o[key] is not None},
         epochs=o["epochs"], max_minutes=o["max_minutes"], seed=o["seed"], n_critic=o["n_critic"],
-        spectral_norm=bool(o["spectral_norm"]), column_kinds=pairs(o["column_kind"], "--column-kind"),
+        steps=o["steps"], spectral_norm=bool(o["spectral_norm"]),
+        column_kinds=pairs(o["column_kind"], "--column-kind"),
         device=o["device"],
         mixed_precision=o["mixed_precision"], compile=o["compile_generator"], dp_epsilon=o["dp_epsilon"],
         dp_delta=o["dp_delta"], max_grad_norm=o["max_grad_norm"], dp_sgd_share=o["dp_sgd_share"],

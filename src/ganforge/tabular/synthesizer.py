@@ -114,14 +114,16 @@ class Schedule:
     learning_rate: float  # for both networks, unless the settings name one
 
 
-def training_schedule(train: TrainConfig, auto: bool) -> Schedule:
+def training_schedule(train: TrainConfig, auto: bool, steps: int | None = None) -> Schedule:
     """Without --epochs a table trains in steps, not passes: a 150-row table needs as many steps as a
     50,000-row one to learn its correlations, and epochs of 500 rows gave it 300. A fidelity score is taken
     every round (and, with `early_stopping`, decides when to stop). With --epochs (or under differential
     privacy, whose noise is set for a known number of steps) whole epochs run as asked, at the reference
     batch and learning rate."""
     if auto:
-        return Schedule(train.batch_size or AUTO_BATCH, MAX_ROUNDS, STEPS_PER_ROUND, AUTO_LEARNING_RATE)
+        steps = steps or MAX_ROUNDS * STEPS_PER_ROUND
+        per_round = min(STEPS_PER_ROUND, steps)
+        return Schedule(train.batch_size or AUTO_BATCH, math.ceil(steps / per_round), per_round, AUTO_LEARNING_RATE)
     return Schedule(train.batch_size or REFERENCE_BATCH, train.epochs or REFERENCE_EPOCHS, None, DEFAULT_LEARNING_RATE)
 
 
@@ -200,7 +202,11 @@ class TabularSynthesizer(Synthesizer):
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
-        schedule = training_schedule(train, auto=train.epochs is None and not dp.enabled and distributed is None)
+        auto = train.epochs is None and not dp.enabled and distributed is None
+        if tabular.steps is not None and not auto:
+            raise GanforgeError("steps sets the length of a fit without epochs, differential privacy or torchrun "
+                                "(those train whole epochs); leave one of them out")
+        schedule = training_schedule(train, auto=auto, steps=tabular.steps)
         batch_size = max(tabular.pack, min(schedule.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
         rank_batch = max(tabular.pack, batch_size // processes // tabular.pack * tabular.pack)
