@@ -129,7 +129,8 @@ class ImageConfig:
     conditioning: str = "auto"
     image_size: int | None = None
     noise_dim: int = 100
-    width: int = 64  # the first discriminator layer's channels; DCGAN's generator mirrors it, ResNets use 2x
+    width: int | None = None  # the first discriminator layer's channels (DCGAN's generator mirrors it, ResNets
+    # use 2x); None: by image size (image.synthesizer.SIZE_RECIPES)
     diffaugment: bool = False
     collapse_guard: bool = True  # a fit that ends collapsed gets its last healthy EMA generator back
     mode_seeking: float = 0.0  # weight of the mode-seeking term (Mao et al. 2019): keeps a label's pictures apart
@@ -144,15 +145,16 @@ class ImageConfig:
         _require(self.image_size is None or self.image_size in IMAGE_SIZES, "image_size",
                  f"must be one of {', '.join(map(str, IMAGE_SIZES))}, got {self.image_size}")
         _require(self.noise_dim >= 1, "noise_dim", "must be at least 1")
-        _require(self.width >= 4, "width", f"must be at least 4, got {self.width}")
+        _require(self.width is None or self.width >= 4, "width", f"must be at least 4, got {self.width}")
         _require(self.mode_seeking >= 0, "mode_seeking", f"must not be negative, got {self.mode_seeking}")
 
 
 # Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones
 # Chosen on benchmarks/image_quality.py's tuning half (8 px and 16 px digits): hinge loss with spectral norm kept
 # every class varied where the non-saturating loss without it collapsed the 16 px digits to one picture per class.
-IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="hinge", spectral_norm=True, generator_lr=2e-4,
-                            discriminator_lr=2e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.999)
+# The learning rates (None here) and the width go with the image size: image.synthesizer.SIZE_RECIPES.
+IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="hinge", spectral_norm=True, generator_lr=None,
+                            discriminator_lr=None, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.999)
 
 
 AUDIO_REPRESENTATIONS = ("spectrogram", "waveform")

@@ -44,8 +44,9 @@ def cli(verbose: bool) -> None:
 @click.option("--loss", type=click.Choice(LOSS_NAMES), help="[default: wgan-gp; nonsaturating with --dp-epsilon]")
 @click.option("--batch-size", type=int, help="[default: 200 for tables (500 with --epochs), 64 for images]")
 @click.option("--n-critic", type=int, default=1, show_default=True, help="Discriminator steps per generator step.")
-@click.option("--generator-lr", type=float, help="[default: 2e-4]")
-@click.option("--discriminator-lr", type=float, help="[default: 2e-4]")
+@click.option("--generator-lr", type=float, help="[default: tables 5e-4 (2e-4 with --epochs); images 2e-4 up to "
+              "16 px, 1e-3 from 32 px; texts 1e-4; sounds 2e-4]")
+@click.option("--discriminator-lr", type=float, help="[default: as --generator-lr]")
 @click.option("--r1-penalty", type=float, help="R1 gradient penalty weight gamma on real data [default: 0].")
 @click.option("--spectral-norm/--no-spectral-norm", default=None,
               help="Spectral normalisation in the discriminator [default: on for images, off for tables].")
@@ -76,7 +77,7 @@ def cli(verbose: bool) -> None:
 @click.option("--image-size", type=click.Choice(["8", "16", "32", "64"]),
               help="Images: side in pixels [default: the images' own, rounded up to a power of two].")
 @click.option("--width", type=int, help="Images and sounds: channels of the first discriminator layer "
-              "[default: 64 for images; 16 for spectrograms, 8 for waveforms].")
+              "[default: images 64 up to 16 px, 16 from 32 px; 16 for spectrograms, 8 for waveforms].")
 @click.option("--diffaugment", is_flag=True, help="Images: differentiable augmentation, for small data sets.")
 @click.option("--level", type=click.Choice(["auto", "char", "word"]),
               help="Texts: tokens [default: auto, word for sentences and char for names or codes].")
