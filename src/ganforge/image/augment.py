@@ -35,7 +35,7 @@ def compare_augmentation(images: ImageSet, labelled_share: float = 0.1, epochs: 
     epochs = epochs or -(-GAN_STEPS // max(1, len(labelled) // IMAGE_TRAIN_DEFAULTS["batch_size"]))
     progress(f"conditional GAN on the same {len(labelled)} images ({epochs} epochs) ...")
     model = ImageSynthesizer(conditioning="cgan", diffaugment=True, loss="hinge", spectral_norm=True,
-                             epochs=epochs, seed=seed).fit(small)
+                             mode_seeking=0.0, epochs=epochs, seed=seed).fit(small)  # the measured recipe
     per_class = -(-SYNTHETIC_PER_REAL * len(labelled) // classes)
     synthetic = [model.sample(per_class, seed=seed + c, label=name) for c, name in enumerate(images.classes)]
     fake_images = np.concatenate([_resized(s.images, small.images.shape[-2:]) for s in synthetic])
