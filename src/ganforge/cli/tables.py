@@ -43,7 +43,7 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     if o["dp_epsilon"] is None and (o["dp_bounds"] or o["dp_categories"] or o["dp_sgd_share"]):
         raise GanforgeError("--dp-bounds, --dp-categories and --dp-sgd-share only apply with --dp-epsilon")
     if o["steps"] is not None and (o["epochs"] is not None or o["dp_epsilon"] is not None):
-        raise GanforgeError("--steps sets the length of a fit without --epochs or --dp-epsilon; give one of them")
+        raise GanforgeError("--steps sets the length of a fit without --epochs or --dp-epsilon; drop one of them")
     if o["checkpoint_every"] < 1:
         raise GanforgeError(f"--checkpoint-every must be at least 1, got {o['checkpoint_every']}")
     named = ("loss", "batch_size", "generator_lr", "discriminator_lr", "pack", "r1_penalty")
