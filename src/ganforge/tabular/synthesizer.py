@@ -174,6 +174,10 @@ class TabularSynthesizer(Synthesizer):
         if dp.enabled and resume:
             raise GanforgeError("a differentially private fit cannot resume: its noise is drawn afresh, and a "
                                 "second draw over the same rows would spend the budget again; start it anew")
+        auto = train.epochs is None and not dp.enabled and distributed is None  # trained in steps, not epochs
+        if tabular.steps is not None and not auto:  # refused before any work is done on the rows
+            raise GanforgeError("steps sets the length of a fit without epochs, differential privacy or torchrun "
+                                "(those train whole epochs); leave one of them out")
         if dp.enabled:  # every draw that touches the real rows comes from fresh entropy, never from the seed:
             rng = np.random.default_rng()  # a seed stored with the model would let anyone replay the noise
             torch.manual_seed(secrets.randbits(63))  # Poisson sampling and the DP-SGD noise
@@ -202,10 +206,6 @@ class TabularSynthesizer(Synthesizer):
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
 
-        auto = train.epochs is None and not dp.enabled and distributed is None
-        if tabular.steps is not None and not auto:
-            raise GanforgeError("steps sets the length of a fit without epochs, differential privacy or torchrun "
-                                "(those train whole epochs); leave one of them out")
         schedule = training_schedule(train, auto=auto, steps=tabular.steps)
         batch_size = max(tabular.pack, min(schedule.batch_size, total_rows) // tabular.pack * tabular.pack)
         processes = 1 if distributed is None else distributed.world_size
