@@ -51,6 +51,14 @@ def test_datetimes_and_timezones_come_back():
     assert back["day"].tolist() == frame["day"].tolist()
 
 
+def test_seconds_past_what_a_timestamp_holds_come_back_as_its_ends():
+    frame = pd.DataFrame({"day": pd.date_range("2020-01-01", periods=50, freq="D").strftime("%Y-%m-%d")})
+    transform, _ = round_trip(frame)
+    column = transform.columns[0]
+    back = column._restore_datetimes(np.asarray([-8.6e14, 0.0, 1e18, np.nan]))  # a private range gone wide
+    assert back.tolist()[:3] == ["1677-09-22", "1970-01-01", "2262-04-11"] and pd.isna(back.iloc[3])
+
+
 def test_ten_thousand_levels_do_not_blow_up_the_width():
     rng = np.random.default_rng(0)
     levels = np.asarray([f"city-{i}" for i in range(10_000)])

@@ -4,9 +4,11 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
 
 - categories, booleans and constants: Laplace-noised counts of the observed levels; a level is released only
   when its noisy count clears 1 + ln(1 / (2 delta)) / epsilon (Laplace thresholding), so a level held by one
-  row stays hidden. With public levels declared, those are counted with noise and all kept. Integer codes
-  under a name that reads as codes (states, schools) take candidate levels from a private range of their codes
-  instead (`integer_levels`); a few far-apart numbers (incomes 2,500 ... 75,000) are released by threshold.
+  row stays hidden. With public levels declared, those are counted with noise and all kept. Categories that
+  are whole numbers (states, schools, years, months, cylinder counts) take candidate levels from a private
+  range of their codes instead (`integer_levels`), which needs no row count per level, so a small table's
+  codes are released rather than refused; a few far-apart numbers (incomes 2,500 ... 75,000) are released by
+  threshold.
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
   summed noise, and widen the range where they pass (a column spread thinly over many bins); where nothing
@@ -34,7 +36,7 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from ..schema import CODE_NAME, ColumnSpec, datetime_seconds
+from ..schema import ColumnSpec, datetime_seconds
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
@@ -47,6 +49,7 @@ FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that pa
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
 GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
+MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
 DRAWS = 5000  # draws from the noisy histogram that the mixture is fitted to; more add nothing to 64 bins
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 
@@ -92,7 +95,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         return ColumnTransform(spec, None, {"start": 1})
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
-        if spec.kind == "categorical" and public is None and CODE_NAME.search(spec.name) and _whole_numbers(values):
+        if spec.kind == "categorical" and public is None and _whole_numbers(values):
             levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
         else:
             levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
@@ -190,17 +193,22 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     cut = 2 / epsilon * math.log(len(noisy) / EMPTY_BIN_RISK)  # any empty candidate passes: chance < 2.5%
     keep = np.flatnonzero(noisy > cut)
     # where the codes lie: the runs of neighbouring codes whose summed noisy counts clear their bar (years
-    # 1980-1987 inside the range 1024-2048); inside them a code needs only the cut for that many candidates,
-    # and where none clears even that, each with a positive noisy count is kept (the column is released
-    # blurred rather than refused). Post-processing of the same counts throughout.
-    span = _passing(noisy[:-1], GROUPINGS, epsilon / 2)
+    # 1980-1987 inside the range 1024-2048); inside a run of n codes a code needs ln(n) noise scales (about
+    # half an empty code passes), or half the largest noisy count of the run where that is lower, but never
+    # under NOISE_FLOOR scales: the strict bar keeps made-up codes out where the counts are large, the lower
+    # ones keep a small table's years (40 rows each at noise scale 10) from being dropped. Where none clears
+    # even that, each with a positive noisy count is kept (the column is released blurred rather than
+    # refused). Post-processing of the same counts throughout.
+    span = _passing(noisy[:-1], GROUPINGS, epsilon / 2, shifted=True)
     if span is not None:
         inside = np.arange(span[0], span[1] + 1)
-        chosen = inside[noisy[inside] > 2 / epsilon * math.log(len(inside) / EMPTY_BIN_RISK)]
+        scale = 2 / epsilon
+        bar = min(math.log(len(inside)) * scale, max(NOISE_FLOOR * scale, noisy[inside].max() / 2))
+        chosen = inside[noisy[inside] > bar]
         keep = np.union1d(keep, chosen if len(chosen) else inside[noisy[inside] > 0])
-    elif len(keep) == 0:
+    elif len(keep) == 0 and len(candidates) <= MAX_BLURRED_CODES:
         keep = np.flatnonzero(noisy > 0)
-    if len(keep) == 0:
+    if len(keep) == 0:  # over a wide range a blurred release would be mostly made-up codes
         raise _TooFew(name, f"no code is held by the {math.ceil(cut):,} rows a release needs",
                       f"--dp-categories {name}=A,B,...")
     levels = [int(candidates[i]) if i < len(candidates) else None for i in keep]
@@ -251,17 +259,24 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
                   f"--dp-bounds {name}=LOW:HIGH")
 
 
-def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float) -> tuple[int, int] | None:
-    """First and last bin of the runs (of each size in `sizes`) whose noisy sum clears its threshold."""
+def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float,
+             shifted: bool = False) -> tuple[int, int] | None:
+    """First and last bin of the runs (of each size in `sizes`) whose noisy sum clears its threshold. With
+    `shifted`, runs also start half a run later (twice the runs, against a bar for twice as many), so values
+    that straddle a run boundary (years 1982-1988 around code 1984 = 1024 + 960) are found together."""
     first, last = None, None
     for size in sizes:
-        starts = np.arange(0, len(noisy), size)
-        sums = np.add.reduceat(noisy, starts)
-        hits = np.flatnonzero(sums > _group_threshold(size, len(starts)) / epsilon)
-        if len(hits):
-            low, high = starts[hits[0]], min(starts[hits[-1]] + size, len(noisy)) - 1
-            first = low if first is None else min(first, low)
-            last = high if last is None else max(last, high)
+        for offset in (0, size // 2) if shifted and size > 1 else (0,):
+            starts = np.arange(offset, len(noisy), size)
+            if len(starts) == 0:
+                continue
+            sums = np.add.reduceat(noisy, starts)
+            bar = _group_threshold(size, math.ceil(len(noisy) / size) * (2 if shifted and size > 1 else 1))
+            hits = np.flatnonzero(sums > bar / epsilon)
+            if len(hits):
+                low, high = starts[hits[0]], min(starts[hits[-1]] + size, len(noisy)) - 1
+                first = low if first is None else min(first, low)
+                last = high if last is None else max(last, high)
     return None if first is None else (int(first), int(last))
 
 

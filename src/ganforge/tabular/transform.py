@@ -18,6 +18,9 @@ from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to
 
 SECONDS_PER_DAY = 86_400
 
+TIMESTAMP_SECONDS = ((pd.Timestamp.min.ceil("D") - EPOCH).total_seconds(),
+                     (pd.Timestamp.max.floor("D") - EPOCH).total_seconds())
+
 
 class ColumnTransform:
     """One column: converts its values to what its encoder wants and back to the column's own dtype."""
@@ -93,6 +96,8 @@ class ColumnTransform:
         step = self.extra.get("step_seconds")
         if step:
             seconds = np.round(seconds / step) * step
+        # a private range can reach past what a timestamp holds (an empty bin passing by noise): the ends
+        seconds = np.clip(seconds, *TIMESTAMP_SECONDS)
         stamps = pd.Series(EPOCH + pd.to_timedelta(seconds, unit="s"), name=self.spec.name)
         if self.spec.datetime_format is not None:
             return _restore_dtype(stamps.dt.strftime(self.spec.datetime_format), self.spec.dtype)
