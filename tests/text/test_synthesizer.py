@@ -111,6 +111,15 @@ def test_a_harmful_adversarial_phase_is_not_shipped():
     assert kept.training_["shipped"]["model"] == "adversarial" and kept.baseline_ is not None
 
 
+def test_an_adversarial_phase_no_better_beyond_the_noise_is_not_shipped():
+    brief = dict(TINY, level="word", mle_epochs=15, epochs=1, generator_lr=3e-4, discriminator_lr=3e-4)
+    shipped = TextSynthesizer(**brief).fit(MANY).training_["shipped"]
+    scores = shipped["scores"]  # nearer on the one draw, by less than 50 held-out texts can tell
+    assert scores["adversarial"]["frechet_distance"] < scores["maximum likelihood"]["frechet_distance"]
+    assert shipped["model"] == "maximum likelihood"
+    assert shipped["adversarial_nearer_share"] < 0.9 and "of resamples" in shipped["reason"]
+
+
 def test_maximum_likelihood_stops_when_held_out_loss_stops_falling():
     model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 200}).fit(MANY)
     assert len(model.training_["mle"]) < 200 and model.training_["held_out"] == 50
