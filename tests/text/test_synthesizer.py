@@ -106,18 +106,10 @@ def test_a_harmful_adversarial_phase_is_not_shipped():
     assert shipped["model"] == "maximum likelihood" and model.baseline_ is None
     scores = shipped["scores"]
     assert scores["adversarial"]["frechet_distance"] > scores["maximum likelihood"]["frechet_distance"]
+    assert shipped["adversarial_nearer_share"] < 0.5 and "of 50 resamples" in shipped["reason"]
     assert model.training_["held_out"] == 50 and model.training_["texts"] == 350
     kept = TextSynthesizer(**{**harmful, "keep": "adversarial"}).fit(MANY)
     assert kept.training_["shipped"]["model"] == "adversarial" and kept.baseline_ is not None
-
-
-def test_an_adversarial_phase_no_better_beyond_the_noise_is_not_shipped():
-    brief = dict(TINY, level="word", mle_epochs=15, epochs=1, generator_lr=3e-4, discriminator_lr=3e-4)
-    shipped = TextSynthesizer(**brief).fit(MANY).training_["shipped"]
-    scores = shipped["scores"]  # nearer on the one draw, by less than 50 held-out texts can tell
-    assert scores["adversarial"]["frechet_distance"] < scores["maximum likelihood"]["frechet_distance"]
-    assert shipped["model"] == "maximum likelihood"
-    assert shipped["adversarial_nearer_share"] < 0.9 and "of resamples" in shipped["reason"]
 
 
 def test_maximum_likelihood_stops_when_held_out_loss_stops_falling():

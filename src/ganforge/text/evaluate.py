@@ -144,8 +144,11 @@ def score_against(real: list[str], synthetic: list[str], encoder: Encoder, seed:
     return {key: round(float(scores[key]), 5) for key in ("frechet_distance", "bleu4", "self_bleu4")}
 
 
+NEARER_RESAMPLES = 50
+
+
 def nearer_share(real: list[str], first: list[str], second: list[str], encoder: Encoder, seed: int = 0,
-                 resamples: int = 50) -> float:
+                 resamples: int = NEARER_RESAMPLES) -> float:
     """The share of bootstrap resamples (of the real texts, shared by both, and of each generator's texts) in
     which `first` is nearer the real texts than `second` by Frechet distance: with a few hundred held-out texts
     a gap of a few hundredths is noise, and this says how often the verdict would hold."""

@@ -36,7 +36,6 @@ MLE_SHARE = 0.8  # of a time budget, at most, for maximum likelihood when an adv
 CHECK_SHARE = 0.1  # of a time budget kept for scoring both generators
 MIN_PHASE_SECONDS = 2.0
 SHIP_SAMPLES = 500
-SHIP_CONFIDENCE = 0.9  # share of bootstrap resamples in which the adversarial generator must be nearer
 
 
 def _hold_out(lines: list[str], seed: int | None) -> tuple[list[str], list[str]]:
@@ -184,7 +183,7 @@ class TextSynthesizer(Synthesizer):
             self.rejected_, self.generator_, self.baseline_ = self.generator_, self.baseline_, None
             return {"model": "maximum likelihood", "reason": f"{len(lines)} texts are too few to hold out "
                     f"{MIN_HELD_OUT} for checking the adversarial phase, so it was not kept"}
-        from .evaluate import make_encoder, nearer_share, score_against
+        from .evaluate import NEARER_RESAMPLES, make_encoder, nearer_share, score_against
 
         seed = self.train_config.seed or 0
         encoder = make_encoder("auto", held_out + lines[:MAX_HELD_OUT], seed=seed)
@@ -193,14 +192,16 @@ class TextSynthesizer(Synthesizer):
                  for name, baseline in (("adversarial", False), ("maximum likelihood", True))}
         scores = {name: score_against(held_out, generated, encoder, seed) for name, generated in texts.items()}
         gan, mle = scores["adversarial"]["frechet_distance"], scores["maximum likelihood"]["frechet_distance"]
+        # how often the verdict holds when the slice and both samples are redrawn: reported, not a gate (shipping
+        # the adversarial generator only at 90% or more sent maximum likelihood out on two held-out corpora of
+        # benchmarks/text_quality.py where the adversarial one had been nearer the test texts)
         share = nearer_share(held_out, texts["adversarial"], texts["maximum likelihood"], encoder, seed)
-        # maximum likelihood is the safe default: the adversarial generator has to be nearer beyond the noise
-        kept = "adversarial" if gan < mle and share >= SHIP_CONFIDENCE else "maximum likelihood"
+        kept = "adversarial" if gan < mle else "maximum likelihood"
         if kept == "maximum likelihood":  # the loser stays in memory for this fit's report, not in the model
             self.rejected_, self.generator_, self.baseline_ = self.generator_, self.baseline_, None
         return {"model": kept, "reason": f"Frechet distance to {len(held_out)} held-out texts: adversarial "
                 f"{gan:.4f}, maximum likelihood {mle:.4f} ({encoder.name}); the adversarial one nearer in "
-                f"{share:.0%} of resamples (shipped at {SHIP_CONFIDENCE:.0%} or more)", "scores": scores,
+                f"{share:.0%} of {NEARER_RESAMPLES} resamples", "scores": scores,
                 "adversarial_nearer_share": share}
 
     def _reuse(self, pretrained: TextSynthesizer, device) -> tuple[TextGenerator, list[float]]:
