@@ -11,7 +11,8 @@ mario (Portuguese sayings from fortunes-mario), surnames. Each corpus is shuffle
 0.8-1.2; the scores are the Frechet distance of sentence embeddings (the best encoder available offline,
 named), BLEU-4 against the test lines and self-BLEU-4 (at temperature 1), BLEU-4 of ganforge at the
 baseline's self-BLEU-4 (interpolated along ganforge's temperature curve), and the share of generated lines
-copied from the training lines. The baseline uses the token level ganforge chose. Results are kept in
+copied from the training lines. The baseline uses the token level ganforge chose and, like ganforge, never
+writes the unknown-word token (at word level, words seen once in training are "<unk>"). Results are kept in
 benchmarks/results/text.jsonl.
 """
 
@@ -37,7 +38,7 @@ from ganforge.datasets import FORTUNES_FOLDER, fortune_sentences  # noqa: E402
 from ganforge.metrics.text import memorisation  # noqa: E402
 from ganforge.text.evaluate import _scores, make_encoder, nearer_share  # noqa: E402
 from ganforge.text.synthesizer import TextSynthesizer  # noqa: E402
-from ganforge.text.tokenize import EOS, PAD, Vocabulary  # noqa: E402
+from ganforge.text.tokenize import EOS, PAD, UNK, Vocabulary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "text.jsonl"
@@ -113,6 +114,7 @@ def mle_baseline(train: list[str], level: str, minutes: float, count: int, seed:
                 logits, state = model(token, state)
                 probabilities = torch.softmax(logits[:, -1] / temperature, dim=-1)
                 probabilities[:, :EOS] = 0
+                probabilities[:, UNK] = 0  # as ganforge: a word seen once is never written as "<unk>"
                 token = torch.multinomial(probabilities, 1, generator=generator)
                 rows.append(token)
                 done |= token[:, 0] == EOS
