@@ -45,3 +45,22 @@ def test_relaxed_sequences_are_one_hot_forward_and_carry_gradients():
     assert soft.shape == (6, 7, 10) and set(soft.sum(dim=2).unique().tolist()) <= {0.0, 1.0}
     discriminator(soft).sum().backward()
     assert generator.project.weight.grad is not None and generator.project.weight.grad.abs().sum() > 0
+
+
+def test_the_likelihood_loss_ignores_trailing_padding_and_batches_group_lengths():
+    from ganforge.text.policy_gradient import mle_loss
+    from ganforge.text.synthesizer import _length_batches
+
+    torch.manual_seed(0)
+    generator = TextGenerator(9, 8, 16).eval()
+    lengths = torch.randint(1, 12, (40,))
+    ids = torch.full((40, 20), PAD)
+    for row, length in enumerate(lengths.tolist()):
+        ids[row, :length] = torch.randint(4, 9, (length,))
+        ids[row, length - 1] = EOS
+    padded = torch.cat([ids, torch.full((40, 30), PAD)], dim=1)
+    assert torch.allclose(mle_loss(generator, ids), mle_loss(generator, padded))
+    batches = _length_batches(ids, 8)
+    assert sorted(torch.cat(batches).tolist()) == list(range(40))  # every text once per epoch
+    spans = [int(lengths[rows].max() - lengths[rows].min()) for rows in batches]
+    assert sum(spans) < sum(int(lengths[rows].max() - lengths[rows].min()) for rows in torch.arange(40).split(8))

@@ -48,6 +48,16 @@ def _hold_out(lines: list[str], seed: int | None) -> tuple[list[str], list[str]]
     return [lines[i] for i in sorted(order[size:])], [lines[i] for i in sorted(order[:size])]
 
 
+def _length_batches(ids: Tensor, batch: int, shuffle: bool = True) -> list[Tensor]:
+    """Row indices in batches of texts of about one length, in random order: a batch costs as much as its
+    longest text, and with random batches most of that is padding (fortunes: 14.5 tokens on average, 27.6 the
+    longest of a random 64)."""
+    lengths = (ids != PAD).sum(dim=1)
+    order = torch.randperm(len(ids), device=ids.device) if shuffle else torch.arange(len(ids), device=ids.device)
+    batches = list(order[lengths[order].argsort(stable=True)].split(batch))
+    return [batches[i] for i in torch.randperm(len(batches))] if shuffle else batches
+
+
 class _TextProblem:
     """Real texts as one-hot sequences; the generator's as masked Gumbel-softmax sequences, with
     `mle_weight` x the maximum-likelihood loss of a real batch as the generator's extra loss."""
@@ -224,8 +234,7 @@ class TextSynthesizer(Synthesizer):
         losses, best, best_state, stale = [], math.inf, None, 0
         for epoch in range(epochs):
             total = 0.0
-            order = torch.randperm(len(ids), device=ids.device)
-            for rows in order.split(batch):
+            for rows in _length_batches(ids, batch):
                 loss = mle_loss(generator, ids[rows])
                 optimiser.zero_grad()
                 loss.backward()
@@ -237,7 +246,8 @@ class TextSynthesizer(Synthesizer):
             if held_ids is not None:
                 with torch.no_grad():
                     record["held_out_loss"] = held = float(sum(
-                        mle_loss(generator, part).item() * len(part) for part in held_ids.split(batch)) / len(held_ids))
+                        mle_loss(generator, held_ids[rows]).item() * len(rows)
+                        for rows in _length_batches(held_ids, batch, shuffle=False)) / len(held_ids))
                 if held < best:
                     best, best_state, stale = held, copy.deepcopy(generator.state_dict()), 0
                 else:
