@@ -106,6 +106,16 @@ def test_private_range_covers_the_values_coarsely():
         private_range(values[:3], "x", 0.01, np.random.default_rng(1))
 
 
+def test_an_empty_bin_that_passes_by_noise_far_out_does_not_stretch_the_range():
+    prices = np.random.default_rng(0).lognormal(8, 1, 3000)  # thousands; with seeds 0-399 of the noise, three
+    for seed in range(400):  # empty bins far out (2^33 and beyond) clear the bar: they must not set the range
+        low, high, _ = private_range(prices, "price", 0.05, np.random.default_rng(seed))
+        assert -1 < low and high < 8 * prices.max(), seed
+    mixed = np.r_[np.zeros(2000), prices[:1000]]  # a far group of real values is kept: zeros and thousands
+    low, high, _ = private_range(mixed, "amount", 0.2, np.random.default_rng(0))
+    assert low <= 0 and high >= np.percentile(prices[:1000], 99)
+
+
 def test_density_attack_finds_copies_and_not_fresh_rows():
     rng = np.random.default_rng(0)
     population = rng.normal(size=(2000, 4))

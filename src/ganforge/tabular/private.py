@@ -53,6 +53,7 @@ MAX_CODES = 4096  # integer-coded categories spanning more numbers are released 
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
 DRAWS = 5000  # draws from the noisy histogram that the mixture is fitted to; more add nothing to 64 bins
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
+STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 
 
 def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig, privacy: PrivacyConfig,
@@ -199,9 +200,9 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     # blurred rather than refused). Post-processing of the same counts throughout. (Lower cuts inside the run
     # were tried, ln(n) noise scales or half the run's largest count: they dropped half of 51 states held by
     # 19 rows each, cigar at epsilon 3 fell from 0.81 to 0.75 quality.)
-    span = _passing(noisy[:-1], GROUPINGS, epsilon / 2, shifted=True)
-    if span is not None:
-        inside = np.arange(span[0], span[1] + 1)
+    span = np.flatnonzero(_passing(noisy[:-1], GROUPINGS, epsilon / 2, shifted=True))
+    if len(span):
+        inside = np.arange(span[0], span[-1] + 1)
         chosen = inside[noisy[inside] > 2 / epsilon * math.log(len(inside) / EMPTY_BIN_RISK)]
         keep = np.union1d(keep, chosen if len(chosen) else inside[noisy[inside] > 0])
     elif len(keep) == 0 and len(candidates) <= MAX_BLURRED_CODES:
@@ -240,13 +241,14 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
     bins = np.clip(np.searchsorted(upper, clipped, side="right"), 0, len(upper) - 1)
     counts = np.bincount(bins, minlength=len(upper)).astype(float)
     noisy = counts + rng.laplace(0, 1 / epsilon, len(counts))
-    passing = _passing(noisy, FINE_GROUPINGS, epsilon)  # every bin or pair of bins that clears its bar
-    if passing is None:
-        for size in COARSE_GROUPINGS:  # none does: coarser runs, the first that passes
-            if (passing := _passing(noisy, (size,), epsilon)) is not None:
-                break
-    if passing is not None:
-        first, last = passing
+    sizes = FINE_GROUPINGS  # every bin or pair of bins that clears its bar
+    covered = _passing(noisy, sizes, epsilon)
+    for size in COARSE_GROUPINGS if not covered.any() else ():  # none does: coarser runs, the first that passes
+        sizes = (size,)
+        if (covered := _passing(noisy, sizes, epsilon)).any():
+            break
+    if covered.any():
+        first, last = _without_strays(noisy, covered, sizes, epsilon)
         total = float(max(noisy[first:last + 1].sum(), 1.0))
         # one more bin each side: the tails rarely clear the threshold, and clipping them costs more
         # than the coarser shape bins a wider range gets
@@ -257,12 +259,13 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
                   f"--dp-bounds {name}=LOW:HIGH")
 
 
-def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float,
-             shifted: bool = False) -> tuple[int, int] | None:
-    """First and last bin of the runs (of each size in `sizes`) whose noisy sum clears its threshold. With
-    `shifted`, runs also start half a run later (twice the runs, against a bar for twice as many), so values
-    that straddle a run boundary (years 1982-1988 around code 1984 = 1024 + 960) are found together."""
-    first, last = None, None
+def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float, shifted: bool = False,
+             margin: float = 0.0) -> np.ndarray:
+    """Which bins lie in a run (of each size in `sizes`) whose noisy sum clears its threshold, plus `margin`
+    noise scales. With `shifted`, runs also start half a run later (twice the runs, against a bar for twice
+    as many), so values that straddle a run boundary (years 1982-1988 around code 1984 = 1024 + 960) are
+    found together."""
+    covered = np.zeros(len(noisy), dtype=bool)
     for size in sizes:
         for offset in (0, size // 2) if shifted and size > 1 else (0,):
             starts = np.arange(offset, len(noisy), size)
@@ -270,12 +273,24 @@ def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float,
                 continue
             sums = np.add.reduceat(noisy, starts)
             bar = _group_threshold(size, math.ceil(len(noisy) / size) * (2 if shifted and size > 1 else 1))
-            hits = np.flatnonzero(sums > bar / epsilon)
-            if len(hits):
-                low, high = starts[hits[0]], min(starts[hits[-1]] + size, len(noisy)) - 1
-                first = low if first is None else min(first, low)
-                last = high if last is None else max(last, high)
-    return None if first is None else (int(first), int(last))
+            for start in starts[sums > (bar + margin) / epsilon]:
+                covered[start:start + size] = True
+    return covered
+
+
+def _without_strays(noisy: np.ndarray, covered: np.ndarray, sizes: tuple[int, ...],
+                    epsilon: float) -> tuple[int, int]:
+    """First and last bin of the range: the passing bins around the largest group of them (groups apart by
+    more than STRAY_GAP bins), and the other groups only where they clear the bar by STRAY_MARGIN noise
+    scales more. An empty bin passes by noise alone with chance EMPTY_BIN_RISK, and one far out (2^50 beside
+    prices in the thousands) would spread the column over a range where all its values share one shape bin;
+    a group of real values clears the higher bar too, unless it is thin. Post-processing."""
+    bins = np.flatnonzero(covered)
+    groups = np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
+    main = max(groups, key=lambda group: noisy[group].sum())
+    strict = _passing(noisy, sizes, epsilon, margin=STRAY_MARGIN)
+    kept = np.concatenate([group for group in groups if group is main or strict[group].any()])
+    return int(kept.min()), int(kept.max())
 
 
 @functools.cache
