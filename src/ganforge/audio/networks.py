@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.layers import ConditionalHead, Conditioned, maybe_spectral_norm
+from ..core.layers import ClassBatchNorm, ConditionalHead, Conditioned, maybe_spectral_norm, run_layers
 
 Tensor = torch.Tensor
 REPRESENTATIONS = ("spectrogram", "waveform")
@@ -19,22 +19,29 @@ KERNEL = 25
 
 
 class SpectrogramGenerator(Conditioned):
-    def __init__(self, noise_dim: int, bins: int, frames: int, classes: int = 0, width: int = 32):
+    """With `class_norm` (and labels), every batch norm takes its scale and shift from the label."""
+
+    def __init__(self, noise_dim: int, bins: int, frames: int, classes: int = 0, width: int = 32,
+                 class_norm: bool = False):
         super().__init__(noise_dim, classes)
         top = width * 2 ** (DOUBLINGS - 1)
         self.seed_shape = (top, bins // 2 ** DOUBLINGS, frames // 2 ** DOUBLINGS)
+
+        def norm(channels: int) -> nn.Module:
+            return ClassBatchNorm(channels, classes) if class_norm and classes else nn.BatchNorm2d(channels)
+
         self.project = nn.Sequential(
             nn.Linear(noise_dim * (2 if classes else 1), top * self.seed_shape[1] * self.seed_shape[2], bias=False),
-            nn.Unflatten(1, self.seed_shape), nn.BatchNorm2d(top), nn.ReLU(True))
+            nn.Unflatten(1, self.seed_shape), norm(top), nn.ReLU(True))
         layers: list[nn.Module] = []
         for step in range(DOUBLINGS - 1):
             out = top // 2 ** (step + 1)
-            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), norm(out), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, noise: Tensor, condition: Tensor | None = None) -> Tensor:
-        return self.body(self.project(self.inputs(noise, condition)))
+        return run_layers([*self.project, *self.body], self.inputs(noise, condition), condition)
 
 
 class SpectrogramDiscriminator(nn.Module):
@@ -112,11 +119,11 @@ class WaveDiscriminator(nn.Module):
 
 def build_networks(representation: str, noise_dim: int, samples: int, bins: int, frames: int, classes: int,
                    conditioning: str, width: int, spectral_norm: bool,
-                   phase_shuffle: int) -> tuple[nn.Module, nn.Module]:
+                   phase_shuffle: int, class_norm: bool = False) -> tuple[nn.Module, nn.Module]:
     """The (generator, discriminator) pair for an audio model's settings."""
     generator_classes = classes if conditioning != "none" else 0
     if representation == "spectrogram":
-        return (SpectrogramGenerator(noise_dim, bins, frames, generator_classes, width),
+        return (SpectrogramGenerator(noise_dim, bins, frames, generator_classes, width, class_norm),
                 SpectrogramDiscriminator(bins, frames, classes, conditioning, width, spectral_norm))
     return (WaveGenerator(noise_dim, samples, generator_classes, width),
             WaveDiscriminator(samples, classes, conditioning, width, spectral_norm, phase_shuffle))

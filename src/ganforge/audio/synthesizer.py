@@ -114,7 +114,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         generator, discriminator = build_networks(
             config.representation, config.noise_dim, config.clip_samples, spectrogram.bins,
             spectrogram.frames(config.clip_samples), len(self.classes_), config.conditioning, config.width,
-            self.train_config.spectral_norm, config.phase_shuffle)
+            self.train_config.spectral_norm, config.phase_shuffle, config.class_norm)
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------

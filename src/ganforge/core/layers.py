@@ -28,6 +28,29 @@ class Conditioned(nn.Module):
         return torch.cat([noise, self.embed(condition)], dim=1)
 
 
+class ClassBatchNorm(nn.Module):
+    """Batch norm whose scale and shift are learned per label (conditional batch norm, de Vries et al. 2017, as
+    in the generator of Miyato & Koyama 2018): the label shapes every layer, not only the input."""
+
+    def __init__(self, channels: int, classes: int):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.scale, self.shift = nn.Linear(classes, channels), nn.Linear(classes, channels)
+        for layer in (self.scale, self.shift):  # starts as plain batch norm
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def forward(self, x: Tensor, condition: Tensor) -> Tensor:
+        return self.norm(x) * (1 + self.scale(condition))[:, :, None, None] + self.shift(condition)[:, :, None, None]
+
+
+def run_layers(layers: list[nn.Module] | nn.Sequential, x: Tensor, condition: Tensor | None) -> Tensor:
+    """`layers` in turn, handing the label to those that take it."""
+    for layer in layers:
+        x = layer(x, condition) if isinstance(layer, ClassBatchNorm) else layer(x)
+    return x
+
+
 class ConditionalHead(nn.Module):
     """Adversarial score, plus projection (cgan) or class logits (acgan), from pooled features."""
 

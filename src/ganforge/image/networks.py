@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.layers import ConditionalHead, Conditioned, maybe_spectral_norm
+from ..core.layers import ClassBatchNorm, ConditionalHead, Conditioned, maybe_spectral_norm, run_layers
 
 Tensor = torch.Tensor
 ARCHITECTURES = ("dcgan", "resnet")
@@ -26,21 +26,28 @@ def _upsamplings(size: int) -> int:
 
 
 class DCGANGenerator(Conditioned):
-    def __init__(self, noise_dim: int, channels: int, size: int, classes: int = 0, width: int = 64):
+    """With `class_norm` (and labels), every batch norm takes its scale and shift from the label."""
+
+    def __init__(self, noise_dim: int, channels: int, size: int, classes: int = 0, width: int = 64,
+                 class_norm: bool = False):
         super().__init__(noise_dim, classes)
         steps = _upsamplings(size)
         top = width * 2 ** (steps - 1)
+
+        def norm(channels: int) -> nn.Module:
+            return ClassBatchNorm(channels, classes) if class_norm and classes else nn.BatchNorm2d(channels)
+
         self.project = nn.Sequential(nn.Linear(noise_dim * (2 if classes else 1), top * 16, bias=False),
-                                     nn.Unflatten(1, (top, 4, 4)), nn.BatchNorm2d(top), nn.ReLU(True))
+                                     nn.Unflatten(1, (top, 4, 4)), norm(top), nn.ReLU(True))
         layers: list[nn.Module] = []
         for step in range(steps - 1):
             out = top // 2 ** (step + 1)
-            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), nn.BatchNorm2d(out), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), norm(out), nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 
     def forward(self, noise: Tensor, condition: Tensor | None = None) -> Tensor:
-        return self.body(self.project(self.inputs(noise, condition)))
+        return run_layers([*self.project, *self.body], self.inputs(noise, condition), condition)
 
 
 class DCGANDiscriminator(nn.Module):
@@ -129,11 +136,12 @@ class ResNetDiscriminator(nn.Module):
 
 
 def build_networks(architecture: str, noise_dim: int, channels: int, size: int, classes: int, conditioning: str,
-                   width: int, spectral_norm: bool, batch_norm: bool) -> tuple[nn.Module, nn.Module]:
+                   width: int, spectral_norm: bool, batch_norm: bool,
+                   class_norm: bool = False) -> tuple[nn.Module, nn.Module]:
     """The (generator, discriminator) pair for an image model's settings."""
     generator_classes = classes if conditioning != "none" else 0
     if architecture == "dcgan":
-        return (DCGANGenerator(noise_dim, channels, size, generator_classes, width),
+        return (DCGANGenerator(noise_dim, channels, size, generator_classes, width, class_norm),
                 DCGANDiscriminator(channels, size, classes, conditioning, width, spectral_norm, batch_norm))
     return (ResNetGenerator(noise_dim, channels, size, generator_classes, width * 2),
             ResNetDiscriminator(channels, size, classes, conditioning, width * 2, spectral_norm))

@@ -126,7 +126,7 @@ class ImageSynthesizer(LabelledSynthesizer):
         batch_norm = not (train.spectral_norm or LOSSES[train.loss].needs_gradient_penalty or train.r1_penalty > 0)
         generator, discriminator = build_networks(
             config.architecture, config.noise_dim, self.channels_, config.image_size, len(self.classes_),
-            config.conditioning, config.width, train.spectral_norm, batch_norm)
+            config.conditioning, config.width, train.spectral_norm, batch_norm, config.class_norm)
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
