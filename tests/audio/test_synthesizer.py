@@ -75,3 +75,22 @@ def test_the_core_losses_and_both_conditionings_train(spoken_digits, representat
     history = model.training_["history"]
     assert len(history) == 1 and np.isfinite([history[0]["loss_d"], history[0]["loss_g"]]).all()
     assert (model.sample(4, seed=0, label="3").labels == 3).all()
+
+
+def test_a_folder_saved_before_class_batch_norm_loads_with_plain_batch_norm(spoken_digits, tmp_path):
+    import json
+
+    from ganforge.core.layers import ClassBatchNorm
+
+    audio = read_audio(spoken_digits)
+    old = AudioSynthesizer(**TINY, class_norm=False).fit(audio)
+    old.save(tmp_path / "old")
+    config_file = next((tmp_path / "old").glob("*.json"))
+    config = json.loads(config_file.read_text())
+    del config["audio_config"]["class_norm"]  # as an older version wrote it
+    config_file.write_text(json.dumps(config))
+    loaded = ganforge.load(tmp_path / "old")
+    assert not loaded.audio_config.class_norm
+    assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves), np.stack(old.sample(4, seed=2).waves))
+    current = AudioSynthesizer(**TINY).fit(audio)  # the default: a scale and shift per label in every norm
+    assert any(isinstance(layer, ClassBatchNorm) for layer in current.generator_.modules())
