@@ -77,7 +77,7 @@ def test_the_core_losses_and_both_conditionings_train(spoken_digits, representat
     assert (model.sample(4, seed=0, label="3").labels == 3).all()
 
 
-def test_a_folder_saved_before_class_batch_norm_loads_with_plain_batch_norm(spoken_digits, tmp_path):
+def test_class_batch_norm_is_an_option_and_older_folders_load_without_it(spoken_digits, tmp_path):
     import json
 
     from ganforge.core.layers import ClassBatchNorm
@@ -92,5 +92,8 @@ def test_a_folder_saved_before_class_batch_norm_loads_with_plain_batch_norm(spok
     loaded = ganforge.load(tmp_path / "old")
     assert not loaded.audio_config.class_norm
     assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves), np.stack(old.sample(4, seed=2).waves))
-    current = AudioSynthesizer(**TINY).fit(audio)  # the default: a scale and shift per label in every norm
-    assert any(isinstance(layer, ClassBatchNorm) for layer in current.generator_.modules())
+    normed = AudioSynthesizer(**TINY, class_norm=True).fit(audio)  # a scale and shift per label in every norm
+    assert any(isinstance(layer, ClassBatchNorm) for layer in normed.generator_.modules())
+    normed.save(tmp_path / "normed")
+    assert np.array_equal(np.stack(ganforge.load(tmp_path / "normed").sample(4, seed=2).waves),
+                          np.stack(normed.sample(4, seed=2).waves))

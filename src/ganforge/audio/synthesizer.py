@@ -167,9 +167,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         require_keys(config, ("train_config", "audio_config", "classes", "class_counts", "spectrogram", "training"),
                      source)
         with settings_of(source):
-            # folders saved before class batch norm existed hold plain batch norms
-            audio = {"class_norm": False, **config["audio_config"]}
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(AudioConfig, audio))
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(AudioConfig, config["audio_config"]))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.spectrogram_ = None if config["spectrogram"] is None else from_dict(Spectrogram,
                                                                                          config["spectrogram"])
