@@ -116,6 +116,21 @@ def test_an_empty_bin_that_passes_by_noise_far_out_does_not_stretch_the_range():
     assert low <= 0 and high >= np.percentile(prices[:1000], 99)
 
 
+def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values():
+    from ganforge.tabular.private import noisy_histogram
+
+    scores = np.random.default_rng(0).normal(480, 45, 2800).clip(320, 626).round()
+    tops, far = [], []
+    for seed in range(50):
+        rng = np.random.default_rng(seed)
+        low, high, total = private_range(scores, "score", 0.04, rng)
+        edges, masses = noisy_histogram(scores, low, high, total, 0.04, rng)
+        tops.append(high)
+        far.append(masses[edges[:-1] >= 1024].sum())  # no real score reaches 1,024
+    assert max(tops) <= 2048  # [256, 1024) holds the scores, one bin more each side; pairs stretched it to 4,096
+    assert max(far) < 0.01  # only the sliver every bin keeps; stray noisy bins had put values up to 3,810
+
+
 def test_density_attack_finds_copies_and_not_fresh_rows():
     rng = np.random.default_rng(0)
     population = rng.normal(size=(2000, 4))
