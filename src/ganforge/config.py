@@ -133,7 +133,7 @@ class ImageConfig:
     # use 2x); None: by image size (image.synthesizer.SIZE_RECIPES)
     diffaugment: bool = False
     class_norm: bool = False  # DCGAN generator: batch norms scaled and shifted per label (on the Fashion-MNIST
-    # tuning images at three minutes: FID 18.9 -> 20.7, label accuracy 0.80 -> 0.78, so off; on for audio)
+    # tuning images at three minutes: FID 18.9 -> 20.7, label accuracy 0.80 -> 0.78: off, as for audio)
     collapse_guard: bool = True  # a fit that ends collapsed gets its last healthy EMA generator back
     mode_seeking: float = 0.1  # weight of the mode-seeking term (Mao et al. 2019): keeps a label's pictures apart
     # (0, 0.1 and 1 tried on the image benchmark's tuning half: 0.1 lifted recall on 8 and 16 px digits; at 32 px

@@ -12,7 +12,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
-  summed noise, and widen the range where they pass (a column spread thinly over many bins); where nothing
+  summed noise, and widen the range where they pass and neither bin passes alone (a column spread thinly over
+  many bins); a passing group apart from the main one needs three more noise scales (a stray); where nothing
   passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
   no extra cost (post-processing of the same noisy counts). A noisy histogram over that range, with as many
   bins as the noise allows, gives the shape: the distribution function the quantile encoder maps through
@@ -289,12 +290,17 @@ def _without_strays(noisy: np.ndarray, covered: np.ndarray, sizes: tuple[int, ..
     scales more. An empty bin passes by noise alone with chance EMPTY_BIN_RISK, and one far out (2^50 beside
     prices in the thousands) would spread the column over a range where all its values share one shape bin;
     a group of real values clears the higher bar too, unless it is thin. Post-processing."""
-    bins = np.flatnonzero(covered)
-    groups = np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
+    groups = _groups(covered)
     main = max(groups, key=lambda group: noisy[group].sum())
     strict = _passing(noisy, sizes, epsilon, margin=STRAY_MARGIN, skip_explained=True)
     kept = np.concatenate([group for group in groups if group is main or strict[group].any()])
     return int(kept.min()), int(kept.max())
+
+
+def _groups(marked: np.ndarray) -> list[np.ndarray]:
+    """The indices of the marked bins, in groups split where more than STRAY_GAP unmarked bins lie between."""
+    bins = np.flatnonzero(marked)
+    return np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
 
 
 @functools.cache
@@ -322,8 +328,7 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     # and one apart from the rest needs STRAY_MARGIN more: of 60 empty bins four pass the floor by noise, and
     # each put made-up values far out (test scores of 3,810 beside real ones of 320-626)
     if noisy.any():
-        bins = np.flatnonzero(noisy)
-        groups = np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
+        groups = _groups(noisy > 0)
         main = max(groups, key=lambda group: noisy[group].sum())
         for group in groups:
             if group is not main and noisy[group].max() <= (NOISE_FLOOR + STRAY_MARGIN) / epsilon:
