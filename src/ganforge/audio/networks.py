@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.layers import ClassBatchNorm, ConditionalHead, Conditioned, maybe_spectral_norm, run_layers
+from ..core.layers import ConditionalHead, Conditioned, generator_norm, maybe_spectral_norm, run_layers
 
 Tensor = torch.Tensor
 REPRESENTATIONS = ("spectrogram", "waveform")
@@ -27,16 +27,14 @@ class SpectrogramGenerator(Conditioned):
         top = width * 2 ** (DOUBLINGS - 1)
         self.seed_shape = (top, bins // 2 ** DOUBLINGS, frames // 2 ** DOUBLINGS)
 
-        def norm(channels: int) -> nn.Module:
-            return ClassBatchNorm(channels, classes) if class_norm and classes else nn.BatchNorm2d(channels)
-
         self.project = nn.Sequential(
             nn.Linear(noise_dim * (2 if classes else 1), top * self.seed_shape[1] * self.seed_shape[2], bias=False),
-            nn.Unflatten(1, self.seed_shape), norm(top), nn.ReLU(True))
+            nn.Unflatten(1, self.seed_shape), generator_norm(top, classes, class_norm), nn.ReLU(True))
         layers: list[nn.Module] = []
         for step in range(DOUBLINGS - 1):
             out = top // 2 ** (step + 1)
-            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), norm(out), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), generator_norm(out, classes, class_norm),
+                       nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(width, 1, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 

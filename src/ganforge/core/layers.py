@@ -44,6 +44,11 @@ class ClassBatchNorm(nn.Module):
         return self.norm(x) * (1 + self.scale(condition))[:, :, None, None] + self.shift(condition)[:, :, None, None]
 
 
+def generator_norm(channels: int, classes: int, per_label: bool) -> nn.Module:
+    """A generator's batch norm: with `per_label` (and labels), a ClassBatchNorm."""
+    return ClassBatchNorm(channels, classes) if per_label and classes else nn.BatchNorm2d(channels)
+
+
 def run_layers(layers: list[nn.Module] | nn.Sequential, x: Tensor, condition: Tensor | None) -> Tensor:
     """`layers` in turn, handing the label to those that take it."""
     for layer in layers:

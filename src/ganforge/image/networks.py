@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..core.layers import ClassBatchNorm, ConditionalHead, Conditioned, maybe_spectral_norm, run_layers
+from ..core.layers import ConditionalHead, Conditioned, generator_norm, maybe_spectral_norm, run_layers
 
 Tensor = torch.Tensor
 ARCHITECTURES = ("dcgan", "resnet")
@@ -34,15 +34,14 @@ class DCGANGenerator(Conditioned):
         steps = _upsamplings(size)
         top = width * 2 ** (steps - 1)
 
-        def norm(channels: int) -> nn.Module:
-            return ClassBatchNorm(channels, classes) if class_norm and classes else nn.BatchNorm2d(channels)
-
         self.project = nn.Sequential(nn.Linear(noise_dim * (2 if classes else 1), top * 16, bias=False),
-                                     nn.Unflatten(1, (top, 4, 4)), norm(top), nn.ReLU(True))
+                                     nn.Unflatten(1, (top, 4, 4)), generator_norm(top, classes, class_norm),
+                                     nn.ReLU(True))
         layers: list[nn.Module] = []
         for step in range(steps - 1):
             out = top // 2 ** (step + 1)
-            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), norm(out), nn.ReLU(True)]
+            layers += [nn.ConvTranspose2d(out * 2, out, 4, 2, 1, bias=False), generator_norm(out, classes, class_norm),
+                       nn.ReLU(True)]
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]
         self.body = nn.Sequential(*layers)
 

@@ -12,8 +12,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
-  summed noise, and widen the range where they pass and neither bin passes alone (a column spread thinly over
-  many bins); a passing group apart from the main one needs three more noise scales (a stray); where nothing
+  summed noise, and widen the range where they pass (a column spread thinly over many bins; beside a bin that
+  passes alone, a partner joins only where its own count stands out); a passing group apart from the main one
+  needs three more noise scales (a stray); where nothing
   passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
   no extra cost (post-processing of the same noisy counts). A noisy histogram over that range, with as many
   bins as the noise allows, gives the shape: the distribution function the quantile encoder maps through
@@ -293,17 +294,21 @@ def _without_strays(noisy: np.ndarray, covered: np.ndarray, sizes: tuple[int, ..
     scales more. An empty bin passes by noise alone with chance EMPTY_BIN_RISK, and one far out (2^50 beside
     prices in the thousands) would spread the column over a range where all its values share one shape bin;
     a group of real values clears the higher bar too, unless it is thin. Post-processing."""
-    groups = _groups(covered)
-    main = max(groups, key=lambda group: noisy[group].sum())
     strict = _passing(noisy, sizes, epsilon, margin=STRAY_MARGIN, skip_explained=True)
-    kept = np.concatenate([group for group in groups if group is main or strict[group].any()])
-    return int(kept.min()), int(kept.max())
+    kept = covered.copy()
+    for group in _strays(noisy, covered):
+        kept[group] &= strict[group].any()
+    bins = np.flatnonzero(kept)
+    return int(bins[0]), int(bins[-1])
 
 
-def _groups(marked: np.ndarray) -> list[np.ndarray]:
-    """The indices of the marked bins, in groups split where more than STRAY_GAP unmarked bins lie between."""
+def _strays(noisy: np.ndarray, marked: np.ndarray) -> list[np.ndarray]:
+    """The marked bins apart from the group holding the most noisy mass (groups split where more than
+    STRAY_GAP unmarked bins lie between), one index array per group."""
     bins = np.flatnonzero(marked)
-    return np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
+    groups = np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
+    main = max(groups, key=lambda group: noisy[group].sum())
+    return [group for group in groups if group is not main]
 
 
 @functools.cache
@@ -333,10 +338,8 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     # scores of 3,810 beside real ones of 320-626)
     if noisy.any():
         stray_bar = max(NOISE_FLOOR + STRAY_MARGIN, math.log(count / (2 * EMPTY_BIN_RISK))) / epsilon
-        groups = _groups(noisy > 0)
-        main = max(groups, key=lambda group: noisy[group].sum())
-        for group in groups:
-            if group is not main and noisy[group].max() <= stray_bar:
+        for group in _strays(noisy, noisy > 0):
+            if noisy[group].max() <= stray_bar:
                 noisy[group] = 0.0
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / count
     return edges, masses / masses.sum()
