@@ -228,6 +228,7 @@ class TextConfig:
     max_words: int = 10_000
     embedding_dim: int = 64
     hidden_dim: int = 256
+    tied_output: bool = False  # models saved before the output layer was untied load with True
     mle_epochs: int = 20
     adversarial: str = "gumbel"
     gumbel_tau: float = 1.0

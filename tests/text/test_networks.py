@@ -44,7 +44,7 @@ def test_relaxed_sequences_are_one_hot_forward_and_carry_gradients():
     soft = mask_after_end(generator.relaxed(6, 7, tau=1.0, hard=True))
     assert soft.shape == (6, 7, 10) and set(soft.sum(dim=2).unique().tolist()) <= {0.0, 1.0}
     discriminator(soft).sum().backward()
-    assert generator.project.weight.grad is not None and generator.project.weight.grad.abs().sum() > 0
+    assert generator.cell.weight_ih_l0.grad is not None and generator.cell.weight_ih_l0.grad.abs().sum() > 0
 
 
 def test_the_likelihood_loss_ignores_trailing_padding_and_batches_group_lengths():

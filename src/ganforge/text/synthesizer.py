@@ -131,7 +131,8 @@ class TextSynthesizer(Synthesizer):
         if pretrained is not None:
             generator, history = self._reuse(pretrained, device)
         else:
-            generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim).to(device)
+            generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim,
+                                      config.tied_output).to(device)
             mle_deadline = None if budget is None else started + spendable * (MLE_SHARE if adversarial else 1)
             history = self._maximum_likelihood(generator, ids, held_ids, config.mle_epochs,
                                                min(train.batch_size, len(ids)), mle_deadline, progress)
@@ -216,10 +217,9 @@ class TextSynthesizer(Synthesizer):
 
     def _reuse(self, pretrained: TextSynthesizer, device) -> tuple[TextGenerator, list[float]]:
         source = pretrained.baseline_ if pretrained.baseline_ is not None else pretrained.generator_
-        same = (pretrained.vocabulary_.tokens == self.vocabulary_.tokens
-                and pretrained.text_config.max_length == self.text_config.max_length
-                and (pretrained.text_config.embedding_dim, pretrained.text_config.hidden_dim)
-                == (self.text_config.embedding_dim, self.text_config.hidden_dim))
+        sizes = [(c.max_length, c.embedding_dim, c.hidden_dim, c.tied_output)
+                 for c in (pretrained.text_config, self.text_config)]
+        same = pretrained.vocabulary_.tokens == self.vocabulary_.tokens and sizes[0] == sizes[1]
         if not same:
             raise GanforgeError("the pretrained model was fitted on other texts or settings (vocabulary, length "
                                 "or network sizes differ)")
@@ -300,14 +300,16 @@ class TextSynthesizer(Synthesizer):
         """The inverse of `state`; `source` names the file in error messages."""
         require_keys(config, ("train_config", "text_config", "tokens", "training"), str(source))
         with settings_of(str(source)):
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TextConfig, config["text_config"]))
+            text_config = {"tied_output": True, **config["text_config"]}  # saved before the output was untied
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TextConfig, text_config))
             model.vocabulary_ = Vocabulary(model.text_config.level, list(config["tokens"]))
         text = model.text_config
         networks = {}
         for part in ("generator", "baseline"):
             own = {k.split(".", 1)[1]: v for k, v in weights.items() if k.startswith(part + ".")}
             if part == "generator" or own:
-                networks[part] = TextGenerator(len(model.vocabulary_), text.embedding_dim, text.hidden_dim)
+                networks[part] = TextGenerator(len(model.vocabulary_), text.embedding_dim, text.hidden_dim,
+                                               text.tied_output)
                 load_weights(networks[part], own, Path(source).parent)
                 networks[part] = networks[part].to(choose_device(device)).eval()
         model.generator_, model.baseline_ = networks["generator"], networks.get("baseline")
