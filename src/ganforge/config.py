@@ -221,7 +221,9 @@ class TextConfig:
     Gumbel-softmax (`gumbel_tau`, straight-through when `gumbel_hard`) or policy gradient (`rollouts` per
     prefix at `reward_points` prefix lengths). `mle_weight` keeps a maximum-likelihood term in the generator's
     adversarial loss, which keeps it from forgetting the language. `max_length` None: the longest training
-    text (in tokens) plus its end, at most 128."""
+    text (in tokens) plus its end, at most 128. `mle_epochs` None: within a time budget, with texts held out,
+    as many as the held-out loss keeps falling (340 BOFH excuses and 4,000 first names had reached 20 epochs,
+    loss still falling, in 11-16 s of a 96 s share); otherwise 20."""
 
     level: str = "auto"  # chosen from the texts by `fit` (word for sentences, char for names and codes)
     max_length: int | None = None
@@ -229,7 +231,7 @@ class TextConfig:
     embedding_dim: int = 64
     hidden_dim: int = 256
     tied_output: bool = False  # models saved before the output layer was untied load with True
-    mle_epochs: int = 20
+    mle_epochs: int | None = None  # None: 20, or until the held-out loss stops falling within a time budget
     adversarial: str = "gumbel"
     gumbel_tau: float = 1.0
     gumbel_hard: bool = True
@@ -244,7 +246,7 @@ class TextConfig:
         _require(self.adversarial in ADVERSARIAL, "adversarial",
                  f"{self.adversarial!r} is not one of {', '.join(ADVERSARIAL)}")
         _require(self.max_length is None or self.max_length >= 2, "max_length", "must be at least 2")
-        _require(self.mle_epochs >= 0, "mle_epochs", "must not be negative")
+        _require(self.mle_epochs is None or self.mle_epochs >= 0, "mle_epochs", "must not be negative")
         _require(self.gumbel_tau > 0, "gumbel_tau", "must be positive")
         _require(self.mle_weight >= 0, "mle_weight", "must not be negative")
         for name in ("rollouts", "reward_points"):

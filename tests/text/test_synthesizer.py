@@ -129,3 +129,11 @@ def test_a_harmful_adversarial_phase_is_not_shipped():
 def test_maximum_likelihood_stops_when_held_out_loss_stops_falling():
     model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 200}).fit(MANY)
     assert len(model.training_["mle"]) < 200 and model.training_["held_out"] == 50
+
+
+def test_within_a_time_budget_maximum_likelihood_runs_until_the_held_out_loss_stops_falling():
+    settings = {**TINY, "level": "word", "adversarial": "none", "mle_epochs": None}
+    unbudgeted = TextSynthesizer(**settings).fit(MANY)
+    budgeted = TextSynthesizer(**settings, max_minutes=2).fit(MANY)
+    assert len(unbudgeted.training_["mle"]) == 20  # the epoch count without a budget
+    assert 20 < len(budgeted.training_["mle"]) and budgeted.training_["seconds"] < 100  # stopped by the loss

@@ -83,7 +83,8 @@ def cli(verbose: bool) -> None:
               help="Texts: tokens [default: auto, word for sentences and char for names or codes].")
 @click.option("--adversarial", type=click.Choice(["gumbel", "policy-gradient", "none"]),
               help="Texts: the adversarial phase after maximum likelihood [default: gumbel].")
-@click.option("--mle-epochs", type=int, help="Texts: maximum-likelihood epochs before it [default: 20].")
+@click.option("--mle-epochs", type=int, help="Texts: maximum-likelihood epochs before it [default: 20; with "
+              "--max-minutes, as long as the held-out loss falls].")
 @click.option("--representation", type=click.Choice(["spectrogram", "waveform"]),
               help="Sounds: the GAN draws log spectrograms (made audible by Griffin-Lim) or waveforms (WaveGAN) "
                    "[default: spectrogram].")

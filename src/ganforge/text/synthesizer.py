@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -31,6 +32,7 @@ LONGEST = 128
 HELD_OUT_SHARE = 0.1  # of the texts, held out to stop maximum likelihood and to choose the shipped generator
 MIN_HELD_OUT, MAX_HELD_OUT = 50, 1000
 MLE_PATIENCE = 2  # epochs without a lower held-out loss
+MLE_EPOCHS = 20  # without a time budget and a held-out slice to stop it (TextConfig.mle_epochs None)
 MLE_SHARE = 0.8  # of a time budget, at most, for maximum likelihood when an adversarial phase follows (0.6
 # and 0.8 tried on the tuning corpora of benchmarks/text_quality.py: 0.8 nearer the real texts on both)
 CHECK_SHARE = 0.1  # of a time budget kept for scoring both generators
@@ -134,7 +136,10 @@ class TextSynthesizer(Synthesizer):
             generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim,
                                       config.tied_output).to(device)
             mle_deadline = None if budget is None else started + spendable * (MLE_SHARE if adversarial else 1)
-            history = self._maximum_likelihood(generator, ids, held_ids, config.mle_epochs,
+            epochs = config.mle_epochs
+            if epochs is None:  # a deadline and the held-out loss stop it where both exist
+                epochs = sys.maxsize if budget is not None and held_ids is not None else MLE_EPOCHS
+            history = self._maximum_likelihood(generator, ids, held_ids, epochs,
                                                min(train.batch_size, len(ids)), mle_deadline, progress)
         self.training_ = {"texts": len(lines), "held_out": len(held_out), "device": str(device),
                           "level_reason": reason, "mle": history, "adversarial": [],
