@@ -9,7 +9,9 @@ reference.
 The tables, their 70/30 split and the scores are the tabular suite's (benchmarks/tabular_suite.py), so the
 non-private rows come from its results file. MST and AIM run in `.bench-dp` (`make bench-env`) through
 benchmarks/peers/smartnoise_run.py, spending 30% of epsilon on their own DP bounds; where those bounds cannot
-be found they get the true ranges instead, a head start the table marks with "(public bounds)". Printed per
+be found they get the true ranges instead, a head start the table marks with "(public bounds)"; where ganforge
+refuses a table as too small, it is run again with the options its message asks for (`--dp-bounds`,
+`--dp-categories`) filled with the training table's own values, the same head start, marked the same way. Printed per
 table and epsilon: quality and its ratio to the non-private default, detection AUC, TSTR ratio, the distance
 and density membership-attack AUCs (0.5 is best), the epsilon the model reports as spent, and fit seconds.
 Results are kept in benchmarks/results/privacy.jsonl. Defaults are chosen on the tuning half only.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -40,17 +43,41 @@ PREPROCESSOR_SHARE = 0.3
 VARIANTS: dict[str, dict] = {}
 
 
-def fit_ganforge(train: pd.DataFrame, epsilon: float, seed: int, workdir: Path) -> tuple[pd.DataFrame, float]:
+def fit_ganforge(train: pd.DataFrame, epsilon: float, seed: int,
+                 workdir: Path) -> tuple[pd.DataFrame, float, str]:
+    """The default command; where it refuses a table as too small, the same command again with the options its
+    message asks for, filled with the true ranges and levels: the head start MST gets, marked the same way."""
     data, model, out = workdir / "train.csv", workdir / "model", workdir / "synthetic.csv"
     train.to_csv(data, index=False)
     run = [sys.executable, "-m", "ganforge"]
-    seed_flag = [] if seed == 0 else ["--seed", str(seed)]
-    subprocess.run([*run, "fit", str(data), "--out", str(model), "--dp-epsilon", f"{epsilon:g}", *seed_flag],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    fit = [*run, "fit", str(data), "--out", str(model), "--dp-epsilon", f"{epsilon:g}",
+           *([] if seed == 0 else ["--seed", str(seed)])]
+    done = subprocess.run(fit, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    note = ""
+    if done.returncode != 0 and "are too few for statistics" in done.stderr:
+        fit += public_options(done.stderr, pd.read_csv(data))
+        note = "public bounds"
+        done = subprocess.run(fit, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, fit, stderr=done.stderr)
     subprocess.run([*run, "sample", str(model), "--num-rows", str(len(train)), "--out", str(out), "--seed",
                     str(seed)], check=True, stdout=subprocess.DEVNULL)
     spent = json.loads((model / "config.json").read_text())["privacy"]["epsilon"]
-    return pd.read_csv(out), spent
+    return pd.read_csv(out), spent, note
+
+
+def public_options(message: str, table: pd.DataFrame) -> list[str]:
+    """--dp-bounds and --dp-categories for the columns a refusal names, with the training table's own values."""
+    options = []
+    for column in re.findall(r"--dp-bounds (.+?)=LOW:HIGH", message):
+        values = pd.to_numeric(table[column], errors="coerce")
+        options += ["--dp-bounds", f"{column}={values.min():.10g}:{values.max():.10g}"]
+    for column in re.findall(r"--dp-categories (.+?)=A,B,\.\.\.", message):
+        levels = sorted(table[column].dropna().astype(str).unique())
+        if any("," in level for level in levels):
+            raise RuntimeError(f"column {column!r} has a level with a comma: it cannot be declared on the command line")
+        options += ["--dp-categories", f"{column}={','.join(levels)}"]
+    return options
 
 
 def fit_variant(train: pd.DataFrame, epsilon: float, seed: int, settings: dict) -> tuple[pd.DataFrame, float]:
@@ -93,7 +120,7 @@ def run(name: str, method: str, epsilon: float, seed: int, max_rows: int) -> dic
         start = time.monotonic()
         try:
             if method == "ganforge":
-                synthetic, spent = fit_ganforge(train, epsilon, seed, Path(workdir))
+                synthetic, spent, row["note"] = fit_ganforge(train, epsilon, seed, Path(workdir))
             elif method.startswith("ganforge:"):
                 synthetic, spent = fit_variant(train, epsilon, seed, VARIANTS[method.split(":", 1)[1]])
             else:
@@ -185,16 +212,19 @@ def print_runs(names: list[str], epsilons: list[float], seeds: list[int]) -> Non
                 continue
             quality = float(np.mean([r["quality"] for r in done]))
             pairs = float(np.mean([r["pairs"] for r in done]))
-            shown = " / ".join("refused" if r is None or "error" in r else f"{r['quality']:.3f}" for r in runs)
+            shown = " / ".join("refused" if r is None or "error" in r else
+                               f"{r['quality']:.3f}{' (public bounds)' if r.get('note') else ''}" for r in runs)
             print(head + f"{shown} | {quality:.3f} | {mst['quality']:.3f}{bounds} | {quality - mst['quality']:+.3f} "
                   f"| {pairs:.3f} | {mst['pairs']:.3f} |")
-            means.setdefault((mst["half"], epsilon), []).append((quality, mst["quality"]))
+            helped = any(r.get("note") for r in done)  # told the true ranges and levels after refusing, as MST was
+            means.setdefault((mst["half"], epsilon, helped), []).append((quality, mst["quality"]))
     print("\n| half | epsilon | tables ganforge ran | ganforge mean quality | MST on the same tables | ganforge wins |")
     print("|---|---|---|---|---|---|")
-    for (half, epsilon), pairs_ in sorted(means.items()):
+    for (half, epsilon, helped), pairs_ in sorted(means.items()):
         ours, theirs = np.mean([a for a, _ in pairs_]), np.mean([b for _, b in pairs_])
         wins = sum(a > b for a, b in pairs_)
-        print(f"| {half} | {epsilon:g} | {len(pairs_)} | {ours:.3f} | {theirs:.3f} | {wins} of {len(pairs_)} |")
+        tables = f"{len(pairs_)}{' (public bounds)' if helped else ''}"
+        print(f"| {half} | {epsilon:g} | {tables} | {ours:.3f} | {theirs:.3f} | {wins} of {len(pairs_)} |")
 
 
 def main() -> None:

@@ -3,6 +3,8 @@ likelihood LSTM language model trained for the same minutes, on corpora split up
 held-out half.
 
     .venv/bin/python benchmarks/text_quality.py [--half tuning|held-out|both] [--minutes 2] [--corpora NAME ...]
+                                                [--seed 0]
+    .venv/bin/python benchmarks/text_quality.py --runs 0 1   # the kept runs of two splits side by side
 
 Corpora (Debian's fortune packages and the `names` package's 1990 US census lists; `make bench-env` installs
 them): tuning = fortunes (English sentences), first-names; held-out = bofh-excuses (short technical phrases),
@@ -196,6 +198,25 @@ def print_half(half: str, rows: list[dict]) -> None:
                   f"resamples | | | | |")
 
 
+def print_runs(rows: list[dict]) -> None:
+    """One line per corpus and split seed, both models side by side, then against the issue's bars: the share
+    of runs where ganforge's Frechet distance is at most the LSTM's, its BLEU-4 at the LSTM's self-BLEU-4 at
+    least the LSTM's BLEU-4, and at most 1% of its lines copied."""
+    print("| half | corpus (train lines) | split seed | level | shipped | Frechet: ganforge / LSTM | ganforge "
+          "nearer in | BLEU-4 at the LSTM's self-BLEU: ganforge / LSTM | memorised: ganforge / LSTM | bars missed |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in sorted(rows, key=lambda r: (r["half"] != "tuning", list(CORPORA).index(r["corpus"]), r["seed"])):
+        ours, lstm = r["ganforge"], r["mle-lstm"]
+        at = ours.get("bleu4_at_baseline_self_bleu")
+        met = {"Frechet": ours["frechet"] <= lstm["frechet"], "BLEU-4": at is not None and at >= lstm["bleu4"],
+               "memorised": ours["memorised"] <= 0.01}
+        missed = ", ".join(name for name, ok in met.items() if not ok) or "none"
+        print(f"| {r['half']} | {r['corpus']} ({r['train']:,}) | {r['seed']} | {r['level']} | {r['shipped']} | "
+              f"{ours['frechet']:.4f} / {lstm['frechet']:.4f} | {r['ganforge_nearer_share']:.0%} | "
+              f"{'-' if at is None else f'{at:.4f}'} / {lstm['bleu4']:.4f} | {ours['memorised']:.3f} / "
+              f"{lstm['memorised']:.3f} | {missed} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--half", choices=("tuning", "held-out", "both"), default="both")
@@ -203,9 +224,19 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--print-only", action="store_true")
+    parser.add_argument("--runs", type=int, nargs="+", metavar="SEED",
+                        help="print the kept runs of these split seeds side by side (the README table)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     names = args.corpora or [n for n, h in CORPORA.items() if args.half in ("both", h)]
+    if args.runs:
+        kept = {}
+        for line in RESULTS.read_text().splitlines() if RESULTS.exists() else []:
+            r = json.loads(line)
+            if r["seed"] in args.runs and r["minutes"] == args.minutes and r["corpus"] in names:
+                kept[r["corpus"], r["seed"]] = r
+        print_runs(list(kept.values()))
+        return
     if not args.print_only:
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         for name in names:
