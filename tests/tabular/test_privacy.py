@@ -301,3 +301,17 @@ def test_a_private_fit_refuses_to_resume(tmp_path):
     model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0})
     with pytest.raises(GanforgeError, match="cannot resume"):
         model.fit(survey(2000), checkpoint_dir=tmp_path / "c", resume=True)
+
+
+def test_a_refused_integer_coded_category_asks_for_its_levels_and_trains_once_they_are_declared():
+    rng = np.random.default_rng(0)
+    small = pd.DataFrame({"race": rng.integers(1, 4, 130), "weight": rng.normal(120, 20, 130).round(1)})
+    schema = infer_schema(small)
+    with pytest.raises(GanforgeError) as refused:  # 0.1 for each column, as for ten columns at epsilon 1
+        fit_private_transform(small, schema, TabularConfig(), PrivacyConfig(dp_epsilon=0.2), 0.2, 1e-6,
+                              np.random.default_rng(0))
+    assert "--dp-categories race=A,B,..." in str(refused.value) and "--dp-bounds race" not in str(refused.value)
+    declared = PrivacyConfig(dp_epsilon=0.2, dp_public_categories={"race": ["1", "2", "3"]},
+                             dp_public_bounds={"weight": [60, 180]})
+    transform = fit_private_transform(small, schema, TabularConfig(), declared, 0.2, 1e-6, np.random.default_rng(0))
+    assert sorted(transform.columns[0].encoder.levels) == [1, 2, 3]

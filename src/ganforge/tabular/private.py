@@ -99,6 +99,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         return ColumnTransform(spec, None, {"start": 1})
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
+        public = None if public is None else _declared_levels(public, values, spec.name)
         if spec.kind == "categorical" and public is None and CODE_NAME.search(spec.name) and _whole_numbers(values):
             levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
         else:
@@ -170,6 +171,25 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
     return [kept[i] for i in order], [int(counts[i]) for i in order]
 
 
+def _declared_levels(levels: list, values: pd.Series, name: str) -> list:
+    """Declared levels in the column's own type: the command line hands them over as text, and the codes 1,2,3
+    of a column of numbers would otherwise match none of its values."""
+    if types.is_bool_dtype(values.dtype):
+        truth = {"true": True, "false": False, "1": True, "0": False}
+        return [truth.get(level.lower(), level) if isinstance(level, str) else level for level in levels]
+    if not types.is_numeric_dtype(values.dtype):
+        return list(levels)
+    numbers = []
+    for level in levels:
+        try:
+            number = float(level)
+        except (TypeError, ValueError):
+            raise GanforgeError(f"--dp-categories {name}: {level!r} is not a number, and the column holds "
+                                "numbers") from None
+        numbers.append(int(number) if number.is_integer() else number)
+    return numbers
+
+
 def _whole_numbers(values: pd.Series) -> bool:
     """Whether a column holds integer codes (a property of its type, like its kind, not a statistic)."""
     present = values.dropna()
@@ -186,7 +206,10 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     positive noisy count is kept, so the column is released blurred rather than refused). Where the range
     spans more than MAX_CODES numbers, the other half of the budget goes to the thresholded release."""
     codes = values.dropna().to_numpy(np.float64)
-    low, high, _ = private_range(codes, name, epsilon / 2, rng)
+    try:
+        low, high, _ = private_range(codes, name, epsilon / 2, rng)
+    except _TooFew as failure:  # the range only finds the levels: declared levels are what the column needs
+        raise _TooFew(name, failure.reason, f"--dp-categories {name}=A,B,...") from None
     if not 0 < math.floor(high) - math.ceil(low) + 1 <= MAX_CODES:
         return noisy_levels(values, name, epsilon / 2, delta, rng)
     candidates = np.arange(math.ceil(low), math.floor(high) + 1)
