@@ -135,6 +135,8 @@ def fit_ganforge(train: list[str], minutes: float, count: int, seed: int) -> tup
                         f"{minutes:g}"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         model = TextSynthesizer.load(model_dir)
     texts = {t: model.sample(count, seed=seed, temperature=t) for t in TEMPERATURES}
+    if model.baseline_ is not None:  # the adversarial generator shipped: its starting point, to tell the phases apart
+        texts["baseline"] = model.sample(count, seed=seed, baseline=True)
     training = model.training_
     return texts, {"level": model.text_config.level, "level_reason": training["level_reason"],
                    "shipped": training.get("shipped", {}).get("model", "maximum likelihood"),
@@ -159,6 +161,9 @@ def run(name: str, minutes: float, seed: int) -> dict:
     row = {"corpus": name, "half": CORPORA[name], "train": len(train), "test": len(test), "minutes": minutes,
            "seed": seed, "encoder": encoder.name, **details}
     curves = {}
+    if "baseline" in ours:  # ganforge's own maximum-likelihood generator, beside the shipped adversarial one
+        row["ganforge_mle_frechet"] = round(_scores(test, ours.pop("baseline"), None, encoder,
+                                                    random.Random(seed))["frechet_distance"], 4)
     for method, texts in (("ganforge", ours), ("mle-lstm", baseline)):
         curves[method] = []
         for temperature, generated in texts.items():
@@ -211,8 +216,9 @@ def print_runs(rows: list[dict]) -> None:
         met = {"Frechet": ours["frechet"] <= lstm["frechet"], "BLEU-4": at is not None and at >= lstm["bleu4"],
                "memorised": ours["memorised"] <= 0.01}
         missed = ", ".join(name for name, ok in met.items() if not ok) or "none"
+        own = f" (its MLE {r['ganforge_mle_frechet']:.4f})" if "ganforge_mle_frechet" in r else ""
         print(f"| {r['half']} | {r['corpus']} ({r['train']:,}) | {r['seed']} | {r['level']} | {r['shipped']} | "
-              f"{ours['frechet']:.4f} / {lstm['frechet']:.4f} | {r['ganforge_nearer_share']:.0%} | "
+              f"{ours['frechet']:.4f}{own} / {lstm['frechet']:.4f} | {r['ganforge_nearer_share']:.0%} | "
               f"{'-' if at is None else f'{at:.4f}'} / {lstm['bleu4']:.4f} | {ours['memorised']:.3f} / "
               f"{lstm['memorised']:.3f} | {missed} |")
 
