@@ -54,6 +54,7 @@ def test_sample_info_and_evaluate(workdir):
     assert ganforge("sample", "model", "-n", "5", "--out", "mle.txt", "--baseline", cwd=workdir).returncode == 0
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "word level" in info.stdout and "1 adversarial (gumbel)" in info.stdout
+    assert "output layer its own" in info.stdout
     result = ganforge("evaluate", "--real", "test.txt", "--synthetic", "gen.txt", "--train", "lines.txt",
                       "--out", "m.json", "--report", "e.html", "--encoder", "ganforge-lsa", cwd=workdir)
     assert result.returncode == 0, result.stderr

@@ -119,7 +119,9 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(model_line(model_dir, config))
     click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
                f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
-    click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}")
+    output = "tied to the embedding" if text.get("tied_output", True) else "its own"
+    click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}, "
+               f"output layer {output}")
     click.echo(f"trained:    {len(training.get('mle', []))} maximum-likelihood epochs, "
                f"{len(training.get('adversarial', []))} adversarial ({text.get('adversarial')}), "
                f"{training.get('seconds', 0):.1f} s on {training.get('device', '?')}")
