@@ -54,11 +54,12 @@ def fit_ganforge(train: pd.DataFrame, epsilon: float, seed: int,
     fit = [*run, "fit", str(data), "--out", str(model), "--dp-epsilon", f"{epsilon:g}",
            *([] if seed == 0 else ["--seed", str(seed)])]
     done = subprocess.run(fit, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    note = ""
+    note, written = "", None
     for _ in range(RETRIES):  # a column near its threshold passes in one run and fails in the next
         if done.returncode == 0 or "are too few for statistics" not in done.stderr:
             break
-        fit += public_options(done.stderr, pd.read_csv(data))
+        written = pd.read_csv(data) if written is None else written  # the values as the command read them
+        fit += public_options(done.stderr, written)
         note = "public bounds"
         done = subprocess.run(fit, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     if done.returncode != 0:

@@ -255,6 +255,11 @@ class TextConfig:
             _require(getattr(self, name) >= 1, name, "must be at least 1")
 
 
+def saved_text_config(config: dict) -> dict:
+    """A model folder's text settings, with what older folders leave out: their output layer was tied."""
+    return {"tied_output": True, **config.get("text_config", {})}
+
+
 TEXT_TRAIN_DEFAULTS = dict(epochs=10, batch_size=64, loss="nonsaturating", generator_lr=1e-4,
                            discriminator_lr=1e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.0)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..config import saved_text_config
 from ..errors import GanforgeError
 from .common import TEXTS, check_holdout_share, check_outputs, data_kind, model_line, versions_line, write_json, written
 
@@ -115,11 +116,11 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({k: v for k, v in config.items() if k != "tokens"}, indent=2))
         return
-    training, train, text = config.get("training", {}), config.get("train_config", {}), config.get("text_config", {})
+    training, train, text = config.get("training", {}), config.get("train_config", {}), saved_text_config(config)
     click.echo(model_line(model_dir, config))
     click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
                f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
-    output = "tied to the embedding" if text.get("tied_output", True) else "its own"
+    output = "tied to the embedding" if text["tied_output"] else "its own"
     click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}, "
                f"output layer {output}")
     click.echo(f"trained:    {len(training.get('mle', []))} maximum-likelihood epochs, "

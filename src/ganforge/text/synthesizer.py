@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, to_dict
+from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, saved_text_config, to_dict
 from ..core.device import choose_device, seed_everything
 from ..core.progress import Progress, ProgressCallback
 from ..core.trainer import train_gan
@@ -305,8 +305,8 @@ class TextSynthesizer(Synthesizer):
         """The inverse of `state`; `source` names the file in error messages."""
         require_keys(config, ("train_config", "text_config", "tokens", "training"), str(source))
         with settings_of(str(source)):
-            text_config = {"tied_output": True, **config["text_config"]}  # saved before the output was untied
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(TextConfig, text_config))
+            model = cls(from_dict(TrainConfig, config["train_config"]),
+                        from_dict(TextConfig, saved_text_config(config)))
             model.vocabulary_ = Vocabulary(model.text_config.level, list(config["tokens"]))
         text = model.text_config
         networks = {}
