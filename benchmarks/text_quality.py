@@ -166,9 +166,11 @@ def run(name: str, minutes: float, seed: int) -> dict:
                                                     random.Random(seed))["frechet_distance"], 4)
     for method, texts in (("ganforge", ours), ("mle-lstm", baseline)):
         curves[method] = []
+        row[f"{method}_frechet_by_temperature"] = {}
         for temperature, generated in texts.items():
             scores = _scores(test, generated, None, encoder, random.Random(seed))
             curves[method].append((scores["self_bleu4"], scores["bleu4"]))
+            row[f"{method}_frechet_by_temperature"][str(temperature)] = round(scores["frechet_distance"], 4)
             if temperature == 1.0:
                 row[method] = {"frechet": round(scores["frechet_distance"], 4), "bleu4": round(scores["bleu4"], 4),
                                "self_bleu4": round(scores["self_bleu4"], 4),

@@ -176,3 +176,12 @@ def test_large_batches_scale_the_learning_rates_and_small_ones_do_not():
         assert game.optimizer_d.param_groups[0]["lr"] == pytest.approx(3e-4 * scale)
         game.scale_learning_rates(0.5, config)  # a rollback halves the scaled rate
         assert game.optimizer_d.param_groups[0]["lr"] == pytest.approx(1.5e-4 * scale)
+
+
+def test_training_on_the_cpu_flushes_subnormal_floats():
+    from ganforge.core.device import choose_device
+
+    torch.set_flush_denormal(False)
+    assert torch.tensor([1e-40]).item() != 0.0  # a subnormal float32, kept
+    assert choose_device("cpu").type == "cpu"
+    assert torch.tensor([1e-40]).item() == 0.0  # flushed: no op on it runs a hundred times slower

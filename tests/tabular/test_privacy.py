@@ -279,6 +279,25 @@ def test_year_codes_inside_a_wide_magnitude_bin_are_found_where_they_lie():
         assert len(levels) >= 5 and all(1970 <= level <= 1997 for level in levels)
 
 
+def test_codes_near_the_cut_are_all_released_and_more_budget_releases_no_fewer():
+    rng = np.random.default_rng(0)  # 79 school ids held by 25-95 rows each, as in a real pupils table
+    schools = pd.Series(rng.permutation(np.repeat(np.arange(1, 80), rng.integers(25, 96, 79))), name="schid")
+    for epsilon in (0.09, 0.26):  # a cut of about 180 rows passes no school, one of about 60 rows a third
+        found = [len(set(integer_levels(schools, "schid", epsilon, 1e-6, np.random.default_rng(seed))[0])
+                     & set(range(1, 80))) for seed in range(3)]
+        assert min(found) >= 70, (epsilon, found)
+
+
+def test_rows_of_hidden_levels_are_spread_over_the_released_ones():
+    from ganforge.tabular.encoders import CategoricalEncoder
+
+    encoder = CategoricalEncoder(["a", "b", None], [300, 100, 50], top=3)
+    _, codes = encoder.encode(pd.Series(["a", "b", None] + ["hidden"] * 400))
+    assert codes[:3, 0].tolist() == [0, 1, 2]
+    spread = np.bincount(codes[3:, 0], minlength=3)
+    assert spread.tolist() == [300, 100, 0]  # by the released counts, and never as missing
+
+
 def test_the_noise_never_comes_from_the_seed():
     table = survey(2000)
     settings = {**TINY, "dp_epsilon": 1.0, "dp_marginal_steps": 5, "seed": 0}

@@ -11,7 +11,11 @@ from ..errors import GanforgeError
 
 
 def choose_device(name: str = "auto") -> torch.device:
-    """'auto' takes CUDA when present, else the CPU; an explicit device must exist."""
+    """'auto' takes CUDA when present, else the CPU; an explicit device must exist. On the CPU, subnormal
+    floats are flushed to zero from here on: a few of them (squared gradients of 1e-20, activations that died
+    away) slow every operation that touches them a hundredfold, and a private fit of 3,000 survey rows
+    then took 124 s where it usually takes 6."""
+    torch.set_flush_denormal(True)  # CPU arithmetic only; a no-op where the processor cannot do it
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
