@@ -295,7 +295,8 @@ def test_rows_of_hidden_levels_are_spread_over_the_released_ones():
     _, codes = encoder.encode(pd.Series(["a", "b", None] + ["hidden"] * 400))
     assert codes[:3, 0].tolist() == [0, 1, 2]
     spread = np.bincount(codes[3:, 0], minlength=3)
-    assert spread.tolist() == [300, 100, 0]  # by the released counts, and never as missing
+    assert abs(spread[0] - 300) <= 2 and spread[2] == 0  # by the released counts, and never as missing
+    assert 0 < np.bincount(codes[3:103, 0], minlength=3)[1] < 50  # interleaved, not in one run
 
 
 def test_the_noise_never_comes_from_the_seed():
