@@ -80,11 +80,16 @@ def run(half: str, method: str, minutes: float, seed: int, settings: dict | None
     synthetic = model.sample(len(test) * 4, seed=seed)
     extractor = train_extractor(training, model.audio_config.clip_samples, seed)
     results = evaluate_audio(test, synthetic, training=training, seed=seed, extractor=extractor)
-    return {"half": half, "method": method, "minutes": minutes, "seed": seed, "fit_seconds": round(fit_seconds, 1),
-            "epochs": model.training_["epochs_run"], "representation": model.audio_config.representation,
-            "extractor_accuracy": results["extractor_accuracy"], **results["scores"],
-            "real_fad": results["real_reference"]["fad"], "noise_fad": results["noise_reference"]["fad"],
-            "collapse": results.get("collapse")}
+    row = {"half": half, "method": method, "minutes": minutes, "seed": seed, "fit_seconds": round(fit_seconds, 1),
+           "epochs": model.training_["epochs_run"], "representation": model.audio_config.representation,
+           "temperature": model.audio_config.temperature, "extractor_accuracy": results["extractor_accuracy"],
+           **results["scores"], "real_fad": results["real_reference"]["fad"],
+           "noise_fad": results["noise_reference"]["fad"], "collapse": results.get("collapse")}
+    if model.audio_config.temperature != 1.0:  # the same generator with the training noise, for the trade-off
+        plain = model.sample(len(test) * 4, seed=seed, temperature=1.0)
+        row["at_temperature_1"] = evaluate_audio(test, plain, training=training, seed=seed,
+                                                 extractor=extractor)["scores"]
+    return row
 
 
 def show(rows: list[dict]) -> None:
@@ -98,11 +103,16 @@ def show(rows: list[dict]) -> None:
         print("|---|---|---|---|---|---|---|---|---|---|")
         baseline = {row["minutes"]: row["fad"] for row in mine if row["method"] == "wavegan"}
         for row in mine:
-            ratio = (f"{row['fad'] / baseline[row['minutes']]:.2f}" if row["minutes"] in baseline else "")
-            accuracy = f"{row['label_accuracy']:.3f}" if row.get("label_accuracy") is not None else ""
-            print(f"| {row['method']} | {row['minutes']:g} | {row['epochs']} | {row['fad']:.2f} | {ratio} | "
-                  f"{row['precision']:.2f} | {row['recall']:.2f} | {row['coverage']:.2f} | {accuracy} | "
-                  f"{row['copies']:.3f} |")
+            shown = [(row["method"], row)]
+            if "at_temperature_1" in row:  # the sampling temperature's trade-off, on the same generator
+                shown = [(f"{row['method']} (temperature {row['temperature']:g})", row),
+                         (f"{row['method']} (temperature 1)", row["at_temperature_1"])]
+            for name, scores in shown:
+                ratio = (f"{scores['fad'] / baseline[row['minutes']]:.2f}" if row["minutes"] in baseline else "")
+                accuracy = f"{scores['label_accuracy']:.3f}" if scores.get("label_accuracy") is not None else ""
+                print(f"| {name} | {row['minutes']:g} | {row['epochs']} | {scores['fad']:.2f} | {ratio} | "
+                      f"{scores['precision']:.2f} | {scores['recall']:.2f} | {scores['coverage']:.2f} | {accuracy} | "
+                      f"{scores['copies']:.3f} |")
         references = mine[-1]
         print(f"\nreferences: real against real FAD {references['real_fad']:.2f}, noise {references['noise_fad']:.2f};"
               f" extractor held-out accuracy {references['extractor_accuracy']:.3f}")

@@ -4,6 +4,7 @@ for each bad input."""
 import json
 import re
 
+import numpy as np
 import pytest
 
 from ganforge.audio.data import read_audio
@@ -34,7 +35,14 @@ def test_sample_writes_class_folders_or_an_npz_and_info_describes_the_model(work
     assert len(sevens) == 5 and sevens.classes == [str(d) for d in range(10)] and set(sevens.labels) == {7}
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "spectrogram GAN, conditioning cgan" in info.stdout
-    assert "labels from file-name prefix" in info.stdout
+    assert "labels from file-name prefix" in info.stdout and "sampling temperature 0.7" in info.stdout
+    hot = ganforge("sample", "model", "-n", "5", "--temperature", "1", "--out", "hot.npz", "--seed", "1", cwd=workdir)
+    cool = ganforge("sample", "model", "-n", "5", "--out", "cool.npz", "--seed", "1", cwd=workdir)
+    assert hot.returncode == 0 and cool.returncode == 0, hot.stderr + cool.stderr
+    assert not np.array_equal(np.stack(read_audio(workdir / "hot.npz").waves),
+                              np.stack(read_audio(workdir / "cool.npz").waves))
+    bad = ganforge("sample", "model", "-n", "5", "--temperature", "0", "--out", "x.npz", cwd=workdir)
+    assert bad.returncode == 2 and "--temperature must be positive, got 0" in bad.stderr
 
 
 def test_evaluate_prints_scores_beside_references_and_writes_a_report(workdir, spoken_digits, chromium, tmp_path):  # noqa: F811

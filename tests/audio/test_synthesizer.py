@@ -97,3 +97,27 @@ def test_class_batch_norm_is_an_option_and_older_folders_load_without_it(spoken_
     normed.save(tmp_path / "normed")
     assert np.array_equal(np.stack(ganforge.load(tmp_path / "normed").sample(4, seed=2).waves),
                           np.stack(normed.sample(4, seed=2).waves))
+
+
+def test_a_lower_temperature_draws_clips_nearer_each_class_middle_and_older_folders_sample_at_one(fitted, tmp_path):
+    import json
+
+    _, model = fitted
+    assert model.audio_config.temperature == 0.7
+
+    def spread(temperature):  # per-sample spread across draws for one label
+        clips = model.sample(40, seed=4, label="3", temperature=temperature)
+        return np.stack(clips.waves).std(axis=0).mean()
+
+    assert spread(0.3) < spread(1.0)
+    with pytest.raises(GanforgeError, match="--temperature must be positive"):
+        model.sample(2, temperature=-1)
+    model.save(tmp_path / "old")
+    config_file = next((tmp_path / "old").glob("*.json"))
+    config = json.loads(config_file.read_text())
+    del config["audio_config"]["temperature"]  # as an older version wrote it
+    config_file.write_text(json.dumps(config))
+    loaded = ganforge.load(tmp_path / "old")
+    assert loaded.audio_config.temperature == 1.0
+    assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves),
+                          np.stack(model.sample(4, seed=2, temperature=1.0).waves))

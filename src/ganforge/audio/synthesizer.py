@@ -119,13 +119,19 @@ class AudioSynthesizer(LabelledSynthesizer):
 
     # -- sampling ------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None) -> AudioSet:
+    def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None,
+               temperature: float | None = None) -> AudioSet:
         """`n` clips of `clip_samples` at the model's sample rate. A conditional model draws labels with the
-        training frequencies unless `label` fixes one."""
+        training frequencies unless `label` fixes one. `temperature`: the noise's standard deviation (None: the
+        model's `audio_config.temperature`; 1 is the training noise, lower gives clips nearer each class's
+        middle, more often heard as their label and less varied)."""
         self._check_fitted()
         if n < 1:
             raise GanforgeError(f"number of clips must be at least 1, got {n}")
         config = self.audio_config
+        temperature = config.temperature if temperature is None else temperature
+        if temperature <= 0:
+            raise GanforgeError(f"--temperature must be positive, got {temperature}")
         device = next(self.generator_.parameters()).device
         seed = seed if seed is not None else int(torch.randint(2**31, ()).item())
         generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -134,7 +140,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         waves = []
         for start in range(0, n, SAMPLE_CHUNK):
             rows = min(SAMPLE_CHUNK, n - start)
-            noise = torch.randn(rows, config.noise_dim, generator=generator).to(device)
+            noise = (temperature * torch.randn(rows, config.noise_dim, generator=generator)).to(device)
             condition = None
             if classes:
                 condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
@@ -167,7 +173,8 @@ class AudioSynthesizer(LabelledSynthesizer):
         require_keys(config, ("train_config", "audio_config", "classes", "class_counts", "spectrogram", "training"),
                      source)
         with settings_of(source):
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(AudioConfig, config["audio_config"]))
+            audio = {"temperature": 1.0, **config["audio_config"]}  # saved before sampling had a temperature
+            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(AudioConfig, audio))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.spectrogram_ = None if config["spectrogram"] is None else from_dict(Spectrogram,
                                                                                          config["spectrogram"])

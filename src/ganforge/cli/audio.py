@@ -75,13 +75,13 @@ def fit_audio(data: Path, out: Path, options: dict[str, Any]) -> None:
                             options["seed"], history=training["history"], title=f"ganforge report: {data.name}")
 
 
-def sample_audio(model_dir: Path, num: int, out: Path, seed: int | None, label: str | None, device: str,
-                 force: bool) -> None:
+def sample_audio(model_dir: Path, num: int, out: Path, seed: int | None, label: str | None,
+                 temperature: float | None, device: str, force: bool) -> None:
     from ..audio.data import write_audio
     from ..audio.synthesizer import AudioSynthesizer
 
     model = AudioSynthesizer.load(model_dir, device=device)
-    clips = model.sample(num, seed=seed, label=label)
+    clips = model.sample(num, seed=seed, label=label, temperature=temperature)
     length = model.audio_config.clip_samples
     write_audio(out, clips.clips(length), clips.sample_rate, clips.labels, clips.classes, force=force)
     where = "one sub-folder per class" if clips.labels is not None and out.suffix.lower() != ".npz" else ""
@@ -142,6 +142,7 @@ def info_audio(model_dir: Path, config: dict, as_json: bool) -> None:
                f"(labels from {training.get('labelled_by', '?')})")
     click.echo(f"network:    {audio.get('representation')} GAN, conditioning {audio.get('conditioning')}, width "
                f"{audio.get('width')}, noise {audio.get('noise_dim')}"
+               + f", sampling temperature {audio.get('temperature', 1.0)}"
                + (f", Griffin-Lim {audio.get('griffin_lim_iterations')} iterations"
                   if audio.get("representation") == "spectrogram" else
                   f", phase shuffle {audio.get('phase_shuffle')}"))
