@@ -77,19 +77,24 @@ def test_the_core_losses_and_both_conditionings_train(spoken_digits, representat
     assert (model.sample(4, seed=0, label="3").labels == 3).all()
 
 
-def test_class_batch_norm_is_an_option_and_older_folders_load_without_it(spoken_digits, tmp_path):
+def saved_without(model: AudioSynthesizer, setting: str, folder):
+    """`model` saved and read back as a version from before `setting` existed wrote it."""
     import json
 
+    model.save(folder)
+    config_file = next(folder.glob("*.json"))
+    config = json.loads(config_file.read_text())
+    del config["audio_config"][setting]
+    config_file.write_text(json.dumps(config))
+    return ganforge.load(folder)
+
+
+def test_class_batch_norm_is_an_option_and_older_folders_load_without_it(spoken_digits, tmp_path):
     from ganforge.core.layers import ClassBatchNorm
 
     audio = read_audio(spoken_digits)
     old = AudioSynthesizer(**TINY, class_norm=False).fit(audio)
-    old.save(tmp_path / "old")
-    config_file = next((tmp_path / "old").glob("*.json"))
-    config = json.loads(config_file.read_text())
-    del config["audio_config"]["class_norm"]  # as an older version wrote it
-    config_file.write_text(json.dumps(config))
-    loaded = ganforge.load(tmp_path / "old")
+    loaded = saved_without(old, "class_norm", tmp_path / "old")
     assert not loaded.audio_config.class_norm
     assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves), np.stack(old.sample(4, seed=2).waves))
     normed = AudioSynthesizer(**TINY, class_norm=True).fit(audio)  # a scale and shift per label in every norm
@@ -100,8 +105,6 @@ def test_class_batch_norm_is_an_option_and_older_folders_load_without_it(spoken_
 
 
 def test_a_lower_temperature_draws_clips_nearer_each_class_middle_and_older_folders_sample_at_one(fitted, tmp_path):
-    import json
-
     _, model = fitted
     assert model.audio_config.temperature == 0.7
 
@@ -112,12 +115,7 @@ def test_a_lower_temperature_draws_clips_nearer_each_class_middle_and_older_fold
     assert spread(0.3) < spread(1.0)
     with pytest.raises(GanforgeError, match="--temperature must be positive"):
         model.sample(2, temperature=-1)
-    model.save(tmp_path / "old")
-    config_file = next((tmp_path / "old").glob("*.json"))
-    config = json.loads(config_file.read_text())
-    del config["audio_config"]["temperature"]  # as an older version wrote it
-    config_file.write_text(json.dumps(config))
-    loaded = ganforge.load(tmp_path / "old")
+    loaded = saved_without(model, "temperature", tmp_path / "old")
     assert loaded.audio_config.temperature == 1.0
     assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves),
                           np.stack(model.sample(4, seed=2, temperature=1.0).waves))
