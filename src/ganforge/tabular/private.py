@@ -202,10 +202,10 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     """Levels of an integer-coded category (states 1-56, say) without a release threshold: half the budget
     finds a range of the codes, and every whole number in it is a candidate level, known before any count is
     read, so each candidate's noisy count can be released as it is (and empty ones mostly fall below a small
-    cut, except inside the runs where the codes lie: there every candidate with a positive noisy count is
-    kept, so 79 school ids held by 25-95 rows each come out blurred rather than cut to the 30 that clear a
-    cut). Where the range spans more than MAX_CODES numbers, the other half of the budget goes to the
-    thresholded release."""
+    cut, except inside a dense run of codes, or where none clears the cut: there every candidate with a
+    positive noisy count is kept, so 79 school ids held by 25-95 rows each come out blurred rather than cut to
+    the 30 that clear it). Where the range spans more than MAX_CODES numbers, the other half of the budget goes
+    to the thresholded release."""
     codes = values.dropna().to_numpy(np.float64)
     try:
         low, high, _ = private_range(codes, name, epsilon / 2, rng)
