@@ -178,10 +178,21 @@ def test_large_batches_scale_the_learning_rates_and_small_ones_do_not():
         assert game.optimizer_d.param_groups[0]["lr"] == pytest.approx(1.5e-4 * scale)
 
 
-def test_training_on_the_cpu_flushes_subnormal_floats():
-    from ganforge.core.device import choose_device
+def test_a_fit_flushes_subnormal_floats_and_puts_the_setting_back():
+    import numpy as np
 
-    torch.set_flush_denormal(False)
-    assert torch.tensor([1e-40]).item() != 0.0  # a subnormal float32, kept
-    assert choose_device("cpu").type == "cpu"
-    assert torch.tensor([1e-40]).item() == 0.0  # flushed: no op on it runs a hundred times slower
+    from ganforge.core.device import flushing_subnormals
+
+    @flushing_subnormals
+    def fit():
+        return torch.tensor([1e-40]).item()
+
+    assert fit() == 0.0  # flushed while fitting: no op on it runs a hundred times slower
+    assert torch.tensor([1e-40]).item() != 0.0  # the process's setting is back (NumPy's too)
+    assert np.nextafter(np.float64(0), 1) > 0
+    torch.set_flush_denormal(True)  # a caller who flushes keeps flushing
+    try:
+        fit()
+        assert torch.tensor([1e-40]).item() == 0.0
+    finally:
+        torch.set_flush_denormal(False)

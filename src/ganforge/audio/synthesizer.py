@@ -15,7 +15,7 @@ from torch import nn
 
 from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, to_dict
 from ..core.batches import ConditionalBatches
-from ..core.device import choose_device, seed_everything
+from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.diversity import CollapseGuard
 from ..core.progress import ProgressCallback, both
 from ..core.trainer import train_gan
@@ -48,6 +48,7 @@ class AudioSynthesizer(LabelledSynthesizer):
                                                                    settings)
 
     # -- fitting -------------------------------------------------------------------------------------------
+    @flushing_subnormals
     def fit(self, data: AudioSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
             resume: bool = False, progress: ProgressCallback | None = None) -> AudioSynthesizer:
         """Train on clips (an AudioSet, a folder of WAV files or an .npz). `progress` hears of every epoch

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, to_dict
 from ..core.batches import ConditionalBatches
-from ..core.device import choose_device, seed_everything
+from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.diversity import CollapseGuard
 from ..core.losses import LOSSES
 from ..core.progress import ProgressCallback, both
@@ -66,6 +66,7 @@ class ImageSynthesizer(LabelledSynthesizer):
                                                                    settings)
 
     # -- fitting -------------------------------------------------------------------------------------------
+    @flushing_subnormals
     def fit(self, data: ImageSet | str | os.PathLike, checkpoint_dir: str | os.PathLike | None = None,
             resume: bool = False, progress: ProgressCallback | None = None) -> ImageSynthesizer:
         """Train on images (an ImageSet, a folder or an .npz). `progress` hears of every epoch (see

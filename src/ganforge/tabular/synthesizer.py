@@ -26,7 +26,7 @@ from ..config import (
     split_settings,
     to_dict,
 )
-from ..core.device import choose_device, seed_everything
+from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.distributed import current as distributed_job
 from ..core.losses import LOSSES
 from ..core.privacy import PrivateDiscriminator
@@ -147,6 +147,7 @@ class TabularSynthesizer(Synthesizer):
         self.privacy_config = PrivacyConfig(**{**to_dict(privacy or PrivacyConfig()), **privacy_settings})
 
     # -- fitting -------------------------------------------------------------------------------------------
+    @flushing_subnormals
     def fit(self, data: pd.DataFrame | ParquetColumns | str | os.PathLike,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
             checkpoint_every: int = 10, progress: ProgressCallback | None = None) -> TabularSynthesizer:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..config import TEXT_TRAIN_DEFAULTS, TextConfig, TrainConfig, from_dict, saved_text_config, to_dict
-from ..core.device import choose_device, seed_everything
+from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.progress import Progress, ProgressCallback
 from ..core.trainer import train_gan
 from ..errors import GanforgeError
@@ -99,6 +99,7 @@ class TextSynthesizer(Synthesizer):
         self.train_config, self.text_config = self.merge_settings(train, text, TextConfig, TEXT_TRAIN_DEFAULTS,
                                                                    settings)
 
+    @flushing_subnormals
     def fit(self, texts: list[str] | str | os.PathLike, progress: ProgressCallback | None = None,
             pretrained: TextSynthesizer | None = None) -> TextSynthesizer:
         """`progress` hears of every epoch of every phase (see `core.progress`); True from it ends that phase.
