@@ -266,6 +266,11 @@ def saved_text_config(config: dict) -> dict:
     return {"tied_output": True, **config.get("text_config", {})}
 
 
+def saved_audio_config(config: dict) -> dict:
+    """A model folder's audio settings, with what older folders leave out: they sampled at temperature 1."""
+    return {"temperature": 1.0, **config.get("audio_config", {})}
+
+
 TEXT_TRAIN_DEFAULTS = dict(epochs=10, batch_size=64, loss="nonsaturating", generator_lr=1e-4,
                            discriminator_lr=1e-4, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.0)
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, to_dict
+from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, saved_audio_config, to_dict
 from ..core.batches import ConditionalBatches
 from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.diversity import CollapseGuard
@@ -174,8 +174,8 @@ class AudioSynthesizer(LabelledSynthesizer):
         require_keys(config, ("train_config", "audio_config", "classes", "class_counts", "spectrogram", "training"),
                      source)
         with settings_of(source):
-            audio = {"temperature": 1.0, **config["audio_config"]}  # saved before sampling had a temperature
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(AudioConfig, audio))
+            model = cls(from_dict(TrainConfig, config["train_config"]),
+                        from_dict(AudioConfig, saved_audio_config(config)))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.spectrogram_ = None if config["spectrogram"] is None else from_dict(Spectrogram,
                                                                                          config["spectrogram"])

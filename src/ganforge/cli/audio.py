@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..config import saved_audio_config
 from ..errors import GanforgeError
 from .common import (
     AUDIO,
@@ -134,7 +135,7 @@ def info_audio(model_dir: Path, config: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(config, indent=2))
         return
-    training, train, audio = config.get("training", {}), config.get("train_config", {}), config.get("audio_config", {})
+    training, train, audio = config.get("training", {}), config.get("train_config", {}), saved_audio_config(config)
     rate, samples = audio.get("sample_rate") or 1, audio.get("clip_samples") or 0
     click.echo(model_line(model_dir, config))
     click.echo(f"clips:      {training.get('clips', '?'):,} of {samples:,} samples ({samples / rate:.2f} s at "
@@ -142,7 +143,7 @@ def info_audio(model_dir: Path, config: dict, as_json: bool) -> None:
                f"(labels from {training.get('labelled_by', '?')})")
     click.echo(f"network:    {audio.get('representation')} GAN, conditioning {audio.get('conditioning')}, width "
                f"{audio.get('width')}, noise {audio.get('noise_dim')}"
-               + f", sampling temperature {audio.get('temperature', 1.0)}"
+               + f", sampling temperature {audio['temperature']}"
                + (f", Griffin-Lim {audio.get('griffin_lim_iterations')} iterations"
                   if audio.get("representation") == "spectrogram" else
                   f", phase shuffle {audio.get('phase_shuffle')}"))
