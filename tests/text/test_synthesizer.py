@@ -137,3 +137,14 @@ def test_within_a_time_budget_maximum_likelihood_runs_until_the_held_out_loss_st
     budgeted = TextSynthesizer(**settings, max_minutes=2).fit(MANY)
     assert len(unbudgeted.training_["mle"]) == 20  # the epoch count without a budget
     assert 20 < len(budgeted.training_["mle"]) and budgeted.training_["seconds"] < 100  # stopped by the loss
+
+
+def test_maximum_likelihood_takes_smaller_steps_from_its_best_point_before_it_stops():
+    heard = []
+    settings = {**TINY, "level": "word", "adversarial": "none", "mle_epochs": 200}
+    TextSynthesizer(**settings).fit(MANY, progress=lambda p: heard.append(p.figures))
+    decayed = [i for i, figures in enumerate(heard) if "learning_rate" in figures]
+    assert [heard[i]["learning_rate"] for i in decayed] == pytest.approx([2.5e-4, 6.25e-5])
+    assert len(heard) < 200 and len(heard) - 1 - decayed[-1] >= 2  # then stopped when the loss stalled again
+    best = min(figures["held_out_loss"] for figures in heard)
+    assert min(figures["held_out_loss"] for figures in heard[decayed[0]:]) <= best  # smaller steps kept going
