@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from ganforge import GanforgeError
-from ganforge.image.data import default_size, from_network, read_images, to_network, write_images
+from ganforge.image.data import default_size, from_network, read_images, to_network, to_size, write_images
 
 
 def _png(path, size=(8, 8), mode="L", value=100):
@@ -77,6 +77,21 @@ def test_network_scaling_inverts_and_sizes_round_up(digits):
     assert np.array_equal(from_network(tensor), digits.images[:10])
     assert to_network(digits.images[:10], 32).shape == (10, 1, 32, 32)
     assert default_size(np.zeros((1, 1, 28, 28))) == 32 and default_size(np.zeros((1, 3, 8, 8))) == 8
+
+
+def test_smaller_images_are_padded_by_their_edges_and_cropped_back_exactly():
+    rng = np.random.default_rng(0)
+    pictures = rng.integers(0, 256, (4, 3, 28, 20), dtype=np.uint8)
+    canvas = to_network(pictures, 32)
+    assert canvas.shape == (4, 3, 32, 32)
+    assert np.array_equal(from_network(canvas[..., 2:30, 6:26]), pictures)  # centred, untouched
+    assert np.array_equal(from_network(canvas[..., :, :6]), np.repeat(from_network(canvas[..., :, 6:7]), 6, -1))
+    assert np.array_equal(from_network(to_size(canvas, [28, 20])), pictures)
+    stretched = from_network(to_size(to_network(pictures, 32, "interpolate"), [28, 20], "interpolate"))
+    assert stretched.shape == pictures.shape and not np.array_equal(stretched, pictures)  # the blur padding avoids
+    larger = rng.integers(0, 256, (2, 1, 40, 40), dtype=np.uint8)
+    assert to_network(larger, 32).shape == (2, 1, 32, 32)  # shrunk, whatever the setting
+    assert to_size(to_network(larger, 32), [40, 40]).shape == (2, 1, 40, 40)
 
 
 def test_writing_never_replaces_without_force_or_what_is_not_images(tmp_path, digits):

@@ -1,12 +1,15 @@
 """ImageSynthesizer: samples of the right shape and type, repeatable under a seed, faithful to their label,
 saved and loaded exactly."""
 
+import json
+
 import numpy as np
 import pytest
 
 from ganforge import GanforgeError, ImageSynthesizer
 from ganforge.image.data import ImageSet
 from ganforge.image.features import class_probabilities
+from tests.conftest import run_ganforge as ganforge
 
 SHORT = dict(epochs=2, width=16, noise_dim=32, seed=0)
 
@@ -74,6 +77,25 @@ def test_samples_come_out_at_the_input_size_and_channels(tmp_path):
     model.save(tmp_path / "m")
     again = ImageSynthesizer.load(tmp_path / "m").sample(5, seed=0).images
     assert np.array_equal(again, model.sample(5, seed=0).images)
+
+
+def test_images_are_padded_to_the_network_size_and_older_folders_still_stretch(tmp_path):
+    rng = np.random.default_rng(0)
+    pictures = rng.integers(0, 256, (64, 1, 12, 12), dtype=np.uint8)
+    model = ImageSynthesizer(**{**SHORT, "epochs": 1}).fit(ImageSet(pictures, None, []))
+    assert model.image_config.resize == "pad"
+    model.save(tmp_path / "m")
+    assert "at 16px (12x12 padded to fit)" in ganforge("info", "m", cwd=tmp_path).stdout
+    config_file = tmp_path / "m" / "config.json"
+    config = json.loads(config_file.read_text())
+    del config["image_config"]["resize"]  # as a folder saved before padding was written
+    config_file.write_text(json.dumps(config))
+    older = ImageSynthesizer.load(tmp_path / "m")
+    assert older.image_config.resize == "interpolate"
+    assert "(12x12 resized to fit)" in ganforge("info", "m", cwd=tmp_path).stdout
+    assert not np.array_equal(older.sample(5, seed=0).images, model.sample(5, seed=0).images)
+    with pytest.raises(GanforgeError, match="resize"):
+        ImageSynthesizer(resize="stretch")
 
 
 def test_bad_requests_are_named(conditional, digits):

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..config import saved_image_config
 from ..errors import GanforgeError
 from .common import (
     IMAGES,
@@ -130,9 +131,12 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(config, indent=2))
         return
-    training, train, image = config.get("training", {}), config.get("train_config", {}), config.get("image_config", {})
+    training, train, image = config.get("training", {}), config.get("train_config", {}), saved_image_config(config)
+    size, shape = image.get("image_size"), config.get("image_shape")
+    fitted = "" if shape in (None, [size, size]) else \
+        f" ({shape[0]}x{shape[1]} {'padded' if image['resize'] == 'pad' else 'resized'} to fit)"
     click.echo(model_line(model_dir, config))
-    click.echo(f"images:     {training.get('images', '?'):,} at {image.get('image_size')}px, "
+    click.echo(f"images:     {training.get('images', '?'):,} at {size}px{fitted}, "
                f"{config.get('channels')} channel(s), classes: {', '.join(config.get('classes', [])) or 'none'}")
     click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "
                f"{image.get('width')}, noise {image.get('noise_dim')}, DiffAugment {image.get('diffaugment')}")

@@ -128,20 +128,41 @@ def _read_npz(path: Path) -> ImageSet:
     return ImageSet(np.ascontiguousarray(x), labels.astype(np.int64), [str(c) for c in classes])
 
 
-def to_network(images: np.ndarray, size: int) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 in [-1, 1] at size x size (bilinear, antialiased when shrinking)."""
+def padding(shape: tuple[int, int] | list[int], size: int) -> list[int] | None:
+    """Where (height, width) images sit inside the network's size x size canvas, as F.pad's [left, right, top,
+    bottom]; None when they do not fit and must be shrunk."""
+    height, width = shape
+    if height > size or width > size:
+        return None
+    return [(size - width) // 2, size - width - (size - width) // 2,
+            (size - height) // 2, size - height - (size - height) // 2]
+
+
+def to_network(images: np.ndarray, size: int, resize: str = "pad") -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float32 in [-1, 1] at size x size. Smaller images are padded by repeating their
+    edge pixels ("pad") or stretched ("interpolate", bilinear); larger ones are shrunk (antialiased)."""
     tensor = torch.from_numpy(images).float().div_(127.5).sub_(1.0)
-    if tensor.shape[-2:] != (size, size):
-        tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False,
-                               antialias=size < max(tensor.shape[-2:])).clamp_(-1, 1)
-    return tensor
+    if tensor.shape[-2:] == (size, size):
+        return tensor
+    frame = padding(tensor.shape[-2:], size) if resize == "pad" else None
+    if frame is not None:
+        return F.pad(tensor, frame, mode="replicate")
+    return F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False,
+                         antialias=size < max(tensor.shape[-2:])).clamp_(-1, 1)
 
 
-def to_size(tensor: torch.Tensor, shape: list[int]) -> torch.Tensor:
-    """Generated images (N, C, S, S) back at the training images' own (height, width): a 28 px set is learned
-    at 32 px and sampled at 28 (bilinear, antialiased when shrinking)."""
+def to_size(tensor: torch.Tensor, shape: list[int], resize: str = "pad") -> torch.Tensor:
+    """Generated images (N, C, S, S) back at the training images' own (height, width), the way `to_network`
+    brought them to S: the padded frame cropped off (exact), or resized (bilinear, antialiased when
+    shrinking). Stretching 28 px Fashion-MNIST images to 32 and back alone took real images' recall from 0.89
+    to 0.13 and their FID from 0.2 to 12.5 on the extractor `evaluate` uses, so padding is the default."""
     if list(tensor.shape[-2:]) == list(shape):
         return tensor
+    size = tensor.shape[-1]
+    frame = padding(shape, size) if resize == "pad" else None
+    if frame is not None:
+        left, _, top, _ = frame
+        return tensor[..., top:top + shape[0], left:left + shape[1]]
     return F.interpolate(tensor, size=tuple(shape), mode="bilinear", align_corners=False,
                          antialias=shape[0] < tensor.shape[-2] or shape[1] < tensor.shape[-1]).clamp_(-1, 1)
 

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, to_dict
+from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, saved_image_config, to_dict
 from ..core.batches import ConditionalBatches
 from ..core.device import choose_device, flushing_subnormals, seed_everything
 from ..core.diversity import CollapseGuard
@@ -91,7 +91,7 @@ class ImageSynthesizer(LabelledSynthesizer):
         seed_everything(train.seed)
         device = choose_device(train.device)
         batch = min(train.batch_size, len(images.images))
-        pixels = to_network(images.images, config.image_size).to(device)
+        pixels = to_network(images.images, config.image_size, config.resize).to(device)
         labels = None if conditioning == "none" else torch.as_tensor(images.labels, device=device)
         self.classes_ = list(images.classes) if conditioning != "none" else []
         self.class_counts_ = (np.bincount(images.labels, minlength=len(images.classes)).tolist()
@@ -156,7 +156,8 @@ class ImageSynthesizer(LabelledSynthesizer):
             condition = None
             if classes:
                 condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
-            chunks.append(from_network(to_size(generator_network(noise, condition), self.image_shape_)))
+            chunks.append(from_network(to_size(generator_network(noise, condition), self.image_shape_,
+                                               self.image_config.resize)))
         generator_network.train(was_training)
         return ImageSet(np.concatenate(chunks), labels.numpy() if classes else None, list(self.classes_))
 
@@ -181,7 +182,8 @@ class ImageSynthesizer(LabelledSynthesizer):
         require_keys(config, ("train_config", "image_config", "classes", "class_counts", "channels", "training"),
                      source)
         with settings_of(source):
-            model = cls(from_dict(TrainConfig, config["train_config"]), from_dict(ImageConfig, config["image_config"]))
+            model = cls(from_dict(TrainConfig, config["train_config"]),
+                        from_dict(ImageConfig, saved_image_config(config)))
             model.classes_, model.class_counts_ = list(config["classes"]), list(config["class_counts"])
             model.channels_ = int(config["channels"])
             size = model.image_config.image_size  # models saved before image_shape was kept: the network's size
