@@ -138,10 +138,8 @@ class ImageConfig:
     class_norm: bool = False  # DCGAN generator: batch norms scaled and shifted per label (on the Fashion-MNIST
     # tuning images at three minutes: FID 18.9 -> 20.7, label accuracy 0.80 -> 0.78: off, as for audio)
     collapse_guard: bool = True  # a fit that ends collapsed gets its last healthy EMA generator back
-    mode_seeking: float = 0.1  # weight of the mode-seeking term (Mao et al. 2019): keeps a label's pictures apart
-    # (0, 0.1 and 1 tried on the image benchmark's tuning half: 0.1 lifted recall on 8 and 16 px digits; at 32 px
-    # it turned the 64-channel network's digits to noise, but with the narrow 32 px recipe it lifted recall
-    # 0.57 -> 0.76 on the 32 px digits and FID 24.2 -> 18.9 on the Fashion-MNIST tuning images)
+    mode_seeking: float | None = None  # weight of the mode-seeking term (Mao et al. 2019): keeps a label's
+    # pictures apart; None: by image size (image.synthesizer.SIZE_RECIPES)
 
     def __post_init__(self) -> None:
         _require(self.architecture in ARCHITECTURES, "architecture",
@@ -153,7 +151,8 @@ class ImageConfig:
                  f"must be one of {', '.join(map(str, IMAGE_SIZES))}, got {self.image_size}")
         _require(self.noise_dim >= 1, "noise_dim", "must be at least 1")
         _require(self.width is None or self.width >= 4, "width", f"must be at least 4, got {self.width}")
-        _require(self.mode_seeking >= 0, "mode_seeking", f"must not be negative, got {self.mode_seeking}")
+        _require(self.mode_seeking is None or self.mode_seeking >= 0, "mode_seeking",
+                 f"must not be negative, got {self.mode_seeking}")
 
 
 # Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones
