@@ -16,7 +16,8 @@ Methods, each on one thread for `--minutes` of training, through the Python API:
   default representation, conditioning from the labels).
 - waveform: the same with `representation="waveform"`.
 - wavegan: WaveGAN as published (Donahue et al. 2019): unconditional waveform networks with phase shuffle,
-  WGAN-GP with 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 64, no spectral norm, no weight averaging.
+  WGAN-GP with 5 critic steps, Adam 1e-4 (0.5, 0.9), batch 64, no spectral norm, no weight averaging,
+  sampled with its training noise (temperature 1).
 
 Scores: `ganforge evaluate`'s (audio/evaluate.py): Frechet audio distance on the offline classifier's
 features (trained on the scoring clips' half's training recordings), precision, recall, coverage, label
@@ -55,7 +56,7 @@ METHODS = {
     "waveform": {"representation": "waveform"},
     "wavegan": {"representation": "waveform", "conditioning": "none", "loss": "wgan-gp", "n_critic": 5,
                 "generator_lr": 1e-4, "discriminator_lr": 1e-4, "beta1": 0.5, "beta2": 0.9, "batch_size": 64,
-                "spectral_norm": False, "ema_decay": 0.0},
+                "spectral_norm": False, "ema_decay": 0.0, "temperature": 1.0},  # sampled with its training noise
 }
 
 

@@ -4,6 +4,8 @@ log magnitude over time; without labels). Nothing is downloaded."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,7 +18,12 @@ Tensor = torch.Tensor
 BANDS, FRAMES = 64, 32  # the spectrogram pooled to this size before the network
 HELD_OUT_SHARE = 0.2
 CHANNELS = (16, 32, 64)  # (32, 64, 128) took 0.15 s a step on one core; this, a sixth of it
-STEPS = 400
+STEPS = 400  # a classifier on a few real clips (augment)
+# The judge `evaluate` trains: 1,200 steps with cosine decay named the held-out recordings of the tuning speakers
+# right 97% of the time, against 91% for 400 steps at a constant rate (and 95% against 85% on the held-out
+# speakers). A judge that misnames one real clip in six cannot certify the label accuracy of synthetic ones.
+EXTRACTOR_STEPS = 1_200
+LEARNING_RATE = 2e-3
 
 
 class LogSpectrogram:
@@ -78,12 +85,15 @@ class Extractor:
 
 
 def fit_classifier(x: Tensor, y: Tensor, classes: int, seed: int = 0, steps: int = STEPS) -> AudioFeatureNet:
-    """The feature network trained to name the class of (N, 1, BANDS, FRAMES) log spectrograms."""
+    """The feature network trained to name the class of (N, 1, BANDS, FRAMES) log spectrograms, by Adam with
+    cosine decay: the last steps settle instead of wandering at full rate."""
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     net = AudioFeatureNet(classes)
-    optimiser = torch.optim.Adam(net.parameters(), lr=2e-3)
-    for _ in range(steps):
+    optimiser = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
+    for step in range(steps):
+        for group in optimiser.param_groups:
+            group["lr"] = LEARNING_RATE * 0.5 * (1 + math.cos(math.pi * step / steps))
         rows = torch.randint(len(x), (min(64, len(x)),), generator=generator)
         shift = int(torch.randint(-2, 3, (), generator=generator))  # a little time shift: fewer lucky cues
         loss = F.cross_entropy(net(torch.roll(x[rows], shift, dims=3)), y[rows])
@@ -98,7 +108,7 @@ def accuracy(net: AudioFeatureNet, x: Tensor, y: Tensor) -> float:
     return round(float((net.eval()(x).argmax(1) == y).float().mean()), 4)
 
 
-def train_extractor(real: AudioSet, samples: int, seed: int = 0, steps: int = STEPS) -> Extractor:
+def train_extractor(real: AudioSet, samples: int, seed: int = 0, steps: int = EXTRACTOR_STEPS) -> Extractor:
     """The classifier on the real clips (HELD_OUT_SHARE kept aside to report its accuracy); band statistics
     when the clips carry no labels."""
     view = LogSpectrogram(real, samples)
