@@ -21,7 +21,7 @@ CHANNELS = (16, 32, 64)  # (32, 64, 128) took 0.15 s a step on one core; this, a
 STEPS = 400  # a classifier on a few real clips (augment)
 # The judge `evaluate` trains: 1,200 steps with cosine decay named the held-out recordings of the tuning speakers
 # right 97% of the time, against 91% for 400 steps at a constant rate (and 95% against 85% on the held-out
-# speakers). A judge that misnames one real clip in six cannot certify the label accuracy of synthetic ones.
+# speakers). A judge that misnames one real clip in five cannot certify the label accuracy of synthetic ones.
 EXTRACTOR_STEPS = 1_200
 LEARNING_RATE = 2e-3
 
