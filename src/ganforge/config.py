@@ -15,6 +15,7 @@ COLUMN_KINDS = ("continuous", "integer", "categorical", "boolean", "datetime", "
 T = TypeVar("T")
 REFERENCE_BATCH = 500
 DEFAULT_LEARNING_RATE = 2e-4
+DEFAULT_EMA_DECAY = 0.995
 
 
 def _require(condition: bool, field_name: str, message: str) -> None:
@@ -39,7 +40,7 @@ class TrainConfig:
     gradient_penalty: float = 10.0
     r1_penalty: float = 0.0
     spectral_norm: bool = False
-    ema_decay: float = 0.995
+    ema_decay: float | None = DEFAULT_EMA_DECAY  # None: the modality's own choice (images: by size)
     seed: int | None = 0
     device: str = "auto"
     mixed_precision: bool = False  # bfloat16 autocast for the networks' passes; penalties stay float32
@@ -49,6 +50,11 @@ class TrainConfig:
     def learning_rates(self) -> tuple[float, float]:
         """(generator, discriminator) learning rates before the batch-size scale."""
         return (self.generator_lr or DEFAULT_LEARNING_RATE, self.discriminator_lr or DEFAULT_LEARNING_RATE)
+
+    @property
+    def ema(self) -> float:
+        """The generator average's decay, whoever left it unset."""
+        return DEFAULT_EMA_DECAY if self.ema_decay is None else self.ema_decay
 
     @property
     def learning_rate_scale(self) -> float:
@@ -68,7 +74,9 @@ class TrainConfig:
             rate = getattr(self, name)
             _require(rate is None or rate > 0, name, f"must be positive, got {rate}")
         for name in ("beta1", "beta2", "ema_decay"):
-            _require(0 <= getattr(self, name) < 1, name, f"must be in [0, 1), got {getattr(self, name)}")
+            value = getattr(self, name)
+            _require(value is None and name == "ema_decay" or value is not None and 0 <= value < 1, name,
+                     f"must be in [0, 1), got {value}")
         for name in ("weight_decay", "gradient_penalty", "r1_penalty"):
             _require(getattr(self, name) >= 0, name, f"must not be negative, got {getattr(self, name)}")
         _require(self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps"), "device",
@@ -160,7 +168,7 @@ class ImageConfig:
 # every class varied where the non-saturating loss without it collapsed the 16 px digits to one picture per class.
 # The learning rates (None here) and the width go with the image size: image.synthesizer.SIZE_RECIPES.
 IMAGE_TRAIN_DEFAULTS = dict(epochs=30, batch_size=64, loss="hinge", spectral_norm=True, generator_lr=None,
-                            discriminator_lr=None, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=0.999)
+                            discriminator_lr=None, beta1=0.5, beta2=0.999, weight_decay=0.0, ema_decay=None)
 
 
 AUDIO_REPRESENTATIONS = ("spectrogram", "waveform")

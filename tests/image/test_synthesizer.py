@@ -120,16 +120,18 @@ def test_the_default_recipe_is_the_one_the_benchmark_chose():
     assert (model.train_config.loss, model.train_config.spectral_norm) == ("hinge", True)
     assert model.image_config.conditioning == "auto" and model.image_config.architecture == "dcgan"
     assert model.image_config.mode_seeking is None  # by image size: lifted recall on every tuning set
+    assert model.train_config.ema_decay is None  # by image size too
 
 
-@pytest.mark.parametrize("side, width, rate, seeking", [(8, 64, 2e-4, 0.1), (28, 16, 1e-3, 0.4)])
-def test_width_learning_rate_and_mode_seeking_follow_the_image_size(side, width, rate, seeking):
+@pytest.mark.parametrize("side, width, rate, seeking, ema", [(8, 64, 2e-4, 0.1, 0.999), (28, 16, 1e-3, 0.4, 0.995)])
+def test_width_learning_rate_mode_seeking_and_ema_follow_the_image_size(side, width, rate, seeking, ema):
     """Narrow, fast networks from 32 px: at 64 channels a 28 px set trained too few steps in minutes to learn."""
     pictures = ImageSet(np.random.default_rng(0).integers(0, 256, (16, 1, side, side), dtype=np.uint8), None, [])
     model = ImageSynthesizer(epochs=1, noise_dim=8, seed=0).fit(pictures)
     assert model.image_config.width == width and model.image_config.mode_seeking == seeking
     assert ImageSynthesizer(epochs=1, noise_dim=8, mode_seeking=0.0).fit(pictures).image_config.mode_seeking == 0
-    assert model.train_config.learning_rates == (rate, rate)
+    assert model.train_config.learning_rates == (rate, rate) and model.train_config.ema_decay == ema
+    assert ImageSynthesizer(epochs=1, noise_dim=8, ema_decay=0.9).fit(pictures).train_config.ema_decay == 0.9
     assert model.sample(2, seed=0).images.shape == (2, 1, side, side)
     told = ImageSynthesizer(epochs=1, noise_dim=8, width=8, generator_lr=3e-4, seed=0).fit(pictures)
     assert told.image_config.width == 8 and told.train_config.learning_rates == (3e-4, rate)

@@ -315,7 +315,7 @@ class _Run:
         discriminator.requires_grad_(True)
         game.optimizer_g.step()
         game.step += 1
-        update_ema(game.average, self.generator, min(self.config.ema_decay, (1 + game.step) / (10 + game.step)))
+        update_ema(game.average, self.generator, min(self.config.ema, (1 + game.step) / (10 + game.step)))
         return loss_g
 
     def agree(self, totals: Tensor | float, steps_done: int) -> list[float]:
