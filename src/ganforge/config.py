@@ -75,8 +75,8 @@ class TrainConfig:
             _require(rate is None or rate > 0, name, f"must be positive, got {rate}")
         for name in ("beta1", "beta2", "ema_decay"):
             value = getattr(self, name)
-            _require(value is None and name == "ema_decay" or value is not None and 0 <= value < 1, name,
-                     f"must be in [0, 1), got {value}")
+            if value is not None or name != "ema_decay":  # None: the modality's own decay
+                _require(0 <= value < 1, name, f"must be in [0, 1), got {value}")
         for name in ("weight_decay", "gradient_penalty", "r1_penalty"):
             _require(getattr(self, name) >= 0, name, f"must not be negative, got {getattr(self, name)}")
         _require(self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps"), "device",
