@@ -141,7 +141,9 @@ def fit_ganforge(train: list[str], minutes: float, count: int, seed: int) -> tup
     return texts, {"level": model.text_config.level, "level_reason": training["level_reason"],
                    "shipped": training.get("shipped", {}).get("model", "maximum likelihood"),
                    "shipped_reason": training.get("shipped", {}).get("reason", ""),
-                   "mle_epochs": len(training["mle"]), "adversarial_epochs": len(training["adversarial"])}
+                   "mle_epochs": len(training["mle"]), "adversarial_epochs": len(training["adversarial"]),
+                   "beyond_lowest_loss": {key: value for key, value in training.get("beyond_lowest_loss", {}).items()
+                                          if key != "losses"}}
 
 
 def bleu_at(curve: list[tuple[float, float]], self_bleu: float) -> float | None:

@@ -2,12 +2,14 @@
 save/load."""
 
 import json
+import random
 
 import pytest
 import torch
 
 from ganforge import GanforgeError
-from ganforge.text.synthesizer import TextSynthesizer
+from ganforge.metrics.text import memorisation
+from ganforge.text.synthesizer import COPY_LIMIT, SHIP_SAMPLES, TextSynthesizer
 from ganforge.text.tokenize import choose_level
 from tests.metrics.test_text import OBJECTS, SUBJECTS, VERBS, sentences
 
@@ -148,3 +150,30 @@ def test_maximum_likelihood_takes_smaller_steps_from_its_best_point_before_it_st
     assert len(heard) < 200 and len(heard) - 1 - decayed[-1] >= 2  # then stopped when the loss stalled again
     best = min(figures["held_out_loss"] for figures in heard)
     assert min(figures["held_out_loss"] for figures in heard[decayed[0]:]) <= best  # smaller steps kept going
+
+
+# a grammar of 46,656 sentences: 350 training lines hold under 1% of them, so a sentence written from the grammar
+# is new unless it was copied
+SLOTS = [SUBJECTS, VERBS, OBJECTS, ["today", "at noon", "last week", "again", "twice", "at night"],
+         ["with care", "in haste", "quietly", "for fun", "by chance", "in the rain"],
+         ["and left", "and smiled", "and waited", "and sang", "and slept", "and ran"]]
+
+
+def test_training_on_past_the_lowest_loss_keeps_nearer_texts_that_are_not_copies():
+    rng = random.Random(0)
+    lines = [" ".join(rng.choice(slot) for slot in SLOTS) for _ in range(400)]
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": None}).fit(lines)
+    beyond = model.training_["beyond_lowest_loss"]
+    assert 1 <= beyond["epochs"] <= len(model.training_["mle"]) == 20  # at most as many epochs again
+    assert beyond["frechet"] <= beyond["frechet_at_lowest_loss"] and beyond["copies_at_lowest_loss"] <= COPY_LIMIT
+    assert beyond["stopped_by"] in {"epochs", "patience", "copies"}
+    assert memorisation(model.sample(SHIP_SAMPLES, seed=0), lines) <= COPY_LIMIT  # the texts it was kept by
+
+
+def test_a_generator_that_copies_is_not_trained_past_the_lowest_loss():
+    # the 216-sentence grammar: 350 training lines hold nearly all of it, so texts are copies from the start
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": None}).fit(MANY)
+    beyond = model.training_["beyond_lowest_loss"]
+    assert beyond["stopped_by"] == "copies" and beyond["epochs"] == 0 and beyond["copies_at_lowest_loss"] > COPY_LIMIT
+    asked = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 5}).fit(MANY)
+    assert "beyond_lowest_loss" not in asked.training_  # epochs asked for are what runs

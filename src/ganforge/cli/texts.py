@@ -18,7 +18,7 @@ SHOWN = ["bleu4", "self_bleu4", "distinct2", "memorisation", "frechet_distance"]
 
 def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     from ..persist import check_model_destination
-    from ..text.synthesizer import TextSynthesizer
+    from ..text.synthesizer import COPY_LIMIT, TextSynthesizer
     from ..text.tokenize import read_lines
 
     check_model_destination(out, options["force"])
@@ -47,9 +47,18 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     adversarial = (f", {len(trained['adversarial'])} adversarial ({config.adversarial})"
                    if trained["adversarial"] else "")
     held = f", {trained['held_out']:,} texts held out to check them" if trained.get("held_out") else ""
-    click.echo(f"trained {len(trained['mle'])} maximum-likelihood epochs{adversarial} in {trained['seconds']:.1f} s "
-               f"on {trained['device']}{held}; vocabulary {len(model.vocabulary_):,} {config.level} tokens, "
+    beyond = trained.get("beyond_lowest_loss")
+    more = f" (+{beyond['epochs']} beyond its lowest held-out loss)" if beyond else ""
+    click.echo(f"trained {len(trained['mle'])} maximum-likelihood epochs{more}{adversarial} in "
+               f"{trained['seconds']:.1f} s on {trained['device']}{held}; vocabulary {len(model.vocabulary_):,} "
+               f"{config.level} tokens, "
                f"at most {config.max_length} per text")
+    if beyond is not None:
+        click.echo(f"beyond the lowest held-out loss: {beyond['epochs']} more epochs, kept epoch "
+                   f"{beyond['kept_epoch']} "
+                   f"(Frechet distance to the held-out texts {beyond['frechet_at_lowest_loss']:.4f} -> "
+                   f"{beyond['frechet']:.4f}; stopped by {beyond['stopped_by']}, at most {COPY_LIMIT:.0%} of texts "
+                   "copied from training)")
     click.echo("time: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in trained["phase_seconds"].items()))
     if "shipped" in trained:
         click.echo(f"shipped: the {trained['shipped']['model']} generator ({trained['shipped']['reason']})")
