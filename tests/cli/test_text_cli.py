@@ -1,6 +1,7 @@
 """Texts through the real command: fit (with its report), sample, info, evaluate, and the errors a user meets."""
 
 import json
+import random
 
 import pandas as pd
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from ganforge.text.tokenize import split_words
 from tests.conftest import run_ganforge as ganforge
 from tests.metrics.test_text import sentences
+from tests.text.test_synthesizer import SLOTS
 
 TINY = ["--mle-epochs", "2", "--epochs", "1", "--batch-size", "32", "--seed", "0"]
 
@@ -120,3 +122,15 @@ def test_fortunes_write_one_sentence_per_line(tmp_path):
     lines = (tmp_path / "f.txt").read_text().splitlines()
     assert len(lines) > 10_000 and len(set(lines)) == len(lines)
     assert all(4 <= len(line.split()) <= 20 and line[-1] in ".!?" for line in lines)
+
+
+def test_fit_says_how_far_it_trained_past_the_lowest_held_out_loss(tmp_path):
+    rng = random.Random(0)
+    lines = [" ".join(rng.choice(slot) for slot in SLOTS) for _ in range(400)]
+    (tmp_path / "lines.txt").write_text("".join(line + "\n" for line in lines))
+    result = ganforge("fit", "lines.txt", "--out", "m", "--level", "word", "--adversarial", "none", "--seed", "0",
+                      cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    said = next(line for line in result.stdout.splitlines() if line.startswith("beyond the lowest held-out loss: "))
+    assert "more epochs, kept epoch" in said and "stopped by" in said and "at most 1% of its texts" in said
+    assert "beyond its lowest held-out loss)" in result.stdout and "beyond the lowest loss epoch 1" in result.stderr

@@ -54,11 +54,10 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
                f"{config.level} tokens, "
                f"at most {config.max_length} per text")
     if beyond is not None:
-        click.echo(f"beyond the lowest held-out loss: {beyond['epochs']} more epochs, kept epoch "
-                   f"{beyond['kept_epoch']} "
-                   f"(Frechet distance to the held-out texts {beyond['frechet_at_lowest_loss']:.4f} -> "
-                   f"{beyond['frechet']:.4f}; stopped by {beyond['stopped_by']}, at most {COPY_LIMIT:.0%} of texts "
-                   "copied from training)")
+        click.echo(f"beyond the lowest held-out loss: {beyond['epochs']} more epochs, kept epoch {beyond['kept_epoch']}"
+                   f" (Frechet distance to the held-out texts {beyond['frechet_at_lowest_loss']:.4f} -> "
+                   f"{beyond['frechet']:.4f}; stopped by {beyond['stopped_by']}; at most {COPY_LIMIT:.0%} of its "
+                   "texts may be copies of the input's)")
     click.echo("time: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in trained["phase_seconds"].items()))
     if "shipped" in trained:
         click.echo(f"shipped: the {trained['shipped']['model']} generator ({trained['shipped']['reason']})")

@@ -40,7 +40,7 @@ MLE_EPOCHS = 20  # without a time budget and a held-out slice to stop it (TextCo
 MLE_SHARE = 0.8  # of a time budget, at most, for maximum likelihood when an adversarial phase follows (0.6
 # and 0.8 tried on the tuning corpora of benchmarks/text_quality.py: 0.8 nearer the real texts on both)
 MLE_LEARNING_RATE = 1e-3
-COPY_LIMIT = 0.01  # the most a generator's texts may repeat training texts verbatim, beyond the lowest loss
+COPY_LIMIT = 0.01  # the most a generator's texts may repeat the input's texts verbatim, beyond the lowest loss
 BEYOND_PATIENCE = 3  # checks in a row without texts nearer the slice end the training beyond the lowest loss
 BEYOND_CHECK_SHARE = 0.25  # of that training's time, about, spent checking it
 CHECK_SHARE = 0.1  # of a time budget kept for scoring both generators
@@ -330,7 +330,7 @@ class TextSynthesizer(Synthesizer):
             epoch_start = time.monotonic()
             report["losses"].append(_mle_epoch(generator, optimiser, ids, batch))
             if every is None:  # checks every few epochs, so that they cost about BEYOND_CHECK_SHARE of the time
-                every = max(1, math.ceil(cost / (BEYOND_CHECK_SHARE * (time.monotonic() - epoch_start))))
+                every = max(1, math.ceil(cost / (BEYOND_CHECK_SHARE * max(time.monotonic() - epoch_start, 1e-6))))
             out_of_time = deadline is not None and time.monotonic() > deadline
             record = {"epoch": epoch, "loss": report["losses"][-1]}
             if epoch % every == 0 or out_of_time or epoch == epochs:
@@ -339,8 +339,8 @@ class TextSynthesizer(Synthesizer):
                 if copies > COPY_LIMIT:
                     stopped_by = "copies"
                 elif distance < best:
-                    best, best_state, stale, report["kept_epoch"] = distance, copy.deepcopy(generator.state_dict()), \
-                        0, epoch
+                    best, stale, report["kept_epoch"] = distance, 0, epoch
+                    best_state = copy.deepcopy(generator.state_dict())
                 else:
                     stale += 1
                     stopped_by = "patience" if stale >= BEYOND_PATIENCE else stopped_by
