@@ -4,10 +4,12 @@ Gumbel-softmax; samples one text per call at a chosen temperature."""
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -153,6 +155,12 @@ class TextSynthesizer(Synthesizer):
         budget = None if train.max_minutes is None else 60 * train.max_minutes
         spendable = None if budget is None else budget * (1 - (CHECK_SHARE if adversarial and held_out else 0))
         beyond = None
+
+        @functools.cache
+        def slice_encoder():  # fitted once, for the check beyond the lowest loss and for the shipping verdict
+            from .evaluate import make_encoder
+            return make_encoder("auto", held_out + lines[:MAX_HELD_OUT], seed=train.seed or 0)
+
         if pretrained is not None:
             generator, history = self._reuse(pretrained, device)
         else:
@@ -165,8 +173,8 @@ class TextSynthesizer(Synthesizer):
             batch = min(train.batch_size, len(ids))
             history = self._maximum_likelihood(generator, ids, held_ids, epochs, batch, mle_deadline, progress)
             if held_out and config.mle_epochs is None and (mle_deadline is None or time.monotonic() < mle_deadline):
-                beyond = self._beyond_lowest_loss(generator, ids, held_out, lines, batch, len(history),
-                                                  mle_deadline, progress)
+                beyond = self._beyond_lowest_loss(generator, ids, held_out, lines, slice_encoder(), batch,
+                                                  len(history), mle_deadline, progress)
         self.training_ = {"texts": len(lines), "held_out": len(held_out), "device": str(device),
                           "level_reason": reason, "mle": history, "adversarial": [],
                           "phase_seconds": {"maximum likelihood": round(time.monotonic() - started, 2)}}
@@ -187,7 +195,7 @@ class TextSynthesizer(Synthesizer):
         self.generator_ = generator.eval()
         if adversarial:
             phase_start = time.monotonic()
-            self.training_["shipped"] = self._ship(held_out, lines)
+            self.training_["shipped"] = self._ship(held_out, lines, slice_encoder)
             phases["check"] = round(time.monotonic() - phase_start, 2)
         self.training_["seconds"] = time.monotonic() - started
         return self
@@ -217,7 +225,7 @@ class TextSynthesizer(Synthesizer):
         history = train_policy_gradient(generator, discriminator, ids, config, train, deadline, progress)
         return generator, history
 
-    def _ship(self, held_out: list[str], lines: list[str]) -> dict:
+    def _ship(self, held_out: list[str], lines: list[str], slice_encoder: Callable[[], Any]) -> dict:
         """The adversarial generator stays only if its texts are nearer the held-out slice than those of the
         maximum-likelihood generator it started from (and with no slice, it does not stay), unless the
         settings say `keep="adversarial"`, as benchmarks of adversarial phases do."""
@@ -227,10 +235,10 @@ class TextSynthesizer(Synthesizer):
             self.rejected_, self.generator_, self.baseline_ = self.generator_, self.baseline_, None
             return {"model": "maximum likelihood", "reason": f"{len(lines)} texts are too few to hold out "
                     f"{MIN_HELD_OUT} for checking the adversarial phase, so it was not kept"}
-        from .evaluate import NEARER_RESAMPLES, make_encoder, nearer_share, score_against
+        from .evaluate import NEARER_RESAMPLES, nearer_share, score_against
 
         seed = self.train_config.seed or 0
-        encoder = make_encoder("auto", held_out + lines[:MAX_HELD_OUT], seed=seed)
+        encoder = slice_encoder()
         count = max(len(held_out), SHIP_SAMPLES)  # many generated texts: the verdict should not be luck
         texts = {name: self.sample(count, seed=seed, baseline=baseline)
                  for name, baseline in (("adversarial", False), ("maximum likelihood", True))}
@@ -293,7 +301,7 @@ class TextSynthesizer(Synthesizer):
         return losses
 
     def _beyond_lowest_loss(self, generator: TextGenerator, ids: Tensor, held_out: list[str], lines: list[str],
-                            batch: int, epochs: int, deadline: float | None,
+                            encoder: Callable[[list[str]], Any], batch: int, epochs: int, deadline: float | None,
                             progress: ProgressCallback | None) -> dict:
         """Maximum likelihood on past the held-out loss's lowest point, kept while the generator's texts come
         nearer the held-out slice (Frechet distance) and at most COPY_LIMIT of them are the user's texts verbatim;
@@ -305,10 +313,8 @@ class TextSynthesizer(Synthesizer):
         40 epochs after the lowest loss while copies stayed at 0.2%, then copies climbed (2% 20 epochs later,
         39% after 180); on 2,000 fortunes (word level) it fell 0.160 -> 0.150 before copies passed 1%."""
         from ..metrics.features import frechet_distance
-        from .evaluate import make_encoder
 
         seed = self.train_config.seed or 0
-        encoder = make_encoder("auto", held_out + lines[:MAX_HELD_OUT], seed=seed)
         real, count = encoder(held_out), max(len(held_out), SHIP_SAMPLES)
         known = set(lines) | set(held_out)  # a copy of a held-out text is a copy of the user's data all the same
 
