@@ -148,6 +148,8 @@ class ImageConfig:
     collapse_guard: bool = True  # a fit that ends collapsed gets its last healthy EMA generator back
     mode_seeking: float | None = None  # weight of the mode-seeking term (Mao et al. 2019): keeps a label's
     # pictures apart; None: by image size (image.synthesizer.SIZE_RECIPES)
+    class_guidance: float | None = None  # cgan: the critic also learns to name the real images' classes and the
+    # generator pays this weight times its misnaming (core.trainer.class_loss); None: by image size (SIZE_RECIPES)
 
     def __post_init__(self) -> None:
         _require(self.architecture in ARCHITECTURES, "architecture",
@@ -161,6 +163,8 @@ class ImageConfig:
         _require(self.width is None or self.width >= 4, "width", f"must be at least 4, got {self.width}")
         _require(self.mode_seeking is None or self.mode_seeking >= 0, "mode_seeking",
                  f"must not be negative, got {self.mode_seeking}")
+        _require(self.class_guidance is None or self.class_guidance >= 0, "class_guidance",
+                 f"must not be negative, got {self.class_guidance}")
 
 
 # Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones

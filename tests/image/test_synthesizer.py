@@ -158,3 +158,62 @@ def test_mode_seeking_pairs_labels_and_punishes_a_generator_that_ignores_its_noi
     assert stuck > 1000 and varied < 10
     with torch.no_grad():  # the critic's step pays nothing
         assert problem.generate(ignores_noise, condition)[1] == 0
+
+
+def test_class_guidance_follows_the_size_and_the_labels_and_gives_the_critic_class_logits():
+    """Class guidance (chosen on the 28 px tuning images) from 32 px, for labelled images only."""
+    import torch
+
+    from ganforge.image.synthesizer import GUIDANCE
+
+    rng = np.random.default_rng(0)
+    labelled = ImageSet(rng.integers(0, 256, (20, 1, 28, 28), dtype=np.uint8), np.arange(20) % 2, ["a", "b"])
+    model = ImageSynthesizer(epochs=1, noise_dim=8, seed=0).fit(labelled)
+    assert GUIDANCE > 0 and model.image_config.class_guidance == GUIDANCE
+    images, labels = torch.zeros(3, 1, 32, 32), torch.eye(2)[[0, 1, 0]]
+    assert model._networks(torch.device("cpu"))[1](images, labels).shape == (3, 3)  # score, then two classes
+    unguided = ImageSynthesizer(epochs=1, noise_dim=8, seed=0, class_guidance=0).fit(labelled)
+    assert unguided._networks(torch.device("cpu"))[1](images, labels).shape == (3, 1)
+    unlabelled = ImageSet(labelled.images, None, [])
+    assert ImageSynthesizer(epochs=1, noise_dim=8, seed=0).fit(unlabelled).image_config.class_guidance == 0
+    small = ImageSet(rng.integers(0, 256, (20, 1, 8, 8), dtype=np.uint8), np.arange(20) % 2, ["a", "b"])
+    assert ImageSynthesizer(epochs=1, noise_dim=8, seed=0).fit(small).image_config.class_guidance == 0
+    with pytest.raises(GanforgeError, match="class_guidance"):
+        ImageSynthesizer(class_guidance=-1)
+
+
+def test_class_guidance_trains_the_critics_classes_on_real_images_only():
+    """AC-GAN also teaches the critic to name generated images, which narrows their classes; guidance does not:
+    with it, the fake images' class logits send no gradient into the critic."""
+    import torch
+    from torch import nn
+
+    from ganforge.config import TrainConfig
+    from ganforge.core.batches import ConditionalBatches
+    from ganforge.core.trainer import _Run
+
+    class Critic(nn.Module):  # real images are all 0 and fake ones all 1; the class logits read which
+        def __init__(self):
+            super().__init__()
+            self.real_classes, self.fake_classes = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2))
+
+        def forward(self, images, condition):
+            fake = images.mean(dim=(1, 2, 3))[:, None]
+            logits = (1 - fake) * self.real_classes + fake * self.fake_classes
+            return torch.cat([images.mean(dim=(1, 2, 3))[:, None], logits], dim=1)
+
+    def generator(noise, condition):
+        return torch.ones(len(noise), 1, 4, 4) + 0 * noise.sum()
+
+    def fake_gradient(guidance):
+        problem = ConditionalBatches(torch.zeros(8, 1, 4, 4), torch.zeros(8, dtype=torch.long), 2, 4, 3,
+                                     class_guidance=guidance)
+        critic = Critic()
+        run = _Run(nn.Linear(1, 1), critic, problem, TrainConfig(loss="hinge", ema_decay=0.0), 1, None, None, 1,
+                   None, None, None, "test")
+        run.generator = generator
+        run.critic_step()
+        return critic.fake_classes.grad
+
+    assert fake_gradient(0.0).abs().sum() > 0  # AC-GAN
+    assert fake_gradient(0.5) is None or fake_gradient(0.5).abs().sum() == 0

@@ -52,7 +52,8 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({training['images_per_second']:,.0f} images/s; {config.architecture}, {config.conditioning}, "
                f"{config.image_size}px, width {config.width}, loss {model.train_config.loss}, mode seeking "
-               f"{config.mode_seeking:g}, EMA {model.train_config.ema_decay:g}, stopped by {training['stopped_by']})")
+               f"{config.mode_seeking:g}, class guidance {config.class_guidance or 0:g}, EMA "
+               f"{model.train_config.ema_decay:g}, stopped by {training['stopped_by']})")
     diversity = training.get("diversity") or {}
     if diversity.get("spread_per_class"):
         spreads = diversity["spread_per_class"]

@@ -13,10 +13,10 @@ class ConditionalBatches:
     generator's samples for labels: the `GanProblem` of every modality whose samples are one tensor each."""
 
     def __init__(self, samples: Tensor, labels: Tensor | None, classes: int, batch_size: int, noise_dim: int,
-                 mode_seeking: float = 0.0):
+                 mode_seeking: float = 0.0, class_guidance: float = 0.0):
         self.samples, self.batch_size, self.noise_dim = samples, batch_size, noise_dim
         self.one_hot = None if labels is None else nn.functional.one_hot(labels, classes).float()
-        self.mode_seeking = mode_seeking
+        self.mode_seeking, self.class_guidance = mode_seeking, class_guidance
 
     def real_batch(self) -> tuple[Tensor, Tensor | None]:
         rows = torch.randint(len(self.samples), (self.batch_size,), device=self.samples.device)

@@ -57,11 +57,12 @@ def run_layers(layers: list[nn.Module] | nn.Sequential, x: Tensor, condition: Te
 
 
 class ConditionalHead(nn.Module):
-    """Adversarial score, plus projection (cgan) or class logits (acgan), from pooled features."""
+    """Adversarial score, plus projection (cgan) or class logits (acgan), from pooled features; `classify`
+    adds class logits beside the projection too (for class guidance, see core.trainer.class_loss)."""
 
-    def __init__(self, features: int, classes: int, conditioning: str, spectral_norm: bool):
+    def __init__(self, features: int, classes: int, conditioning: str, spectral_norm: bool, classify: bool = False):
         super().__init__()
-        extra = classes if conditioning == "acgan" else 0
+        extra = classes if conditioning == "acgan" or (classify and conditioning != "none") else 0
         self.linear = maybe_spectral_norm(nn.Linear(features, 1 + extra), spectral_norm)
         self.project = (maybe_spectral_norm(nn.Linear(classes, features, bias=False), spectral_norm)
                         if conditioning == "cgan" else None)

@@ -42,6 +42,9 @@ class GanProblem(Protocol):
     def generate(self, generator: nn.Module, condition: Tensor | None) -> tuple[Tensor, Tensor]:
         """Fake samples for `condition` as the discriminator sees them, and an extra generator loss (or 0)."""
 
+    # optional: `class_guidance` (float). Where the discriminator returns class logits beside its score, 0 (or
+    # absent) plays AC-GAN; a positive weight plays class guidance (see class_loss).
+
 
 MAX_ROLLBACKS = 3
 COLLAPSE_RATIO = 0.1  # warn when samples vary ten times less than real rows
@@ -135,8 +138,12 @@ class _Game:
 
 
 def class_loss(scores: Tensor, condition: Tensor) -> Tensor:
-    """AC-GAN's auxiliary classifier (Odena et al. 2017): a discriminator that returns more than one column
-    gives class logits after its adversarial score, and the condition is the one-hot class."""
+    """A discriminator that returns more than one column gives class logits after its adversarial score, and
+    the condition is the one-hot class. AC-GAN (Odena et al. 2017) trains those logits on real and generated
+    samples and charges the generator this loss in full. Class guidance (a problem's `class_guidance` weight)
+    trains them on real samples only, so they stay a classifier of the real classes, and charges the generator
+    that weight times the loss: its samples are pushed towards what the real classes look like, not towards
+    whatever the critic learned to name in fakes, which is what narrows AC-GAN's classes."""
     return nn.functional.cross_entropy(scores[:, 1:], condition.argmax(dim=1))
 
 
@@ -218,6 +225,7 @@ class _Run:
                  progress: ProgressCallback | None, phase: str):
         self.loss = loss = LOSSES[config.loss]
         self.problem, self.config, self.pack = problem, config, pack
+        self.class_guidance = float(getattr(problem, "class_guidance", 0.0))
         self.privacy, self.distributed = privacy, distributed
         self.checkpoint_every, self.progress, self.phase = checkpoint_every, progress, phase
         playing_generator, playing_discriminator = generator, discriminator
@@ -288,8 +296,10 @@ class _Run:
             fake = fake.float()
             scores = discriminator(real, condition).float(), discriminator(fake, condition).float()
         loss_d = self.loss.discriminator(scores[0][:, :1], scores[1][:, :1])
-        if scores[0].shape[1] > 1:  # AC-GAN: both real and fake images must be classified right
-            loss_d = loss_d + class_loss(scores[0], condition) + class_loss(scores[1], condition)
+        if scores[0].shape[1] > 1:  # class logits: real samples classified right (and fakes, for AC-GAN)
+            loss_d = loss_d + class_loss(scores[0], condition)
+            if not self.class_guidance:
+                loss_d = loss_d + class_loss(scores[1], condition)
         if self.use_gradient_penalty:
             loss_d = loss_d + config.gradient_penalty * gradient_penalty(self.critic, real, fake, condition,
                                                                          group_size=self.pack)
@@ -309,7 +319,7 @@ class _Run:
             scores = discriminator(fake, condition).float()
             loss_g = self.loss.generator(scores[:, :1]) + auxiliary.float()
             if scores.shape[1] > 1:
-                loss_g = loss_g + class_loss(scores, condition)
+                loss_g = loss_g + (self.class_guidance or 1.0) * class_loss(scores, condition)
             game.optimizer_g.zero_grad(set_to_none=True)
             loss_g.backward()
         discriminator.requires_grad_(True)

@@ -54,7 +54,7 @@ class DCGANDiscriminator(nn.Module):
     penalty (both need each image judged on its own)."""
 
     def __init__(self, channels: int, size: int, classes: int = 0, conditioning: str = "none", width: int = 64,
-                 spectral_norm: bool = False, batch_norm: bool = True):
+                 spectral_norm: bool = False, batch_norm: bool = True, classify: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         current = channels
@@ -66,7 +66,7 @@ class DCGANDiscriminator(nn.Module):
             layers.append(nn.LeakyReLU(0.2, True))
             current = out
         self.body = nn.Sequential(*layers, nn.Flatten())
-        self.head = ConditionalHead(current * 16, classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(current * 16, classes, conditioning, spectral_norm, classify)
 
     def forward(self, images: Tensor, condition: Tensor | None = None) -> Tensor:
         return self.head(self.body(images), condition)
@@ -121,13 +121,13 @@ class ResNetDiscriminator(nn.Module):
     """Residual blocks halving the size down to 4x4 (and one more at 4x4), ReLU, sum pooling, linear head."""
 
     def __init__(self, channels: int, size: int, classes: int = 0, conditioning: str = "none", width: int = 64,
-                 spectral_norm: bool = True):
+                 spectral_norm: bool = True, classify: bool = False):
         super().__init__()
         downs = _upsamplings(size)
         blocks = [_DownBlock(channels, width, downs > 0, True, spectral_norm)]
         blocks += [_DownBlock(width, width, step < downs, False, spectral_norm) for step in range(1, downs + 1)]
         self.blocks = nn.Sequential(*blocks)
-        self.head = ConditionalHead(width, classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(width, classes, conditioning, spectral_norm, classify)
 
     def forward(self, images: Tensor, condition: Tensor | None = None) -> Tensor:
         features = F.relu(self.blocks(images)).sum(dim=(2, 3))
@@ -135,12 +135,13 @@ class ResNetDiscriminator(nn.Module):
 
 
 def build_networks(architecture: str, noise_dim: int, channels: int, size: int, classes: int, conditioning: str,
-                   width: int, spectral_norm: bool, batch_norm: bool,
-                   class_norm: bool = False) -> tuple[nn.Module, nn.Module]:
-    """The (generator, discriminator) pair for an image model's settings."""
+                   width: int, spectral_norm: bool, batch_norm: bool, class_norm: bool = False,
+                   classify: bool = False) -> tuple[nn.Module, nn.Module]:
+    """The (generator, discriminator) pair for an image model's settings; `classify`: the discriminator also
+    returns class logits (AC-GAN does without it)."""
     generator_classes = classes if conditioning != "none" else 0
     if architecture == "dcgan":
         return (DCGANGenerator(noise_dim, channels, size, generator_classes, width, class_norm),
-                DCGANDiscriminator(channels, size, classes, conditioning, width, spectral_norm, batch_norm))
+                DCGANDiscriminator(channels, size, classes, conditioning, width, spectral_norm, batch_norm, classify))
     return (ResNetGenerator(noise_dim, channels, size, generator_classes, width * 2),
-            ResNetDiscriminator(channels, size, classes, conditioning, width * 2, spectral_norm))
+            ResNetDiscriminator(channels, size, classes, conditioning, width * 2, spectral_norm, classify))
