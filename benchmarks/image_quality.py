@@ -37,6 +37,7 @@ accuracy >= 0.9. Defaults are chosen on the tuning half only; the held-out half 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -117,8 +118,11 @@ REFERENCE_IMAGES, REFERENCE_CHECK = slice(10_000, 60_000), slice(5_000, 10_000) 
 
 def reference_judge(name: str, seed: int):
     """For Fashion-MNIST sets, a classifier trained on 50,000 real images that no set holds (None elsewhere)."""
-    if not name.startswith("fashion"):
-        return None
+    return fashion_reference_judge(seed) if name.startswith("fashion") else None
+
+
+@functools.cache  # one per run, shared by every Fashion-MNIST set (it trains for minutes)
+def fashion_reference_judge(seed: int):
     train = load_image_dataset("fashion-mnist").subset(REFERENCE_IMAGES)
     check = load_image_dataset("fashion-mnist", "test").subset(REFERENCE_CHECK)
     judge = fit_classifier(train.images, train.labels, len(train.classes), "reference classifier", seed,
