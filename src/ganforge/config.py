@@ -201,6 +201,8 @@ class AudioConfig:
     # benchmark's tuning half at 10 minutes, weights 0 / 0.1 / 0.2 / 0.4 gave FAD 6.46 / 4.94 / 4.27 / 3.17 and
     # recall 0.29 / 0.43 / 0.47 / 0.56 for label accuracy 0.67 / 0.66 / 0.66 / 0.63 (at 3 minutes 0.1 had cost
     # label accuracy more: 0.50 -> 0.34)
+    class_guidance: float = 0.0  # cgan: the critic also names the real clips' classes and the generator pays this
+    # weight times its misnaming (core.trainer.class_loss, as for images from 32 px)
     temperature: float = 0.7  # standard deviation of the noise when sampling (the training noise has 1): below 1,
     # clips nearer the middle of each class (the truncation trick of BigGAN, Brock et al. 2019, by scaling). On the
     # audio benchmark's tuning half (one ten-minute generator, 165 epochs), 1 / 0.8 / 0.7 / 0.6 / 0.5 gave FAD
@@ -210,6 +212,7 @@ class AudioConfig:
     def __post_init__(self) -> None:
         _require(self.mode_seeking >= 0, "mode_seeking", f"must not be negative, got {self.mode_seeking}")
         _require(self.temperature > 0, "temperature", f"must be positive, got {self.temperature}")
+        _require(self.class_guidance >= 0, "class_guidance", f"must not be negative, got {self.class_guidance}")
         _require(self.representation in AUDIO_REPRESENTATIONS, "representation",
                  f"{self.representation!r} is not one of {', '.join(AUDIO_REPRESENTATIONS)}")
         _require(self.conditioning in CONDITIONING, "conditioning",

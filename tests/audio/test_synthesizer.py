@@ -119,3 +119,19 @@ def test_a_lower_temperature_draws_clips_nearer_each_class_middle_and_older_fold
     assert loaded.audio_config.temperature == 1.0
     assert np.array_equal(np.stack(loaded.sample(4, seed=2).waves),
                           np.stack(model.sample(4, seed=2, temperature=1.0).waves))
+
+
+def test_class_guidance_gives_the_critic_class_logits_only_for_a_conditional_model(spoken_digits):
+    audio = read_audio(spoken_digits)
+    guided = AudioSynthesizer(class_guidance=0.1, **TINY).fit(audio)
+    clips = torch.as_tensor(np.stack(audio.clips(guided.audio_config.clip_samples)[:3]))
+    critic = guided._networks(torch.device("cpu"))[1]
+    condition = torch.nn.functional.one_hot(torch.tensor([0, 1, 2]), 10).float()
+    assert critic(guided._encode(clips), condition).shape == (3, 11)  # the score, then one logit per digit
+    assert np.isfinite(np.stack(guided.sample(4, seed=0).waves)).all()
+    plain = AudioSynthesizer(**TINY).fit(audio)
+    assert plain._networks(torch.device("cpu"))[1](plain._encode(clips), condition).shape == (3, 1)
+    audio.labels, audio.classes = None, []
+    assert AudioSynthesizer(class_guidance=0.1, **TINY).fit(audio).sample(2, seed=0).labels is None
+    with pytest.raises(GanforgeError, match="class_guidance"):
+        AudioSynthesizer(class_guidance=-0.1)

@@ -44,7 +44,7 @@ class SpectrogramGenerator(Conditioned):
 
 class SpectrogramDiscriminator(nn.Module):
     def __init__(self, bins: int, frames: int, classes: int = 0, conditioning: str = "none", width: int = 32,
-                 spectral_norm: bool = True):
+                 spectral_norm: bool = True, classify: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         current = 1
@@ -54,7 +54,7 @@ class SpectrogramDiscriminator(nn.Module):
             current = out
         self.body = nn.Sequential(*layers, nn.Flatten())
         features = current * (bins // 2 ** DOUBLINGS) * (frames // 2 ** DOUBLINGS)
-        self.head = ConditionalHead(features, classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(features, classes, conditioning, spectral_norm, classify)
 
     def forward(self, images: Tensor, condition: Tensor | None = None) -> Tensor:
         return self.head(self.body(images), condition)
@@ -97,7 +97,7 @@ class PhaseShuffle(nn.Module):
 
 class WaveDiscriminator(nn.Module):
     def __init__(self, samples: int, classes: int = 0, conditioning: str = "none", width: int = 16,
-                 spectral_norm: bool = True, phase_shuffle: int = 2):
+                 spectral_norm: bool = True, phase_shuffle: int = 2, classify: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         current = 1
@@ -109,7 +109,8 @@ class WaveDiscriminator(nn.Module):
                 layers.append(PhaseShuffle(phase_shuffle))
             current = out
         self.body = nn.Sequential(*layers, nn.Flatten())
-        self.head = ConditionalHead(current * (samples // 4 ** QUARTERINGS), classes, conditioning, spectral_norm)
+        self.head = ConditionalHead(current * (samples // 4 ** QUARTERINGS), classes, conditioning, spectral_norm,
+                                    classify)
 
     def forward(self, waves: Tensor, condition: Tensor | None = None) -> Tensor:
         return self.head(self.body(waves), condition)
@@ -117,11 +118,13 @@ class WaveDiscriminator(nn.Module):
 
 def build_networks(representation: str, noise_dim: int, samples: int, bins: int, frames: int, classes: int,
                    conditioning: str, width: int, spectral_norm: bool,
-                   phase_shuffle: int, class_norm: bool = False) -> tuple[nn.Module, nn.Module]:
-    """The (generator, discriminator) pair for an audio model's settings."""
+                   phase_shuffle: int, class_norm: bool = False,
+                   classify: bool = False) -> tuple[nn.Module, nn.Module]:
+    """The (generator, discriminator) pair for an audio model's settings; `classify`: the critic also names
+    the real clips' classes (class guidance)."""
     generator_classes = classes if conditioning != "none" else 0
     if representation == "spectrogram":
         return (SpectrogramGenerator(noise_dim, bins, frames, generator_classes, width, class_norm),
-                SpectrogramDiscriminator(bins, frames, classes, conditioning, width, spectral_norm))
+                SpectrogramDiscriminator(bins, frames, classes, conditioning, width, spectral_norm, classify))
     return (WaveGenerator(noise_dim, samples, generator_classes, width),
-            WaveDiscriminator(samples, classes, conditioning, width, spectral_norm, phase_shuffle))
+            WaveDiscriminator(samples, classes, conditioning, width, spectral_norm, phase_shuffle, classify))

@@ -85,7 +85,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         batch = min(train.batch_size, len(samples))
         generator, discriminator = self._networks(device)
         problem = ConditionalBatches(samples, labels, len(self.classes_), batch, config.noise_dim,
-                                     config.mode_seeking)
+                                     config.mode_seeking, config.class_guidance if conditioning == "cgan" else 0.0)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
         guard = CollapseGuard(samples, labels, self.classes_, config.noise_dim)
@@ -115,7 +115,8 @@ class AudioSynthesizer(LabelledSynthesizer):
         generator, discriminator = build_networks(
             config.representation, config.noise_dim, config.clip_samples, spectrogram.bins,
             spectrogram.frames(config.clip_samples), len(self.classes_), config.conditioning, config.width,
-            self.train_config.spectral_norm, config.phase_shuffle, config.class_norm)
+            self.train_config.spectral_norm, config.phase_shuffle, config.class_norm,
+            classify=bool(config.class_guidance) and config.conditioning == "cgan")
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
