@@ -56,7 +56,7 @@ import torch  # noqa: E402
 from ganforge.datasets import load_image_dataset  # noqa: E402
 from ganforge.image.data import ImageSet, read_images, write_images  # noqa: E402
 from ganforge.image.evaluate import evaluate_images  # noqa: E402
-from ganforge.image.features import accuracy, class_probabilities, fit_classifier, train_feature_net  # noqa: E402
+from ganforge.image.features import accuracy, fit_classifier, train_feature_net  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "images.jsonl"
@@ -135,14 +135,14 @@ def fashion_reference_judge(seed: int):
 def reference_scores(judge, real: ImageSet, synthetic: ImageSet) -> dict:
     """Label accuracy of the synthetic images under the reference classifier, beside its accuracy on other real
     images and on the set's own."""
+    def judge_labels(images: ImageSet) -> np.ndarray:  # the set's labels as the judge numbers its classes
+        return np.asarray([judge.classes.index(c) for c in images.classes])[images.labels]
+
     scores = {"reference_accuracy": judge.accuracy}
     if real.labels is not None:
-        real_names = np.asarray([judge.classes.index(c) for c in real.classes])[real.labels]
-        scores["reference_real_accuracy"] = round(accuracy(judge, real.images, real_names), 4)
+        scores["reference_real_accuracy"] = round(accuracy(judge, real.images, judge_labels(real)), 4)
     if synthetic.labels is not None:
-        expected = np.asarray([judge.classes.index(c) for c in synthetic.classes])[synthetic.labels]
-        predicted = class_probabilities(judge, synthetic.images).argmax(1)
-        scores["reference_label_accuracy"] = round(float((predicted == expected).mean()), 4)
+        scores["reference_label_accuracy"] = round(accuracy(judge, synthetic.images, judge_labels(synthetic)), 4)
     return scores
 
 

@@ -72,7 +72,8 @@ class AudioSynthesizer(LabelledSynthesizer):
         if length % step:
             raise GanforgeError(f"clip_samples must be a multiple of {step} at {audio.sample_rate:,} Hz, got {length}")
         self.audio_config = config = replace(config, conditioning=conditioning, sample_rate=audio.sample_rate,
-                                             clip_samples=length, width=config.width or WIDTHS[config.representation])
+                                             clip_samples=length, width=config.width or WIDTHS[config.representation],
+                                             class_guidance=config.class_guidance if conditioning == "cgan" else 0.0)
         seed_everything(train.seed)
         device = choose_device(train.device)
         waves = torch.as_tensor(audio.clips(length))
@@ -85,7 +86,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         batch = min(train.batch_size, len(samples))
         generator, discriminator = self._networks(device)
         problem = ConditionalBatches(samples, labels, len(self.classes_), batch, config.noise_dim,
-                                     config.mode_seeking, config.class_guidance if conditioning == "cgan" else 0.0)
+                                     config.mode_seeking, config.class_guidance)
         checkpoint = None if checkpoint_dir is None else Checkpoint(Path(checkpoint_dir), self._settings())
         state = checkpoint.load() if checkpoint is not None and resume else None
         guard = CollapseGuard(samples, labels, self.classes_, config.noise_dim)
@@ -116,7 +117,7 @@ class AudioSynthesizer(LabelledSynthesizer):
             config.representation, config.noise_dim, config.clip_samples, spectrogram.bins,
             spectrogram.frames(config.clip_samples), len(self.classes_), config.conditioning, config.width,
             self.train_config.spectral_norm, config.phase_shuffle, config.class_norm,
-            classify=bool(config.class_guidance) and config.conditioning == "cgan")
+            classify=bool(config.class_guidance))
         return generator.to(device), discriminator.to(device)
 
     # -- sampling ------------------------------------------------------------------------------------------
