@@ -5,6 +5,7 @@ audio model and its waveform alternative beside a plain WaveGAN, at the same CPU
                                                   [--methods ganforge waveform wavegan] [--seed 0]
     .venv/bin/python benchmarks/audio_quality.py --print-only
     .venv/bin/python benchmarks/audio_quality.py --variant bs32='{"batch_size": 32}'   # a candidate, tuning half
+    .venv/bin/python benchmarks/audio_quality.py --speakers george   # one speaker's clips: a small set, as the demo's
 
 Data: the Free Spoken Digit Dataset in ../shared/data/fsdd (CC BY-SA 4.0). Halves fixed before any tuning:
 tuning = speakers george, jackson, lucas; held-out = nicolas, theo, yweweler. In each half the models train
@@ -68,10 +69,11 @@ def split(audio: AudioSet, files: list[Path], speakers: tuple[str, ...]) -> tupl
     return audio.subset(mine & ~test), audio.subset(mine & test)
 
 
-def run(half: str, method: str, minutes: float, seed: int, settings: dict | None = None) -> dict:
+def run(half: str, method: str, minutes: float, seed: int, settings: dict | None = None,
+        speakers: list[str] | None = None) -> dict:
     files = sorted(DATA.glob("*.wav"))  # the order read_audio reads them in
     audio = read_audio(DATA)
-    training, test = split(audio, files, HALVES[half])
+    training, test = split(audio, files, tuple(speakers or HALVES[half]))
     torch.manual_seed(seed)
     started = time.monotonic()
     model = AudioSynthesizer(**(METHODS[method] if settings is None else settings), epochs=UNTIL_TIME_IS_UP,
@@ -81,7 +83,8 @@ def run(half: str, method: str, minutes: float, seed: int, settings: dict | None
     synthetic = model.sample(len(test) * 4, seed=seed)
     extractor = train_extractor(training, model.audio_config.clip_samples, seed)
     results = evaluate_audio(test, synthetic, training=training, seed=seed, extractor=extractor)
-    row = {"half": half, "method": method, "minutes": minutes, "seed": seed, "fit_seconds": round(fit_seconds, 1),
+    label = half if not speakers else f"{half}: {', '.join(speakers)}"
+    row = {"half": label, "method": method, "minutes": minutes, "seed": seed, "fit_seconds": round(fit_seconds, 1),
            "epochs": model.training_["epochs_run"], "representation": model.audio_config.representation,
            "temperature": model.audio_config.temperature, "extractor_accuracy": results["extractor_accuracy"],
            **results["scores"], "real_fad": results["real_reference"]["fad"],
@@ -94,11 +97,9 @@ def run(half: str, method: str, minutes: float, seed: int, settings: dict | None
 
 
 def show(rows: list[dict]) -> None:
-    for half in HALVES:
+    for half in dict.fromkeys(row["half"] for row in rows):
         mine = [row for row in rows if row["half"] == half]
-        if not mine:
-            continue
-        print(f"\n{half} half ({', '.join(HALVES[half])})\n")
+        print(f"\n{half} half ({', '.join(HALVES[half])})\n" if half in HALVES else f"\n{half} alone\n")
         print("| method | minutes | epochs | FAD | FAD / WaveGAN | precision | recall | coverage | label acc "
               "| copies |")
         print("|---|---|---|---|---|---|---|---|---|---|")
@@ -125,6 +126,8 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--speakers", nargs="*", metavar="NAME",
+                        help="only these speakers of the half (one speaker's 450 clips: a small set, as the demo's)")
     parser.add_argument("--print-only", action="store_true")
     parser.add_argument("--variant", action="append", default=[], metavar="LABEL=JSON",
                         help="also run ganforge with these settings, as ganforge:LABEL (tuning only)")
@@ -134,12 +137,17 @@ def main() -> None:
         if not DATA.is_dir():
             raise SystemExit(f"{DATA}: the spoken-digit recordings are not there")
         halves = list(HALVES) if args.half == "both" else [args.half]
+        if args.speakers and args.half == "both":
+            raise SystemExit("--speakers goes with --half tuning or --half held-out")
+        strangers = set(args.speakers or ()) - {name for half in halves for name in HALVES[half]}
+        if strangers:
+            raise SystemExit(f"--speakers: {', '.join(sorted(strangers))} not in the {args.half} half")
         variants = {f"ganforge:{label}": json.loads(settings) for label, _, settings in
                     (variant.partition("=") for variant in args.variant)}
         runs = [(method, None) for method in args.methods] + list(variants.items())
         for half in halves:
             for method, settings in runs:
-                row = run(half, method, args.minutes, args.seed, settings)
+                row = run(half, method, args.minutes, args.seed, settings, args.speakers)
                 print(json.dumps(row), flush=True)
                 RESULTS.parent.mkdir(parents=True, exist_ok=True)
                 with RESULTS.open("a") as handle:

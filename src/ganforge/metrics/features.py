@@ -156,7 +156,7 @@ def per_class_scores(real, real_features: np.ndarray, synthetic,
 def collapse_verdict(per_class: dict[str, dict[str, float]]) -> str:
     """Plain words on whether any class collapsed (recall or coverage under COLLAPSE_BAR)."""
     if not per_class:
-        return "no class had enough real and synthetic images to judge"
+        return f"no class had {MIN_CLASS_IMAGES} or more real and synthetic samples to judge"
     low = [name for name, s in per_class.items() if min(s["recall"], s["coverage"]) < COLLAPSE_BAR]
     if not low:
         return (f"no collapse: every class has recall and coverage of at least {COLLAPSE_BAR} "
