@@ -217,3 +217,26 @@ def test_class_guidance_trains_the_critics_classes_on_real_images_only():
 
     assert fake_gradient(0.0).abs().sum() > 0  # AC-GAN
     assert fake_gradient(0.5) is None or fake_gradient(0.5).abs().sum() == 0
+
+
+def test_a_lower_temperature_draws_images_nearer_each_class_middle_and_older_folders_sample_at_one(conditional,
+                                                                                                   tmp_path):
+    def spread(temperature):  # per-pixel spread across draws for one label
+        return conditional.sample(60, seed=4, label="3", temperature=temperature).images.astype(float).std(0).mean()
+
+    assert spread(0.3) < spread(1.0)
+    assert np.array_equal(conditional.sample(8, seed=5).images,
+                          conditional.sample(8, seed=5, temperature=conditional.image_config.temperature).images)
+    with pytest.raises(GanforgeError, match="--temperature must be positive"):
+        conditional.sample(2, temperature=0)
+    conditional.save(tmp_path / "m")
+    config_file = tmp_path / "m" / "config.json"
+    config = json.loads(config_file.read_text())
+    del config["image_config"]["temperature"]  # as a folder saved before the setting existed
+    config_file.write_text(json.dumps(config))
+    older = ImageSynthesizer.load(tmp_path / "m")
+    assert older.image_config.temperature == 1.0
+    assert np.array_equal(older.sample(6, seed=2).images, conditional.sample(6, seed=2, temperature=1.0).images)
+    assert "sampling temperature 1.0" in ganforge("info", "m", cwd=tmp_path).stdout
+    result = ganforge("sample", "m", "--num", "4", "--out", "s.npz", "--temperature", "0.5", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr

@@ -201,8 +201,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 @click.option("--label", help="Images and sounds: only this class (its folder name or file-name prefix).")
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
 @click.option("--temperature", type=float,
-              help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1]. Sounds: the noise's "
-                   "standard deviation, below 1 clips nearer each class's middle [default: the model's, 0.7].")
+              help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1]. Images and sounds: "
+                   "the noise's standard deviation, below 1 nearer each class's middle [default: the model's].")
 @click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
 @click.option("--no-rejection", is_flag=True,
               help="Tables: keep every generated row, even those the model's row critic finds fake.")
@@ -231,8 +231,8 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
         refuse(given, {"grid": "--grid"}, "image models")
     if kind != "text":
         refuse(given, {"baseline": "--baseline"}, "text models")
-    if kind not in ("text", "audio"):
-        refuse(given, {"temperature": "--temperature"}, "text and audio models")
+    if kind == "tabular":
+        refuse(given, {"temperature": "--temperature"}, "image, text and audio models")
     if kind == "audio":
         from .audio import sample_audio
 
@@ -245,7 +245,7 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     if kind == "image":
         from .images import sample_images
 
-        return sample_images(model_dir, num_rows, out, seed, label, grid, device, force)
+        return sample_images(model_dir, num_rows, out, seed, label, grid, temperature, device, force)
     from .tables import sample_table
 
     sample_table(model_dir, num_rows, out, seed, condition, not no_rejection, device, force)

@@ -69,19 +69,20 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
 
 
 def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label: str | None, grid: Path | None,
-                  device: str, force: bool) -> None:
+                  temperature: float | None, device: str, force: bool) -> None:
     import numpy as np
 
     from ..image.data import save_grid, write_images
     from ..image.synthesizer import ImageSynthesizer
     check_outputs([grid], force)
     model = ImageSynthesizer.load(model_dir, device=device)
-    images = model.sample(num, seed=seed, label=label)
+    images = model.sample(num, seed=seed, label=label, temperature=temperature)
     write_images(out, images.images, images.labels, images.classes, force=force)
     click.echo(f"wrote {num:,} images ({images.images.shape[2]}x{images.images.shape[3]}) to {out}")
     if grid is not None:  # a row of ten per class for a conditional model, else the first hundred
         if model.classes_ and label is None:
-            picked = np.concatenate([model.sample(10, seed=seed, label=c).images for c in model.classes_])
+            picked = np.concatenate([model.sample(10, seed=seed, label=c, temperature=temperature).images
+                                     for c in model.classes_])
         else:
             picked = images.images[:100]
         save_grid(grid, picked, 10)
@@ -140,7 +141,8 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"images:     {training.get('images', '?'):,} at {size}px{fitted}, "
                f"{config.get('channels')} channel(s), classes: {', '.join(config.get('classes', [])) or 'none'}")
     click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "
-               f"{image.get('width')}, noise {image.get('noise_dim')}, DiffAugment {image.get('diffaugment')}")
+               f"{image.get('width')}, noise {image.get('noise_dim')}, DiffAugment {image.get('diffaugment')}, "
+               f"sampling temperature {image['temperature']}")
     click.echo(f"trained:    {training.get('epochs_run', '?')} epochs, {training.get('seconds', 0):.1f} s on "
                f"{training.get('device', '?')} ({training.get('images_per_second', 0):,.0f} images/s), "
                f"stopped by {training.get('stopped_by', '?')}")

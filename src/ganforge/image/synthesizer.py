@@ -155,16 +155,22 @@ class ImageSynthesizer(LabelledSynthesizer):
 
     # -- sampling ------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None) -> ImageSet:
+    def sample(self, n: int, *, seed: int | None = None, label: str | int | None = None,
+               temperature: float | None = None) -> ImageSet:
         """`n` images (uint8 N, C, H, W). A conditional model draws labels with the training frequencies
-        unless `label` fixes one."""
+        unless `label` fixes one. `temperature`: the noise's standard deviation (None: the model's
+        `image_config.temperature`; 1 is the training noise, lower gives images nearer each class's middle)."""
         self._check_fitted()
-        return self._draw(self.generator_, n, seed, label)
+        return self._draw(self.generator_, n, seed, label, temperature)
 
     @torch.no_grad()
-    def _draw(self, generator_network: nn.Module, num: int, seed: int | None, label: str | int | None) -> ImageSet:
+    def _draw(self, generator_network: nn.Module, num: int, seed: int | None, label: str | int | None,
+              temperature: float | None = None) -> ImageSet:
         if num < 1:
             raise GanforgeError(f"number of images must be at least 1, got {num}")
+        temperature = self.image_config.temperature if temperature is None else temperature
+        if temperature <= 0:
+            raise GanforgeError(f"--temperature must be positive, got {temperature}")
         device = next(generator_network.parameters()).device
         was_training = generator_network.training
         generator_network.eval()
@@ -175,7 +181,7 @@ class ImageSynthesizer(LabelledSynthesizer):
         chunks = []
         for start in range(0, num, SAMPLE_CHUNK):
             rows = min(SAMPLE_CHUNK, num - start)
-            noise = torch.randn(rows, self.image_config.noise_dim, generator=generator).to(device)
+            noise = (temperature * torch.randn(rows, self.image_config.noise_dim, generator=generator)).to(device)
             condition = None
             if classes:
                 condition = nn.functional.one_hot(labels[start:start + rows], classes).float().to(device)
