@@ -95,6 +95,14 @@ class LabelledSynthesizer(Synthesizer):
         weights = torch.tensor(self.class_counts_, dtype=torch.float)
         return torch.multinomial(weights, n, replacement=True, generator=generator)
 
+    @staticmethod
+    def temperature(asked: float | None, stored: float) -> float:
+        """The noise's standard deviation for a draw: the one asked for, else the model's own."""
+        temperature = stored if asked is None else asked
+        if temperature <= 0:
+            raise GanforgeError(f"--temperature must be positive, got {temperature}")
+        return temperature
+
 
 def load(path: str | os.PathLike, device: str = "auto") -> Synthesizer:
     """Any model folder, as the synthesizer that wrote it; config.json is read once."""

@@ -132,9 +132,7 @@ class AudioSynthesizer(LabelledSynthesizer):
         if n < 1:
             raise GanforgeError(f"number of clips must be at least 1, got {n}")
         config = self.audio_config
-        temperature = config.temperature if temperature is None else temperature
-        if temperature <= 0:
-            raise GanforgeError(f"--temperature must be positive, got {temperature}")
+        temperature = self.temperature(temperature, config.temperature)
         device = next(self.generator_.parameters()).device
         seed = seed if seed is not None else int(torch.randint(2**31, ()).item())
         generator = torch.Generator(device="cpu").manual_seed(seed)

@@ -168,9 +168,7 @@ class ImageSynthesizer(LabelledSynthesizer):
               temperature: float | None = None) -> ImageSet:
         if num < 1:
             raise GanforgeError(f"number of images must be at least 1, got {num}")
-        temperature = self.image_config.temperature if temperature is None else temperature
-        if temperature <= 0:
-            raise GanforgeError(f"--temperature must be positive, got {temperature}")
+        temperature = self.temperature(temperature, self.image_config.temperature)
         device = next(generator_network.parameters()).device
         was_training = generator_network.training
         generator_network.eval()
