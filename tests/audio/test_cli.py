@@ -6,8 +6,10 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from ganforge.audio.data import read_audio
+from ganforge.core.device import native_bfloat16
 from tests.conftest import run_ganforge as ganforge
 from tests.report.test_tables import chromium, render_in_browser  # noqa: F401 (a fixture)
 
@@ -21,6 +23,8 @@ def workdir(tmp_path_factory, spoken_digits):
     assert "10 classes from file-name prefix" in result.stderr
     assert re.search(r"clip length: \d[\d,]* samples \(0\.\d\d s at 8,000 Hz\)", result.stdout)
     assert "spectrogram GAN, cgan" in result.stdout and "model saved to model" in result.stdout
+    native = native_bfloat16(torch.device("cpu"))  # the default precision follows the processor
+    assert ("bfloat16 autocast" if native else "float32") in result.stdout
     return path
 
 
@@ -36,6 +40,7 @@ def test_sample_writes_class_folders_or_an_npz_and_info_describes_the_model(work
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "spectrogram GAN, conditioning cgan" in info.stdout
     assert "labels from file-name prefix" in info.stdout and "sampling temperature 0.7" in info.stdout
+    assert ("bfloat16" if native_bfloat16(torch.device("cpu")) else "float32") in info.stdout
     hot = ganforge("sample", "model", "-n", "5", "--temperature", "1", "--out", "hot.npz", "--seed", "1", cwd=workdir)
     cool = ganforge("sample", "model", "-n", "5", "--out", "cool.npz", "--seed", "1", cwd=workdir)
     assert hot.returncode == 0 and cool.returncode == 0, hot.stderr + cool.stderr

@@ -135,3 +135,18 @@ def test_class_guidance_gives_the_critic_class_logits_only_for_a_conditional_mod
     assert AudioSynthesizer(class_guidance=0.1, **TINY).fit(audio).sample(2, seed=0).labels is None
     with pytest.raises(GanforgeError, match="class_guidance"):
         AudioSynthesizer(class_guidance=-0.1)
+
+
+def test_precision_follows_the_processor_unless_asked_and_is_stored_resolved(spoken_digits, tmp_path):
+    from ganforge.core.device import native_bfloat16
+
+    audio = read_audio(spoken_digits)
+    assert AudioSynthesizer().train_config.mixed_precision is None  # the benchmark's choice: by the processor
+    model = AudioSynthesizer(**TINY).fit(audio)
+    assert model.train_config.mixed_precision is native_bfloat16(torch.device("cpu"))
+    exact = AudioSynthesizer(mixed_precision=False, **TINY).fit(audio)
+    assert exact.train_config.mixed_precision is False
+    model.save(tmp_path / "m")  # weights trained on channels-last maps save and load as any others
+    loaded = ganforge.load(tmp_path / "m")
+    assert loaded.train_config == model.train_config
+    assert np.array_equal(np.stack(loaded.sample(3, seed=0).waves), np.stack(model.sample(3, seed=0).waves))

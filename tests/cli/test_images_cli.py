@@ -17,7 +17,8 @@ def workdir(tmp_path_factory):
     result = ganforge("fit", "digits", "--out", "model", "--epochs", "2", "--width", "16", "--seed", "0", cwd=path)
     assert result.returncode == 0, result.stderr
     assert "model saved to model" in result.stdout and "images/s" in result.stdout
-    assert "8px, width 16, loss hinge, mode seeking 0.1, class guidance 0, EMA 0.999," in result.stdout  # 8 px recipe
+    assert ("8px, width 16, loss hinge, float32, mode seeking 0.1, class guidance 0, EMA 0.999,"  # 8 px recipe
+            in result.stdout)
     assert "spread within each class (samples over real, 1 is as varied as real): 0 " in result.stdout
     return path
 

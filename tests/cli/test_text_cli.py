@@ -80,6 +80,8 @@ def test_bad_text_files_get_one_line_errors(tmp_path, content, message):
 def test_options_of_other_kinds_of_data_are_refused(workdir):
     for args, message in [(["fit", "lines.txt", "--out", "x", "--pack", "4"], "--pack only applies to tables"),
                           (["fit", "lines.txt", "--out", "x", "--arch", "dcgan"], "--arch only applies to images"),
+                          (["fit", "lines.txt", "--out", "x", "--no-mixed-precision"],
+                           "--mixed-precision only applies to tables and images and sounds"),
                           (["sample", "model", "-n", "3", "--out", "y.txt", "--label", "a"],
                            "--label only applies to image and audio models"),
                           (["evaluate", "--real", "test.txt", "--synthetic", "x.csv"], "give synthetic texts too"),

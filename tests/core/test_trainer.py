@@ -196,3 +196,52 @@ def test_a_fit_flushes_subnormal_floats_and_puts_the_setting_back():
         assert torch.tensor([1e-40]).item() == 0.0
     finally:
         torch.set_flush_denormal(False)
+
+
+@pytest.mark.parametrize("avx512_bf16, amx, expected", [(True, False, True), (False, True, True),
+                                                         (False, False, False)])
+def test_mixed_precision_is_the_default_only_where_the_processor_computes_bfloat16(monkeypatch, avx512_bf16, amx,
+                                                                                  expected):
+    from ganforge.core.device import resolve_precision
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    cpu = torch.device("cpu")
+    assert resolve_precision(None, cpu) is expected  # emulated bfloat16 would be slower than float32
+    assert resolve_precision(True, cpu) is True and resolve_precision(False, cpu) is False  # asked wins
+
+
+class ConvGenerator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 8 * 4 * 4), nn.Unflatten(1, (8, 4, 4)), nn.ReLU(),
+                                  nn.ConvTranspose2d(8, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, noise, condition=None):
+        return self.body(noise)
+
+
+class ConvCritic(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(8 * 4 * 4, 1))
+
+    def forward(self, x, condition):
+        return self.body(x)
+
+
+class Pictures(Shifted):
+    def real_batch(self):
+        return 0.5 + 0.1 * torch.randn(self.batch_size, 1, 8, 8), None
+
+
+def test_mixed_precision_plays_on_channels_last_maps_and_hands_back_a_contiguous_generator():
+    seed_everything(0)
+    config = TrainConfig(epochs=3, loss="hinge", mixed_precision=True, generator_lr=2e-3, discriminator_lr=2e-3)
+    critic = ConvCritic()
+    result = train_gan(ConvGenerator(), critic, Pictures(), config, steps_per_epoch=5)
+    assert critic.body[0].weight.is_contiguous(memory_format=torch.channels_last)  # what bfloat16 runs fastest on
+    assert all(p.is_contiguous() for p in result.generator.parameters())  # safetensors saves only these
+    assert all(torch.isfinite(torch.tensor([h["loss_d"], h["loss_g"]])).all() for h in result.history)
+    with torch.no_grad():
+        assert result.generator(torch.randn(5, 4)).dtype == torch.float32  # sampling stays in float32

@@ -5,8 +5,10 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from ganforge import GanforgeError, ImageSynthesizer
+from ganforge.core.device import native_bfloat16
 from ganforge.image.data import ImageSet
 from ganforge.image.features import class_probabilities
 from tests.conftest import run_ganforge as ganforge
@@ -57,7 +59,7 @@ def test_fits_are_repeatable_under_a_seed(digits):
 
 @pytest.mark.parametrize("settings", [
     dict(architecture="resnet", loss="hinge", spectral_norm=True, diffaugment=True),
-    dict(conditioning="acgan", loss="wgan-gp", image_size=16),
+    dict(conditioning="acgan", loss="wgan-gp", image_size=16, mixed_precision=True),  # the penalty in float32
     dict(conditioning="none", loss="lsgan", r1_penalty=1.0),
     dict(loss="nonsaturating", spectral_norm=False, mode_seeking=0.5),
 ])
@@ -121,10 +123,11 @@ def test_the_default_recipe_is_the_one_the_benchmark_chose():
     assert model.image_config.conditioning == "auto" and model.image_config.architecture == "dcgan"
     assert model.image_config.mode_seeking is None  # by image size: lifted recall on every tuning set
     assert model.train_config.ema_decay is None  # by image size too
+    assert model.train_config.mixed_precision is None  # bfloat16 where the processor computes it natively
 
 
 @pytest.mark.parametrize("side, width, rate, seeking, ema", [(8, 64, 2e-4, 0.1, 0.999), (28, 16, 1e-3, 0.4, 0.995)])
-def test_width_learning_rate_mode_seeking_and_ema_follow_the_image_size(side, width, rate, seeking, ema):
+def test_width_learning_rate_mode_seeking_ema_and_precision_follow_the_image_size(side, width, rate, seeking, ema):
     """Narrow, fast networks from 32 px: at 64 channels a 28 px set trained too few steps in minutes to learn."""
     pictures = ImageSet(np.random.default_rng(0).integers(0, 256, (16, 1, side, side), dtype=np.uint8), None, [])
     model = ImageSynthesizer(epochs=1, noise_dim=8, seed=0).fit(pictures)
@@ -133,6 +136,8 @@ def test_width_learning_rate_mode_seeking_and_ema_follow_the_image_size(side, wi
     assert model.train_config.learning_rates == (rate, rate) and model.train_config.ema_decay == ema
     assert ImageSynthesizer(epochs=1, noise_dim=8, ema_decay=0.9).fit(pictures).train_config.ema_decay == 0.9
     assert model.sample(2, seed=0).images.shape == (2, 1, side, side)
+    native = native_bfloat16(torch.device("cpu"))
+    assert model.train_config.mixed_precision is (native and side > 8)  # bfloat16 gains nothing on 8 px maps
     told = ImageSynthesizer(epochs=1, noise_dim=8, width=8, generator_lr=3e-4, seed=0).fit(pictures)
     assert told.image_config.width == 8 and told.train_config.learning_rates == (3e-4, rate)
 

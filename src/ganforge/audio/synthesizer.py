@@ -15,7 +15,7 @@ from torch import nn
 
 from ..config import AUDIO_TRAIN_DEFAULTS, AudioConfig, TrainConfig, from_dict, saved_audio_config, to_dict
 from ..core.batches import ConditionalBatches
-from ..core.device import choose_device, flushing_subnormals, seed_everything
+from ..core.device import choose_device, flushing_subnormals, resolve_precision, seed_everything
 from ..core.diversity import CollapseGuard
 from ..core.progress import ProgressCallback, both
 from ..core.trainer import train_gan
@@ -38,7 +38,8 @@ class AudioSynthesizer(LabelledSynthesizer):
     """Learns a set of clips (labelled or not) and samples new ones at the same rate and length.
 
     Settings are the fields of `TrainConfig` (starting from AUDIO_TRAIN_DEFAULTS: hinge loss, spectral norm,
-    batch 64, EMA) and `AudioConfig`: `AudioSynthesizer(representation="waveform", max_minutes=5)`.
+    batch 32, EMA, bfloat16 where the processor computes it natively) and `AudioConfig`:
+    `AudioSynthesizer(representation="waveform", max_minutes=5)`.
     """
 
     model_type = MODEL_TYPE
@@ -76,6 +77,7 @@ class AudioSynthesizer(LabelledSynthesizer):
                                              class_guidance=config.class_guidance if conditioning == "cgan" else 0.0)
         seed_everything(train.seed)
         device = choose_device(train.device)
+        self.train_config = train = replace(train, mixed_precision=resolve_precision(train.mixed_precision, device))
         waves = torch.as_tensor(audio.clips(length))
         self.spectrogram_ = spectrogram.fitted(waves) if config.representation == "spectrogram" else None
         samples = self._encode(waves).to(device)

@@ -19,6 +19,7 @@ from .common import (
     fit_with_checkpoint,
     game_line,
     model_line,
+    precision_words,
     report_augmentation,
     save_model,
     versions_line,
@@ -37,8 +38,9 @@ def fit_audio(data: Path, out: Path, options: dict[str, Any]) -> None:
     check_model_destination(out, options["force"])
     check_outputs([options["report"]], options["force"])
     settings = {key: options[key] for key in ("epochs", "max_minutes", "seed", "loss", "batch_size", "n_critic",
-                                              "generator_lr", "discriminator_lr", "device", "r1_penalty", "width",
-                                              "spectral_norm", "representation", "sample_rate")
+                                              "generator_lr", "discriminator_lr", "device", "mixed_precision",
+                                              "r1_penalty", "width", "spectral_norm", "representation",
+                                              "sample_rate")
                 if options.get(key) is not None}
     settings["conditioning"] = options["conditional"] or "auto"
     if options["report"] is not None:
@@ -66,6 +68,7 @@ def fit_audio(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo(f"clip length: {training['clip_reason']}")
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({config.representation} GAN, {config.conditioning}, loss {model.train_config.loss}, "
+               f"{precision_words(model.train_config)}, "
                f"stopped by {training['stopped_by']})")
     if training["diversity"].get("action"):
         click.echo(f"collapse guard: {training['diversity']['action']}")

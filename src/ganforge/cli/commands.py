@@ -57,8 +57,9 @@ def cli(verbose: bool) -> None:
 @click.option("--column-kind", multiple=True, metavar="COLUMN=KIND",
               help=f"Override an inferred column kind ({', '.join(COLUMN_KINDS)}); repeatable.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--mixed-precision", is_flag=True,
-              help="bfloat16 autocast for the networks (GPUs); penalties stay float32.")
+@click.option("--mixed-precision/--no-mixed-precision", default=None,
+              help="bfloat16 autocast for the networks; penalties stay float32 [default: sounds and images from 16 "
+                   "px where the processor computes bfloat16 natively; tables never].")
 @click.option("--compile", "compile_generator", is_flag=True,
               help="torch.compile the generator (costs a minute first).")
 @click.option("--dp-epsilon", type=float, help="Train with differential privacy at this epsilon (the whole budget).")

@@ -7,11 +7,14 @@ import json
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import GanforgeError
+
+if TYPE_CHECKING:
+    from ..config import TrainConfig
 
 TABLES, IMAGES, TEXTS, AUDIO = "tables", "images", "texts", "audio"
 ALL = frozenset({TABLES, IMAGES, TEXTS, AUDIO})
@@ -26,7 +29,7 @@ FIT_OPTIONS: dict[str, tuple[str, frozenset[str]]] = {
     "device": ("--device", ALL), "report": ("--report", ALL), "force": ("--force", ALL),
     "r1_penalty": ("--r1-penalty", frozenset({TABLES, IMAGES, AUDIO})),
     "spectral_norm": ("--spectral-norm", frozenset({TABLES, IMAGES, AUDIO})),
-    "mixed_precision": ("--mixed-precision", frozenset({TABLES, IMAGES})),
+    "mixed_precision": ("--mixed-precision", frozenset({TABLES, IMAGES, AUDIO})),
     "compile_generator": ("--compile", frozenset({TABLES, IMAGES})),
     "resume": ("--resume", frozenset({TABLES, IMAGES, AUDIO})),
     "holdout_share": ("--holdout-share", frozenset({TABLES, TEXTS, AUDIO})),
@@ -163,7 +166,12 @@ def game_line(train: dict) -> str:
     return (f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
             f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
             f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
-            f"seed {train.get('seed')}")
+            f"{'bfloat16' if train.get('mixed_precision') else 'float32'}, seed {train.get('seed')}")
+
+
+def precision_words(train: TrainConfig) -> str:
+    """The fit line's word on precision; the default is bfloat16 only where the processor computes it natively."""
+    return "bfloat16 autocast" if train.mixed_precision else "float32"
 
 
 def versions_line(config: dict) -> str:

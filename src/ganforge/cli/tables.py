@@ -53,7 +53,7 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
         steps=o["steps"], spectral_norm=bool(o["spectral_norm"]),
         column_kinds=pairs(o["column_kind"], "--column-kind"),
         device=o["device"],
-        mixed_precision=o["mixed_precision"], compile=o["compile_generator"], dp_epsilon=o["dp_epsilon"],
+        mixed_precision=bool(o["mixed_precision"]), compile=o["compile_generator"], dp_epsilon=o["dp_epsilon"],
         dp_delta=o["dp_delta"], max_grad_norm=o["max_grad_norm"], dp_sgd_share=o["dp_sgd_share"],
         dp_public_bounds=bounds(o["dp_bounds"]),
         dp_public_categories={name: value.split(",")

@@ -25,6 +25,24 @@ def choose_device(name: str = "auto") -> torch.device:
     return device
 
 
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether `device` computes bfloat16 in hardware: a CUDA GPU that supports it, or a CPU with AVX-512 BF16
+    or AMX. There, bfloat16 convolutions run 1.5-1.7x faster than float32 ones; elsewhere they are emulated and
+    slower, so mixed precision is only a default where this holds."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's own probes
+        return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+    return False
+
+
+def resolve_precision(asked: bool | None, device: torch.device) -> bool:
+    """Mixed precision for convolutional networks: what was asked, or where the device computes bfloat16
+    natively."""
+    return native_bfloat16(device) if asked is None else asked
+
+
 def seed_everything(seed: int | None) -> np.random.Generator:
     """Seed torch, NumPy and random so a CPU run repeats exactly; returns a NumPy generator to pass around."""
     if seed is None:

@@ -228,6 +228,9 @@ class _Run:
         self.class_guidance = float(getattr(problem, "class_guidance", 0.0))
         self.privacy, self.distributed = privacy, distributed
         self.checkpoint_every, self.progress, self.phase = checkpoint_every, progress, phase
+        if config.mixed_precision:  # convolutions in bfloat16 run fastest on channels-last maps (1.5x for sounds)
+            generator.to(memory_format=torch.channels_last)
+            discriminator.to(memory_format=torch.channels_last)
         playing_generator, playing_discriminator = generator, discriminator
         if distributed is not None:  # wrapping copies rank 0's weights to every rank, before the EMA copy is taken
             playing_generator, playing_discriminator = distributed.wrap(generator), distributed.wrap(discriminator)
@@ -249,7 +252,8 @@ class _Run:
             playing_generator = torch.compile(playing_generator)
         self.generator, self.discriminator = playing_generator, playing_discriminator
         device_type = next(game.generator.parameters()).device.type
-        self.precision = torch.autocast(device_type, dtype=torch.bfloat16, enabled=config.mixed_precision)
+        self.precision = torch.autocast(device_type, dtype=torch.bfloat16,
+                                        enabled=bool(config.mixed_precision))
         self.main_process = distributed is None or distributed.is_main
         self.use_gradient_penalty = loss.needs_gradient_penalty and config.gradient_penalty > 0
         self.good = game.snapshot()
@@ -393,5 +397,5 @@ class _Run:
         result = self.result
         result.history, result.rollbacks = self.game.history, self.game.rollbacks
         result.seconds = time.monotonic() - self.started
-        self.game.average.eval()
+        self.game.average.to(memory_format=torch.contiguous_format).eval()  # safetensors saves contiguous weights
         return result

@@ -14,7 +14,7 @@ from torch import nn
 
 from ..config import IMAGE_TRAIN_DEFAULTS, ImageConfig, TrainConfig, from_dict, saved_image_config, to_dict
 from ..core.batches import ConditionalBatches
-from ..core.device import choose_device, flushing_subnormals, seed_everything
+from ..core.device import choose_device, flushing_subnormals, resolve_precision, seed_everything
 from ..core.diversity import CollapseGuard
 from ..core.losses import LOSSES
 from ..core.progress import ProgressCallback, both
@@ -64,6 +64,8 @@ class SizeRecipe:
 GUIDANCE = 0.05
 SIZE_RECIPES = {8: SizeRecipe(64, 2e-4, 0.1, 0.999, 0.0), 16: SizeRecipe(64, 2e-4, 0.1, 0.999, 0.0),
                 32: SizeRecipe(16, 1e-3, 0.4, 0.995, GUIDANCE), 64: SizeRecipe(16, 1e-3, 0.4, 0.995, GUIDANCE)}
+# the default's bfloat16 (where the processor computes it) starts here: 8 px maps are too small to gain from it
+MIXED_PRECISION_FROM = 16
 
 
 class ImageSynthesizer(LabelledSynthesizer):
@@ -111,6 +113,8 @@ class ImageSynthesizer(LabelledSynthesizer):
                                             ema_decay=recipe.ema_decay if train.ema_decay is None else train.ema_decay)
         seed_everything(train.seed)
         device = choose_device(train.device)
+        precision = False if train.mixed_precision is None and size < MIXED_PRECISION_FROM else train.mixed_precision
+        self.train_config = train = replace(train, mixed_precision=resolve_precision(precision, device))
         batch = min(train.batch_size, len(images.images))
         pixels = to_network(images.images, config.image_size, config.resize).to(device)
         labels = None if conditioning == "none" else torch.as_tensor(images.labels, device=device)
