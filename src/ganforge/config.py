@@ -44,7 +44,7 @@ class TrainConfig:
     seed: int | None = 0
     device: str = "auto"
     mixed_precision: bool | None = False  # bfloat16 autocast for the networks' passes; penalties stay float32.
-    # None: where the device computes bfloat16 natively (core.device.native_bfloat16); images and sounds start there
+    # None: where the device computes bfloat16 natively (core.device.native_bfloat16); sounds and images start there
     compile: bool = False  # torch.compile the generator (the discriminator's penalty needs double backward)
 
     @property
