@@ -68,7 +68,7 @@ def fit_audio(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo(f"clip length: {training['clip_reason']}")
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({config.representation} GAN, {config.conditioning}, loss {model.train_config.loss}, "
-               f"{precision_words(model.train_config)}, "
+               f"{precision_words(model.train_config.mixed_precision)}, "
                f"stopped by {training['stopped_by']})")
     if training["diversity"].get("action"):
         click.echo(f"collapse guard: {training['diversity']['action']}")

@@ -7,14 +7,11 @@ import json
 import signal
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ..errors import GanforgeError
-
-if TYPE_CHECKING:
-    from ..config import TrainConfig
 
 TABLES, IMAGES, TEXTS, AUDIO = "tables", "images", "texts", "audio"
 ALL = frozenset({TABLES, IMAGES, TEXTS, AUDIO})
@@ -166,12 +163,13 @@ def game_line(train: dict) -> str:
     return (f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
             f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, spectral norm "
             f"{train.get('spectral_norm')}, R1 {train.get('r1_penalty')}, EMA {train.get('ema_decay')}, "
-            f"{'bfloat16' if train.get('mixed_precision') else 'float32'}, seed {train.get('seed')}")
+            f"{precision_words(train.get('mixed_precision'))}, seed {train.get('seed')}")
 
 
-def precision_words(train: TrainConfig) -> str:
-    """The fit line's word on precision; the default is bfloat16 only where the processor computes it natively."""
-    return "bfloat16 autocast" if train.mixed_precision else "float32"
+def precision_words(mixed_precision: bool | None) -> str:
+    """How the networks ran, for the fit line and `info`; the default is bfloat16 only where the processor
+    computes it natively."""
+    return "bfloat16 autocast" if mixed_precision else "float32"
 
 
 def versions_line(config: dict) -> str:

@@ -53,7 +53,7 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo(f"trained {training['epochs_run']} epochs in {training['seconds']:.1f} s on {training['device']} "
                f"({training['images_per_second']:,.0f} images/s; {config.architecture}, {config.conditioning}, "
                f"{config.image_size}px, width {config.width}, loss {model.train_config.loss}, "
-               f"{precision_words(model.train_config)}, mode seeking "
+               f"{precision_words(model.train_config.mixed_precision)}, mode seeking "
                f"{config.mode_seeking:g}, class guidance {config.class_guidance or 0:g}, EMA "
                f"{model.train_config.ema_decay:g}, stopped by {training['stopped_by']})")
     diversity = training.get("diversity") or {}
