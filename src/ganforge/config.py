@@ -130,6 +130,16 @@ IMAGE_SIZES = (8, 16, 32, 64)
 IMAGE_RESIZES = ("pad", "interpolate")
 
 
+LABEL_FILTER_DRAWS = 4  # candidates per wanted sample under the label filter (core.label_filter); the last resort
+# is the candidate the critic gives the label most
+
+
+def critic_names_classes(conditioning: str, class_guidance: float | None) -> bool:
+    """Whether a conditional critic returns class logits after its adversarial score (core.trainer.class_loss):
+    AC-GAN's, or a projection critic under class guidance."""
+    return conditioning == "acgan" or (conditioning == "cgan" and (class_guidance or 0.0) > 0)
+
+
 @dataclass(frozen=True)
 class ImageConfig:
     """What an image model looks like. `conditioning` "auto" is cgan when the images are labelled;
@@ -151,9 +161,12 @@ class ImageConfig:
     # pictures apart; None: by image size (image.synthesizer.SIZE_RECIPES)
     class_guidance: float | None = None  # cgan: the critic also learns to name the real images' classes and the
     # generator pays this weight times its misnaming (core.trainer.class_loss); None: by image size (SIZE_RECIPES)
-    temperature: float = 1.0  # standard deviation of the noise when sampling (the training noise has 1), as for
-    # audio: below 1, images nearer the middle of each class. 1 by default: on the Fashion-MNIST tuning images (ten
-    # minutes) 0.95-0.8 bought label accuracy with the weakest class's recall faster than class guidance does
+    temperature: float | None = None  # standard deviation of the noise when sampling (the training noise has 1), as
+    # for audio: below 1, images nearer the middle of each class. None: 1.1 under the label filter, else 1 (see
+    # image.synthesizer.FILTERED_TEMPERATURE)
+    label_filter: bool = True  # conditional sampling keeps, of up to 4 draws per image, the first that the critic's
+    # classifier names as the label asked for (core.label_filter); only where the critic names classes (class
+    # guidance, from 32 px, or AC-GAN)
 
     def __post_init__(self) -> None:
         _require(self.architecture in ARCHITECTURES, "architecture",
@@ -169,7 +182,8 @@ class ImageConfig:
                  f"must not be negative, got {self.mode_seeking}")
         _require(self.class_guidance is None or self.class_guidance >= 0, "class_guidance",
                  f"must not be negative, got {self.class_guidance}")
-        _require(self.temperature > 0, "temperature", f"must be positive, got {self.temperature}")
+        _require(self.temperature is None or self.temperature > 0, "temperature",
+                 f"must be positive, got {self.temperature}")
 
 
 # Radford et al.'s DCGAN settings; a TrainConfig for images starts from these rather than the tabular ones
@@ -295,8 +309,8 @@ def saved_text_config(config: dict) -> dict:
 
 def saved_image_config(config: dict) -> dict:
     """A model folder's image settings, with what older folders leave out: they stretched smaller images and
-    sampled at temperature 1."""
-    return {"resize": "interpolate", "temperature": 1.0, **config.get("image_config", {})}
+    sampled at temperature 1 and kept no critic to check labels with."""
+    return {"resize": "interpolate", "temperature": 1.0, "label_filter": False, **config.get("image_config", {})}
 
 
 def saved_audio_config(config: dict) -> dict:

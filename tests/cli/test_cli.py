@@ -81,6 +81,7 @@ def test_bad_training_input_is_one_line_and_exit_2(workdir, make_input, message)
     (["sample", "model", "-n", "5", "--out", "x.csv", "--condition", "colour"], "expected COLUMN=VALUE"),
     (["sample", "model", "-n", "5", "--out", "x.csv", "--temperature", "0.5"],
      "--temperature only applies to image, text and audio models"),
+    (["sample", "model", "-n", "5", "--out", "x.csv", "--no-label-filter"], "--no-label-filter only applies to image"),
     (["sample", "model", "-n", "0", "--out", "x.csv"], "-n must be positive"),  # the option as typed
     (["sample", "model", "--num-rows", "-3", "--out", "x.csv"], "--num-rows must be positive"),
     (["sample", "model", "-n", "5", "--out", "data.csv"], "data.csv: already exists"),

@@ -124,6 +124,7 @@ def test_the_default_recipe_is_the_one_the_benchmark_chose():
     assert model.image_config.mode_seeking is None  # by image size: lifted recall on every tuning set
     assert model.train_config.ema_decay is None  # by image size too
     assert model.train_config.mixed_precision is None  # bfloat16 where the processor computes it natively
+    assert model.image_config.label_filter and model.image_config.temperature is None  # 1.1 under the filter
 
 
 @pytest.mark.parametrize("side, width, rate, seeking, ema", [(8, 64, 2e-4, 0.1, 0.999), (28, 16, 1e-3, 0.4, 0.995)])
@@ -245,3 +246,69 @@ def test_a_lower_temperature_draws_images_nearer_each_class_middle_and_older_fol
     assert "sampling temperature 1.0" in ganforge("info", "m", cwd=tmp_path).stdout
     result = ganforge("sample", "m", "--num", "4", "--out", "s.npz", "--temperature", "0.5", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture(scope="module")
+def guided(digits):
+    """A conditional model whose critic names classes (class guidance, here asked for at 8 px)."""
+    return ImageSynthesizer(epochs=30, width=32, seed=0, class_guidance=0.05).fit(digits)
+
+
+def critic_names(model, images):
+    """Whether the model's critic names each image as its label."""
+    from torch import nn
+
+    from ganforge.image.data import to_network
+
+    pixels = to_network(images.images, model.image_config.image_size, model.image_config.resize)
+    condition = nn.functional.one_hot(torch.as_tensor(images.labels), len(model.classes_)).float()
+    with torch.no_grad():
+        return (model.critic_(pixels, condition)[:, 1:].argmax(1) == torch.as_tensor(images.labels)).numpy()
+
+
+def test_the_label_filter_keeps_the_first_draw_the_critic_names_as_its_label(guided, conditional, digits, tmp_path):
+    from ganforge.image.synthesizer import FILTERED_TEMPERATURE
+
+    assert guided.label_filter_active and guided.image_config.label_filter
+    assert guided.image_config.temperature == FILTERED_TEMPERATURE > 1  # the filter makes room for a wider noise
+    assert conditional.image_config.temperature == 1.0  # no filter without a critic that names classes
+    asked = ImageSynthesizer(epochs=1, width=16, noise_dim=8, seed=0, class_guidance=0.05, temperature=0.9)
+    assert asked.fit(digits).image_config.temperature == 0.9
+    checked, plain = guided.sample(300, seed=3), guided.sample(300, seed=3, label_filter=False)
+    assert np.array_equal(checked.labels, plain.labels)
+    assert critic_names(guided, checked).mean() > max(0.9, critic_names(guided, plain).mean())
+    right_first = critic_names(guided, plain)  # named right at the first draw: that draw is kept, unchanged
+    assert 0 < right_first.mean() < 1
+    assert np.array_equal(checked.images[right_first], plain.images[right_first])
+    assert not np.array_equal(checked.images[~right_first], plain.images[~right_first])
+    assert np.array_equal(checked.images, guided.sample(300, seed=3).images)  # repeatable under a seed
+    guided.save(tmp_path / "m")  # the critic travels with the model
+    loaded = ImageSynthesizer.load(tmp_path / "m")
+    assert loaded.label_filter_active and np.array_equal(loaded.sample(300, seed=3).images, checked.images)
+    assert "the critic names as its label" in ganforge("info", "m", cwd=tmp_path).stdout
+    result = ganforge("sample", "m", "--num", "300", "--seed", "3", "--out", "plain.npz", "--no-label-filter",
+                      cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    with np.load(tmp_path / "plain.npz") as archive:
+        assert np.array_equal(archive["x"], plain.images[:, 0])
+
+
+def test_a_model_whose_critic_names_no_classes_samples_every_draw_and_older_folders_load(conditional, guided,
+                                                                                         tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    assert conditional.critic_ is None and not conditional.label_filter_active
+    every = conditional.sample(20, seed=1, label_filter=False)
+    assert np.array_equal(conditional.sample(20, seed=1).images, every.images)
+    with pytest.raises(GanforgeError, match="cannot filter by label"):
+        conditional.sample(2, label_filter=True)
+    guided.save(tmp_path / "m")  # as a folder saved before the filter: no critic, no setting
+    weights_file = tmp_path / "m" / "generator.safetensors"
+    save_file({k: v for k, v in load_file(weights_file).items() if not k.startswith("critic.")}, weights_file)
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["image_config"]["label_filter"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    older = ImageSynthesizer.load(tmp_path / "m")
+    assert older.critic_ is None and not older.image_config.label_filter
+    assert np.array_equal(older.sample(50, seed=2).images, guided.sample(50, seed=2, label_filter=False).images)
+    assert "sampling:   every draw kept" in ganforge("info", "m", cwd=tmp_path).stdout

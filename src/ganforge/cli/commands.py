@@ -207,11 +207,13 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 @click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
 @click.option("--no-rejection", is_flag=True,
               help="Tables: keep every generated row, even those the model's row critic finds fake.")
+@click.option("--no-label-filter", is_flag=True,
+              help="Images: keep every drawn image, even those the model's critic names as another class.")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, condition: tuple[str, ...],
            label: str | None, grid: Path | None, temperature: float | None, baseline: bool, no_rejection: bool,
-           device: str, force: bool) -> None:
+           no_label_filter: bool, device: str, force: bool) -> None:
     """Generate synthetic rows, images, texts (one per line) or sounds from a model folder."""
     from ..persist import model_type
 
@@ -219,7 +221,7 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
         raise GanforgeError(f"{_as_typed('--num-rows', '--num', '-n')} must be positive, got {num_rows}")
     kind = model_type(model_dir)
     given = dict(condition=condition, label=label, grid=grid, temperature=temperature, baseline=baseline,
-                 no_rejection=no_rejection)
+                 no_rejection=no_rejection, no_label_filter=no_label_filter)
     if kind in ("image", "audio") and condition:
         raise GanforgeError(f"--condition applies to tables; use --label for {kind} models")
     if kind == "tabular" and label is not None:
@@ -229,7 +231,7 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     if kind not in ("image", "audio"):
         refuse(given, {"label": "--label"}, "image and audio models")
     if kind != "image":
-        refuse(given, {"grid": "--grid"}, "image models")
+        refuse(given, {"grid": "--grid", "no_label_filter": "--no-label-filter"}, "image models")
     if kind != "text":
         refuse(given, {"baseline": "--baseline"}, "text models")
     if kind == "tabular":
@@ -246,7 +248,8 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     if kind == "image":
         from .images import sample_images
 
-        return sample_images(model_dir, num_rows, out, seed, label, grid, temperature, device, force)
+        return sample_images(model_dir, num_rows, out, seed, label, grid, temperature, not no_label_filter, device,
+                             force)
     from .tables import sample_table
 
     sample_table(model_dir, num_rows, out, seed, condition, not no_rejection, device, force)

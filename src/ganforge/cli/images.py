@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..config import saved_image_config
+from ..config import LABEL_FILTER_DRAWS, critic_names_classes, saved_image_config
 from ..errors import GanforgeError
 from .common import (
     IMAGES,
@@ -56,6 +56,7 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
                f"{precision_words(model.train_config.mixed_precision)}, mode seeking "
                f"{config.mode_seeking:g}, class guidance {config.class_guidance or 0:g}, EMA "
                f"{model.train_config.ema_decay:g}, stopped by {training['stopped_by']})")
+    click.echo(f"sampling: {label_filter_words(model.label_filter_active, bool(config.label_filter))}")
     diversity = training.get("diversity") or {}
     if diversity.get("spread_per_class"):
         spreads = diversity["spread_per_class"]
@@ -70,21 +71,33 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
                             "auto", None, history=training["history"], title=f"ganforge report: {data.name}")
 
 
+def label_filter_words(active: bool, asked: bool) -> str:
+    if active:
+        return (f"each image is the first of up to {LABEL_FILTER_DRAWS} draws that the critic names as its label "
+                "(--no-label-filter keeps every draw)")
+    if asked:
+        return "every draw kept (the critic names no classes: unlabelled images, or no class guidance)"
+    return "every draw kept"
+
+
 def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label: str | None, grid: Path | None,
-                  temperature: float | None, device: str, force: bool) -> None:
+                  temperature: float | None, label_filter: bool, device: str, force: bool) -> None:
     import numpy as np
 
     from ..image.data import save_grid, write_images
     from ..image.synthesizer import ImageSynthesizer
     check_outputs([grid], force)
     model = ImageSynthesizer.load(model_dir, device=device)
-    images = model.sample(num, seed=seed, label=label, temperature=temperature)
+    checked = None if label_filter else False  # the model's own setting, or off
+    images = model.sample(num, seed=seed, label=label, temperature=temperature, label_filter=checked)
     write_images(out, images.images, images.labels, images.classes, force=force)
-    click.echo(f"wrote {num:,} images ({images.images.shape[2]}x{images.images.shape[3]}) to {out}")
+    kept = " (each named as its label by the critic where it could be)" if (
+        label_filter and model.label_filter_active) else ""
+    click.echo(f"wrote {num:,} images ({images.images.shape[2]}x{images.images.shape[3]}) to {out}{kept}")
     if grid is not None:  # a row of ten per class for a conditional model, else the first hundred
         if model.classes_ and label is None:
-            picked = np.concatenate([model.sample(10, seed=seed, label=c, temperature=temperature).images
-                                     for c in model.classes_])
+            picked = np.concatenate([model.sample(10, seed=seed, label=c, temperature=temperature,
+                                                  label_filter=checked).images for c in model.classes_])
         else:
             picked = images.images[:100]
         save_grid(grid, picked, 10)
@@ -136,6 +149,7 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(json.dumps(config, indent=2))
         return
     training, train, image = config.get("training", {}), config.get("train_config", {}), saved_image_config(config)
+    has_critic = critic_names_classes(image["conditioning"], image.get("class_guidance"))
     size, shape = image.get("image_size"), config.get("image_shape")
     fitted = "" if shape in (None, [size, size]) else \
         f" ({shape[0]}x{shape[1]} {'padded' if image['resize'] == 'pad' else 'resized'} to fit)"
@@ -145,6 +159,7 @@ def info_images(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(f"network:    {image.get('architecture')}, conditioning {image.get('conditioning')}, width "
                f"{image.get('width')}, noise {image.get('noise_dim')}, DiffAugment {image.get('diffaugment')}, "
                f"sampling temperature {image['temperature']}")
+    click.echo(f"sampling:   {label_filter_words(image['label_filter'] and has_critic, image['label_filter'])}")
     click.echo(f"trained:    {training.get('epochs_run', '?')} epochs, {training.get('seconds', 0):.1f} s on "
                f"{training.get('device', '?')} ({training.get('images_per_second', 0):,.0f} images/s), "
                f"stopped by {training.get('stopped_by', '?')}")
