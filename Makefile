@@ -37,8 +37,7 @@ demo-images: $(STAMP) $(FASHION)
 	mkdir -p demo
 	$(BIN)/python -c "from ganforge.datasets import load_image_dataset as load; from ganforge.image.data import write_images; \
 		d = load('fashion-mnist').subset(slice(0, 10000)); write_images('demo/fashion.npz', d.images, d.labels, d.classes, force=True)"
-	$(BIN)/ganforge fit demo/fashion.npz --out demo/image-model --max-minutes 10 --width 32 --loss hinge \
-		--spectral-norm --seed 0 --force
+	$(BIN)/ganforge fit demo/fashion.npz --out demo/image-model --max-minutes 10 --seed 0 --force
 	$(BIN)/ganforge sample demo/image-model --num 2000 --out demo/fashion-samples --grid demo/fashion-grid.png \
 		--seed 0 --force
 	$(BIN)/ganforge evaluate --real demo/fashion.npz --synthetic demo/fashion-samples \

@@ -20,6 +20,7 @@ def workdir(tmp_path_factory):
     assert ("8px, width 16, loss hinge, float32, mode seeking 0.1, class guidance 0, EMA 0.999,"  # 8 px recipe
             in result.stdout)
     assert "spread within each class (samples over real, 1 is as varied as real): 0 " in result.stdout
+    assert "sampling: every draw kept (the critic names no classes" in result.stdout  # 8 px: no class guidance
     return path
 
 

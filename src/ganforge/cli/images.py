@@ -72,6 +72,7 @@ def fit_images(data: Path, out: Path, options: dict[str, Any]) -> None:
 
 
 def label_filter_words(active: bool, asked: bool) -> str:
+    """How `sample` picks its images, for the fit line and `info`."""
     if active:
         return (f"each image is the first of up to {LABEL_FILTER_DRAWS} draws that the critic names as its label "
                 "(--no-label-filter keeps every draw)")
