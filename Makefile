@@ -50,9 +50,10 @@ $(FORTUNES):
 	$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get install -y -q fortunes fortunes-min
 
 # Held-out text corpora for benchmarks/text_quality.py.
-MORE_FORTUNES := /usr/share/games/fortunes/bofh-excuses
+MORE_FORTUNES := /usr/share/games/fortunes/es
 $(MORE_FORTUNES):
-	$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get install -y -q fortunes-bofh-excuses fortunes-mario
+	$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) apt-get install -y -q fortunes-bofh-excuses fortunes-mario \
+		fortunes-de fortunes-es
 
 # Texts: a GRU GAN on short fortunes for ten minutes (its level and shipped generator chosen by fit), with its maximum-likelihood baseline beside
 # it in the report, then samples and their scores against the held-out sentences.

@@ -286,9 +286,13 @@ class TextConfig:
     reward_points: int = 8
     mle_weight: float = 1.0
     keep: str = "better"  # the adversarial generator is kept only if it beats maximum likelihood; or "adversarial"
+    temperature: float | None = None  # the sampling temperature `sample` uses unless told; None: chosen by `fit` on
+    # the held-out slice (text.synthesizer.TEMPERATURES), 1 where no slice is held out
 
     def __post_init__(self) -> None:
         _require(self.keep in ("better", "adversarial"), "keep", f"{self.keep!r} is not better or adversarial")
+        _require(self.temperature is None or self.temperature > 0, "temperature",
+                 f"must be positive, got {self.temperature}")
         _require(self.level in TEXT_LEVELS, "level", f"{self.level!r} is not one of {', '.join(TEXT_LEVELS)}")
         _require(self.adversarial in ADVERSARIAL, "adversarial",
                  f"{self.adversarial!r} is not one of {', '.join(ADVERSARIAL)}")
@@ -303,8 +307,9 @@ class TextConfig:
 
 
 def saved_text_config(config: dict) -> dict:
-    """A model folder's text settings, with what older folders leave out: their output layer was tied."""
-    return {"tied_output": True, **config.get("text_config", {})}
+    """A model folder's text settings, with what older folders leave out: their output layer was tied, and they
+    sampled at temperature 1 unless told."""
+    return {"tied_output": True, "temperature": 1.0, **config.get("text_config", {})}
 
 
 def saved_image_config(config: dict) -> dict:

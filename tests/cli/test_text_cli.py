@@ -25,6 +25,7 @@ def workdir(tmp_path_factory):
     assert "model saved to model" in result.stdout and "maximum likelihood" in result.stderr
     assert "level: word (asked for)" in result.stdout and "time: maximum likelihood" in result.stdout
     assert "shipped: the maximum likelihood generator (120 texts are too few to hold out" in result.stdout
+    assert "sampling: temperature 1 (no texts held out to choose by)" in result.stdout
     return path
 
 
@@ -56,7 +57,7 @@ def test_sample_info_and_evaluate(workdir):
     assert ganforge("sample", "model", "-n", "5", "--out", "mle.txt", "--baseline", cwd=workdir).returncode == 0
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "word level" in info.stdout and "1 adversarial (gumbel)" in info.stdout
-    assert "output layer its own" in info.stdout
+    assert "output layer its own" in info.stdout and "sampling:   temperature 1 (no texts held out" in info.stdout
     result = ganforge("evaluate", "--real", "test.txt", "--synthetic", "gen.txt", "--train", "lines.txt",
                       "--out", "m.json", "--report", "e.html", "--encoder", "ganforge-lsa", cwd=workdir)
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,7 @@ import torch
 
 from ganforge import GanforgeError
 from ganforge.metrics.text import memorisation
-from ganforge.text.synthesizer import COPY_LIMIT, SHIP_SAMPLES, TextSynthesizer
+from ganforge.text.synthesizer import COPY_LIMIT, SHIP_SAMPLES, TEMPERATURE_MARGIN, TEMPERATURES, TextSynthesizer
 from ganforge.text.tokenize import choose_level
 from tests.metrics.test_text import OBJECTS, SUBJECTS, VERBS, sentences
 
@@ -45,8 +45,10 @@ def test_a_model_saved_with_the_tied_output_layer_still_loads(tmp_path):
     tied.save(tmp_path / "old")
     config = json.loads((tmp_path / "old" / "config.json").read_text())
     del config["text_config"]["tied_output"]  # as written before the field existed
+    del config["text_config"]["temperature"]  # nor did the sampling temperature: those folders sampled at 1
     (tmp_path / "old" / "config.json").write_text(json.dumps(config))
-    assert TextSynthesizer.load(tmp_path / "old").sample(10, seed=3) == tied.sample(10, seed=3)
+    old = TextSynthesizer.load(tmp_path / "old")
+    assert old.text_config.temperature == 1.0 and old.sample(10, seed=3) == tied.sample(10, seed=3, temperature=1.0)
 
 
 def test_word_level_without_adversarial_phase_and_bad_requests():
@@ -177,3 +179,28 @@ def test_a_generator_that_copies_is_not_trained_past_the_lowest_loss():
     assert beyond["stopped_by"] == "copies" and beyond["epochs"] == 0 and beyond["copies_at_lowest_loss"] > COPY_LIMIT
     asked = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 5}).fit(MANY)
     assert "beyond_lowest_loss" not in asked.training_  # epochs asked for are what runs
+
+
+def test_fit_chooses_the_sampling_temperature_on_the_held_out_slice(tmp_path):
+    model = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "mle_epochs": 15}).fit(MANY)
+    choice = model.training_["temperature"]
+    distances = {float(t): d for t, d in choice["distances"].items()}
+    assert sorted(distances) == sorted(TEMPERATURES) and "50 held-out texts" in choice["reason"]
+    best = min(distances, key=distances.get)
+    expected = best if distances[best] <= (1 - TEMPERATURE_MARGIN) * distances[1.0] else 1.0
+    assert choice["chosen"] == expected == model.text_config.temperature
+    assert model.sample(20, seed=3) == model.sample(20, seed=3, temperature=expected)
+    model.save(tmp_path / "m")
+    loaded = TextSynthesizer.load(tmp_path / "m")
+    assert loaded.text_config.temperature == expected and loaded.sample(20, seed=3) == model.sample(20, seed=3)
+
+
+def test_an_explicit_temperature_is_kept_and_without_a_slice_it_is_one():
+    asked = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none", "temperature": 1.2}).fit(MANY)
+    assert asked.text_config.temperature == 1.2 and "temperature" not in asked.training_
+    assert asked.sample(20, seed=1) == asked.sample(20, seed=1, temperature=1.2) != asked.sample(20, seed=1,
+                                                                                                  temperature=1.0)
+    small = TextSynthesizer(**{**TINY, "adversarial": "none"}).fit(TEXTS)  # too few texts to hold any out
+    assert small.text_config.temperature == 1.0 and "no texts held out" in small.training_["temperature"]["reason"]
+    with pytest.raises(GanforgeError, match="temperature"):
+        TextSynthesizer(temperature=0)

@@ -202,8 +202,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
 @click.option("--label", help="Images and sounds: only this class (its folder name or file-name prefix).")
 @click.option("--grid", type=click.Path(path_type=Path), help="Images: also write a PNG grid (a row per class).")
 @click.option("--temperature", type=float,
-              help="Texts: below 1 safer and less varied, above 1 the opposite [default: 1]. Images and sounds: "
-                   "the noise's standard deviation, below 1 nearer each class's middle [default: the model's].")
+              help="Texts: below 1 safer and less varied, above 1 the opposite. Images and sounds: the noise's "
+                   "standard deviation, below 1 nearer each class's middle. [default: the model's]")
 @click.option("--baseline", is_flag=True, help="Texts: sample the maximum-likelihood generator the GAN started from.")
 @click.option("--no-rejection", is_flag=True,
               help="Tables: keep every generated row, even those the model's row critic finds fake.")
@@ -243,7 +243,7 @@ def sample(model_dir: Path, num_rows: int, out: Path, seed: int | None, conditio
     if kind == "text":
         from .texts import sample_text
 
-        return sample_text(model_dir, num_rows, out, seed, 1.0 if temperature is None else temperature, baseline,
+        return sample_text(model_dir, num_rows, out, seed, temperature, baseline,
                            device, force)
     if kind == "image":
         from .images import sample_images

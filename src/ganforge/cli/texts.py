@@ -61,6 +61,8 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     click.echo("time: " + ", ".join(f"{phase} {seconds:.1f} s" for phase, seconds in trained["phase_seconds"].items()))
     if "shipped" in trained:
         click.echo(f"shipped: the {trained['shipped']['model']} generator ({trained['shipped']['reason']})")
+    if "temperature" in trained:
+        click.echo(f"sampling: temperature {config.temperature:g} ({trained['temperature']['reason']})")
     click.echo(f"model saved to {out}")
     if report is not None:
         from ..io import write_text
@@ -77,7 +79,7 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
                        ", ".join(f"{key} {row[key]:.4g}" for key in SHOWN if row.get(key) is not None))
 
 
-def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperature: float, baseline: bool,
+def sample_text(model_dir: Path, num: int, out: Path, seed: int | None, temperature: float | None, baseline: bool,
                 device: str, force: bool) -> None:
     from ..io import write_text
     from ..text.synthesizer import TextSynthesizer
@@ -138,6 +140,8 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
         click.echo(f"level:      {text.get('level')} ({training['level_reason']})")
     if training.get("shipped"):
         click.echo(f"shipped:    the {training['shipped']['model']} generator ({training['shipped']['reason']})")
+    chosen = training.get("temperature", {}).get("reason")
+    click.echo(f"sampling:   temperature {text.get('temperature') or 1:g}" + (f" ({chosen})" if chosen else ""))
     click.echo(f"game:       loss {train.get('loss')}, batch {train.get('batch_size')}, lr G "
                f"{train.get('generator_lr')} / D {train.get('discriminator_lr')}, MLE weight "
                f"{text.get('mle_weight')}, seed {train.get('seed')}")

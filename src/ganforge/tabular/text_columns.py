@@ -36,7 +36,7 @@ def fit_text_columns(data, schema: list[ColumnSpec], config: TabularConfig, seed
         longest = min(MAX_CHARACTERS, max(map(len, values))) + 1
         models[spec.name] = TextSynthesizer(
             level="char", adversarial="none", mle_epochs=config.text_epochs, hidden_dim=config.text_hidden_dim,
-            max_length=longest, batch_size=128, seed=seed, device=device).fit(values)
+            max_length=longest, batch_size=128, seed=seed, device=device, temperature=1.0).fit(values)
     return models
 
 

@@ -173,7 +173,7 @@ def temperature_curve(model, real: list[str], training: list[str] | None, temper
                       num: int = CURVE_TEXTS, seed: int = 0, encoder: str = "auto") -> dict:
     """Scores of the fitted model and of its maximum-likelihood baseline (when it had an adversarial phase)
     at each temperature: the quality-diversity curve (BLEU-4 against self-BLEU-4). `scores` holds the full
-    evaluation at temperature 1."""
+    evaluation of what `sample` gives (the shipped generator at the model's temperature)."""
     embed = make_encoder(encoder, list(real) + list(training or []), seed=seed)
     networks = [("mle", model.generator_)]  # maximum likelihood alone
     if model.baseline_ is not None:  # the adversarial generator was shipped
