@@ -34,6 +34,7 @@ def test_fit_report_shows_the_gan_beside_its_maximum_likelihood_baseline(workdir
     assert "GAN against plain maximum likelihood" in html and "data:image/png;base64" in html
     assert html.count("<td>maximum likelihood</td>") == 4 and html.count("<td>GAN</td>") == 4
     assert "Shipped: the maximum likelihood generator" in html  # the rejected GAN is still shown beside it
+    assert "Sampling temperature 1.0</strong> (no texts held out to choose by)" in html
 
 
 def test_a_budget_that_runs_out_still_saves_a_model_and_the_level_is_chosen(workdir):

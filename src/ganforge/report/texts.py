@@ -38,4 +38,5 @@ def render_text_report(results: dict, real: list[str], training: dict | None = N
         samples=results["samples"], real_samples=real[:30],
         training=plots.training_figure(adversarial) if adversarial else None,
         mle=(training or {}).get("mle"), shipped=(training or {}).get("shipped"),
+        temperature=(training or {}).get("temperature"),
         version=metadata.version("ganforge"))
