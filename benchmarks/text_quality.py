@@ -143,8 +143,9 @@ def fit_ganforge(train: list[str], minutes: float, count: int, seed: int) -> tup
         subprocess.run([sys.executable, "-m", "ganforge", "fit", str(data), "--out", str(model_dir), "--max-minutes",
                         f"{minutes:g}"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         model = TextSynthesizer.load(model_dir)
-    texts = {t: model.sample(count, seed=seed, temperature=t) for t in TEMPERATURES}
-    texts["default"] = model.sample(count, seed=seed)  # as `ganforge sample` gives them: the model's temperature
+    # the curve's temperatures and the model's own, at which `ganforge sample` gives its texts
+    own = model.text_config.temperature
+    texts = {t: model.sample(count, seed=seed, temperature=t) for t in sorted({*TEMPERATURES, own})}
     if model.baseline_ is not None:  # the adversarial generator shipped: its starting point, to tell the phases apart
         texts["baseline"] = model.sample(count, seed=seed, baseline=True)
     training = model.training_
@@ -177,15 +178,14 @@ def run(name: str, minutes: float, seed: int) -> dict:
     if "baseline" in ours:  # ganforge's own maximum-likelihood generator, beside the shipped adversarial one
         row["ganforge_mle_frechet"] = round(_scores(test, ours.pop("baseline"), None, encoder,
                                                     random.Random(seed))["frechet_distance"], 4)
-    headline = {"ganforge": "default", "mle-lstm": 1.0}  # ganforge at its own temperature, the LSTM at 1
+    headline = {"ganforge": details["temperature"], "mle-lstm": 1.0}  # ganforge at its own temperature, the LSTM at 1
     for method, texts in (("ganforge", ours), ("mle-lstm", baseline)):
         curves[method] = []
         row[f"{method}_frechet_by_temperature"] = {}
         for temperature, generated in texts.items():
             scores = _scores(test, generated, None, encoder, random.Random(seed))
-            if temperature != "default":
-                curves[method].append((scores["self_bleu4"], scores["bleu4"]))
-                row[f"{method}_frechet_by_temperature"][str(temperature)] = round(scores["frechet_distance"], 4)
+            curves[method].append((scores["self_bleu4"], scores["bleu4"]))
+            row[f"{method}_frechet_by_temperature"][str(temperature)] = round(scores["frechet_distance"], 4)
             if temperature == headline[method]:
                 row[method] = {"frechet": round(scores["frechet_distance"], 4), "bleu4": round(scores["bleu4"], 4),
                                "self_bleu4": round(scores["self_bleu4"], 4),
@@ -195,7 +195,7 @@ def run(name: str, minutes: float, seed: int) -> dict:
                                         random.Random(seed))["frechet_distance"], 4)
     # how often ganforge stays nearer than the LSTM when the test texts and both samples are redrawn: a gap
     # inside the noise of the test set reads as about 0.5
-    row["ganforge_nearer_share"] = nearer_share(test, ours["default"], baseline[1.0], encoder, seed)
+    row["ganforge_nearer_share"] = nearer_share(test, ours[details["temperature"]], baseline[1.0], encoder, seed)
     return row
 
 

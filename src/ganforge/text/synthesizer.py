@@ -206,7 +206,7 @@ class TextSynthesizer(Synthesizer):
         if config.temperature is None:
             self.training_["temperature"] = self._choose_temperature(held_out, slice_encoder)
             self.text_config = replace(self.text_config, temperature=self.training_["temperature"]["chosen"])
-        if adversarial or (held_out and config.temperature is None):
+        if adversarial or checked:
             phases["check"] = round(time.monotonic() - phase_start, 2)
         self.training_["seconds"] = time.monotonic() - started
         return self
@@ -283,8 +283,7 @@ class TextSynthesizer(Synthesizer):
         best = min(distances, key=distances.get)
         chosen = best if distances[best] <= (1 - TEMPERATURE_MARGIN) * distances[1.0] else 1.0
         figures = ", ".join(f"{d:.4f} at {t:g}" for t, d in distances.items())
-        why = ("the nearest" if chosen != 1.0 else
-               f"none nearer by {TEMPERATURE_MARGIN:.0%}" if best != 1.0 else "the nearest")
+        why = "the nearest" if chosen == best else f"none nearer by {TEMPERATURE_MARGIN:.0%}"
         return {"chosen": chosen, "distances": {str(t): d for t, d in distances.items()},
                 "reason": f"{why}: Frechet distance to {len(held_out)} held-out texts {figures} ({encoder.name})"}
 
