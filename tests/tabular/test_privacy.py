@@ -134,6 +134,21 @@ def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values(
     assert np.mean(far) < 0.005
 
 
+def test_a_large_column_gets_as_many_shape_bins_as_its_noise_allows():
+    from ganforge.tabular.private import noisy_histogram
+
+    prices = np.random.default_rng(0).lognormal(7.5, 1.0, 40_000).clip(300, 30_000).round()
+    rng = np.random.default_rng(1)
+    low, high, total = private_range(prices, "price", 0.1, rng)
+    edges, masses = noisy_histogram(prices, low, high, total, 0.1, rng)
+    assert len(masses) > 512  # 40,000 rows hold many noise scales of 1 / 0.1 rows per bin
+    # the distribution function it gives (linear inside each bin, as the quantile encoder reads it) follows the
+    # values where most of them lie, under 5,000 in a range of 256-32,768
+    points = np.quantile(prices, np.linspace(0.05, 0.95, 19))
+    released = np.interp(points, edges, np.concatenate([[0], np.cumsum(masses)]))
+    assert np.abs(released - np.searchsorted(np.sort(prices), points) / len(prices)).max() < 0.02
+
+
 def test_density_attack_finds_copies_and_not_fresh_rows():
     rng = np.random.default_rng(0)
     population = rng.normal(size=(2000, 4))

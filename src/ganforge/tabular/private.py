@@ -17,8 +17,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   needs three more noise scales (a stray); where nothing
   passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
   no extra cost (post-processing of the same noisy counts). A noisy histogram over that range, with as many
-  bins as the noise allows, gives the shape: the distribution function the quantile encoder maps through
-  (or draws the mixture modes are fitted to, for `numeric_encoding="modes"`).
+  bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins), gives the shape:
+  the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
+  `numeric_encoding="modes"`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold;
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
   (integers) and never snapped onto real values, identifiers are numbered from 1, and the stored null rates
@@ -44,16 +45,18 @@ from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
-SHAPE_BINS = 64  # at most; fewer where the noise would swamp the counts
+SHAPE_BINS = 1024  # at most; fewer where the noise would swamp the counts (64 blurred large tables' shapes:
+# a price over its power-of-two range of 256-32,768 got ten bins below 5,000, where most prices lie)
 MIN_SHAPE_BINS = 4
 NOISE_FLOOR = 2.0  # shape bins under this many noise scales count as empty (an empty one passes 7% of the time)
 COUNTS_PER_NOISE = 4  # shape bins are sized to hold about this many noise scales of rows each
+FILL_RUNS = (8, 64)  # runs of neighbouring shape bins pooled, in turn, where each alone falls under NOISE_FLOOR
 FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that passes widens the range
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
 GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
-DRAWS = 5000  # draws from the noisy histogram that the mixture is fitted to; more add nothing to 64 bins
+DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 
@@ -358,7 +361,16 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     noisy = counts + rng.laplace(0, 1 / epsilon, count)
     # a bin whose noisy count stays under a few noise scales is taken as empty: clipping the noise at zero
     # alone leaves every empty bin a positive count on average, a spread of made-up values over the range
-    noisy = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
+    kept = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
+    # where bins are too thin to stand out alone (a long tail over many fine bins), runs of them keep the noisy
+    # mass they hold together, spread evenly, where that sum stands out of its own noise (post-processing)
+    for length in FILL_RUNS:
+        runs, thin = np.arange(count) // length, kept == 0
+        members = np.bincount(runs, weights=thin)
+        together = np.bincount(runs, weights=np.where(thin, noisy, 0.0))
+        passes = together > NOISE_FLOOR * np.sqrt(2 * members) / epsilon  # the summed noise's spread
+        kept = np.where(thin, np.where(passes, together / np.maximum(members, 1), 0.0)[runs], kept)
+    noisy = kept
     # and one apart from the rest needs a bar that no empty bin of the histogram reaches but with chance
     # EMPTY_BIN_RISK: of 60 empty bins four pass the floor by noise, and each put made-up values far out (test
     # scores of 3,810 beside real ones of 320-626)
