@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from ganforge import TabularSynthesizer
-from ganforge.tabular.rejection import copula_view
+from ganforge.tabular.rejection import copula_view, rank_auc
 from ganforge.tabular.transform import Layout
 
 from ..conftest import TINY
@@ -92,3 +92,26 @@ def test_copula_view_hides_the_marginals():
     b = copula_view(torch.tensor([[10.0], [50.0], [-20.0], [30.0]]), codes, layout)
     torch.testing.assert_close(a, b)  # only ranks matter
     assert a[:, 1:].sum(dim=1).tolist() == [1, 1, 1, 1] and a[1, 3] == 1
+
+
+def test_rank_auc_is_the_roc_auc_with_ties_counted_half():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    positive, negative = rng.integers(0, 12, 40).astype(float), rng.integers(0, 10, 60).astype(float)
+    expected = roc_auc_score(np.r_[np.ones(40), np.zeros(60)], np.r_[positive, negative])
+    assert rank_auc(positive, negative) == pytest.approx(expected, abs=1e-12)
+    assert rank_auc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
+    assert rank_auc(np.array([1.0]), np.array([1.0])) == 0.5
+
+
+def test_sampling_a_table_does_not_import_scikit_learn(model, tmp_path):
+    """scikit-learn costs a command more than a second to start; sampling a saved model has no use for it."""
+    import subprocess
+    import sys
+
+    model.save(tmp_path / "m")
+    code = ("import sys; import ganforge; ganforge.load(sys.argv[1]).sample(5, seed=0); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m")], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -12,8 +12,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import BayesianGaussianMixture
 
 
 def to_python(value: Any) -> Any:
@@ -148,7 +146,10 @@ class ContinuousEncoder:
         n_modes = min(max_modes, len(np.unique(sample)))
         if n_modes <= 1:
             means, stds, weights = [center], [spread], [1.0]
-        else:
+        else:  # scikit-learn is imported here: it costs every command a second and a half to start
+            from sklearn.exceptions import ConvergenceWarning
+            from sklearn.mixture import BayesianGaussianMixture
+
             mixture = BayesianGaussianMixture(
                 n_components=n_modes, weight_concentration_prior_type="dirichlet_process",
                 weight_concentration_prior=1e-3, max_iter=100, n_init=1,

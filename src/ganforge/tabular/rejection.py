@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from .transform import Layout
@@ -57,6 +57,13 @@ class RowCritic(nn.Module):
 
     def forward(self, rows: Tensor) -> Tensor:
         return self.body(rows).squeeze(1)
+
+
+def rank_auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    """ROC AUC as the Mann-Whitney statistic (ties count half), what scikit-learn's roc_auc_score gives;
+    computed here because importing scikit-learn's metrics would cost every fit more than a second."""
+    ranks = pd.Series(np.concatenate([positive, negative])).rank().to_numpy()[:len(positive)]
+    return float((ranks.sum() - len(positive) * (len(positive) + 1) / 2) / (len(positive) * len(negative)))
 
 
 def copula_view(scalars: Tensor, codes: Tensor, layout: Layout) -> Tensor:
@@ -160,7 +167,7 @@ def fit_rejection_sampler(real_scalars: np.ndarray, real_codes: np.ndarray, layo
     critic.eval()
     with torch.no_grad():
         scores = torch.cat([critic(held_real), critic(held_fake)]).cpu().numpy()
-        auc = float(roc_auc_score(np.r_[np.ones(len(held_real)), np.zeros(len(held_fake))], scores))
+        auc = rank_auc(scores[:len(held_real)], scores[len(held_real):])
         burn_in = critic(copula_view(*draw(BURN_IN, torch_rng), layout)).cpu().numpy()
     summary = {"held_out_auc": round(auc, 4), "held_out_loss": round(best, 4), "epochs": epochs,
                "held_out_rows": int(cut), "seconds": round(time.monotonic() - start, 2)}
