@@ -261,12 +261,13 @@ def fit_arf(train, kinds, formats, seed) -> pd.DataFrame:
     return from_numbers(synthetic, train, kinds, formats)
 
 
-def fit_argn(train: pd.DataFrame, seed: int, workdir: Path) -> pd.DataFrame:
-    """TabularARGN at its defaults, in its own environment."""
+def fit_argn(train: pd.DataFrame, formats: dict[str, str], seed: int, workdir: Path) -> pd.DataFrame:
+    """TabularARGN at its defaults, in its own environment, given dates as dates (as text it takes them for
+    categories and writes rare-value tokens back)."""
     if not ARGN_PYTHON.exists():
         raise RuntimeError(f"{ARGN_PYTHON} missing: make bench-env")
     data, out = workdir / "train.parquet", workdir / "argn.parquet"
-    train.to_parquet(data)
+    train.assign(**{c: pd.to_datetime(train[c], format=f) for c, f in formats.items()}).to_parquet(data)
     code = ("import sys, pandas as pd; from mostlyai.engine import TabularARGN; "
             "df = pd.read_parquet(sys.argv[1]); "
             "m = TabularARGN(random_state=int(sys.argv[3]), workspace_dir=sys.argv[4], device='cpu').fit(df); "
@@ -297,7 +298,7 @@ def synthesize(method: str, name: str, train: pd.DataFrame, kinds: dict, formats
     if method == "arf":
         return fit_arf(train, kinds, formats, seed)
     if method == "argn":
-        return fit_argn(train, seed, workdir)
+        return fit_argn(train, formats, seed, workdir)
     return independent(train, seed)
 
 
