@@ -36,3 +36,26 @@ def test_a_broken_parquet_file_is_named(tmp_path):
 def test_a_folder_is_not_a_table(tmp_path):
     with pytest.raises(GanforgeError, match="is a folder"):
         read_table(tmp_path)
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers(tmp_path):
+    """What a spreadsheet writes where the comma is the decimal mark; read as commas it was one text column."""
+    path = tmp_path / "eu.csv"
+    path.write_text("city;price;rooms\nLyon;1250,5;3\nGent;980,25;2\nGraz;1100,0;4\n")
+    table = read_table(path)
+    assert list(table.columns) == ["city", "price", "rooms"]
+    assert table["price"].tolist() == [1250.5, 980.25, 1100.0] and table["rooms"].dtype.kind == "i"
+    assert table.attrs["read_as"] == "columns separated by semicolons, decimal commas"
+
+
+def test_other_separators_keep_decimal_points_and_commas_stay_the_default(tmp_path):
+    semicolons = tmp_path / "points.csv"
+    semicolons.write_text("a;b\n1.5;x\n2.5;y\n")
+    assert read_table(semicolons)["a"].tolist() == [1.5, 2.5]
+    bars = tmp_path / "bars.csv"
+    bars.write_text("a|b\n1|x\n2|y\n")
+    assert read_table(bars).attrs["read_as"] == "columns separated by vertical bars"
+    plain = tmp_path / "plain.csv"
+    plain.write_text("a,b\n1;2,x\n3;4,y\n")  # a comma header: semicolons in values are values
+    table = read_table(plain)
+    assert table["a"].tolist() == ["1;2", "3;4"] and "read_as" not in table.attrs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
@@ -23,6 +24,27 @@ def _table_format(path: Path) -> str:
         raise GanforgeError(f"{path}: unsupported table format {suffix or '(no suffix)'!r}; "
                             f"use one of {', '.join(TABLE_SUFFIXES)}")
     return "parquet" if suffix in (".parquet", ".pq") else "csv"
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+SNIFFED_LINES = 200
+
+
+def _dialect(path: Path) -> tuple[str, str]:
+    """(separator, decimal mark) of a text table. Commas, unless the header holds none and exactly one other
+    common separator: read as commas, a semicolon file (what spreadsheets write where the comma is the decimal
+    mark) became one text column, a silently wrong table. Such a file takes decimal commas when its numbers
+    show them and no decimal points."""
+    if path.suffix.lower() == ".tsv":
+        return "\t", "."
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        header = handle.readline()
+        sample = "".join(handle.readline() for _ in range(SNIFFED_LINES))
+    found = [separator for separator in SEPARATORS if separator in header]
+    if "," in header or len(found) != 1:
+        return ",", "."
+    comma_decimals = found[0] == ";" and re.search(r"\d,\d", sample) and not re.search(r"\d\.\d", sample)
+    return found[0], "," if comma_decimals else "."
 
 
 def _check_header(path: Path, delimiter: str) -> None:
@@ -48,9 +70,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         else:
             if path.stat().st_size == 0:
                 raise GanforgeError(f"{path}: file is empty")
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+            delimiter, decimal = _dialect(path)
             _check_header(path, delimiter)
-            frame = pd.read_csv(path, sep=delimiter, encoding="utf-8-sig", low_memory=False)
+            frame = pd.read_csv(path, sep=delimiter, decimal=decimal, encoding="utf-8-sig", low_memory=False)
+            if delimiter != ("\t" if path.suffix.lower() == ".tsv" else ","):
+                frame.attrs["read_as"] = (f"columns separated by {SEPARATORS[delimiter]}"
+                                          + (", decimal commas" if decimal == "," else ""))
     except GanforgeError:
         raise
     except UnicodeDecodeError as error:

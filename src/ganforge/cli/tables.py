@@ -61,6 +61,8 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     # without a report nothing needs the whole table at once: a Parquet file is then read a column at a time
     is_parquet = data.suffix.lower() in (".parquet", ".pq")
     table = ParquetColumns(data) if is_parquet and report is None else read_table(data)
+    if getattr(table, "attrs", {}).get("read_as"):
+        click.echo(f"note: {data}: read as {table.attrs['read_as']}", err=True)
     target = o["target"]
     if target is not None and target not in table.columns:
         raise GanforgeError(f"--target {target!r} is not a column of {data}")
