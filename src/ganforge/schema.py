@@ -152,10 +152,32 @@ MISSING_TOKENS = frozenset({"", "n/a", "na", "nan", "null", "none", "unknown", "
                             "not available", "#n/a"})
 
 
-def read_missing_tokens(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Numbers with a few "n/a", "unknown" or "-" cells become numbers with missing values, with a note for
-    each such column; otherwise the column would be taken for categories and synthetic rows could only copy
-    the numbers already seen."""
+FORMATTED_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<currency>[$€£¥]?)\s?(?P<digits>\d{1,3}(?:,\d{3})+|\d+)"
+                              r"(?P<fraction>\.\d+)?\s?(?P<percent>%?)$")
+
+
+def _formatted_numbers(text: pd.Series) -> tuple[pd.Series, bool] | None:
+    """The numbers in text such as "886,440", "$1,200.50" or "45%" (the number 45), and whether any value was
+    written with thousands separators, a currency sign or a percent sign; None unless every value is such a
+    number."""
+    plain = pd.to_numeric(text, errors="coerce")
+    if not plain.isna().any():  # ".5", "1e-3" and the like
+        return plain.astype("float64"), False
+    parts = text.str.extract(FORMATTED_NUMBER)
+    if parts["digits"].isna().any():
+        return None
+    numbers = pd.to_numeric(parts["sign"] + parts["digits"].str.replace(",", "", regex=False)
+                            + parts["fraction"].fillna(""), errors="coerce")
+    formatted = bool(parts["digits"].str.contains(",", regex=False).any()
+                     or (parts["currency"] != "").any() or (parts["percent"] != "").any())
+    return numbers.astype("float64"), formatted
+
+
+def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Text columns that hold numbers become numbers, with a note for each: numbers with a few "n/a",
+    "unknown" or "-" cells (those become missing), and numbers written with thousands separators, currency or
+    percent signs ("886,440", "$1,200.50", "45%"). Otherwise the column would be taken for categories, and
+    synthetic rows could only copy the values already seen. Synthetic values come back as plain numbers."""
     notes, converted = [], {}
     for name in frame.columns:
         column = frame[name]
@@ -164,15 +186,24 @@ def read_missing_tokens(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         observed = column.dropna()
         text = observed.astype(str).str.strip()
         tokens = text.str.lower().isin(MISSING_TOKENS)
-        if not tokens.any() or tokens.all():
+        if tokens.all():
             continue
-        numbers = pd.to_numeric(text[~tokens], errors="coerce")
-        if numbers.isna().any():
+        parsed = _formatted_numbers(text[~tokens])
+        if parsed is None or not (tokens.any() or parsed[1]):
             continue
-        seen = sorted(set(text[tokens]))[:3]
-        notes.append(f"column {name!r}: read {int(tokens.sum())} cell(s) such as "
-                     f"{', '.join(map(repr, seen))} as missing; the other values are numbers")
-        converted[name] = numbers.astype("float64").reindex(column.index)  # tokens and gaps become NaN
+        numbers, formatted = parsed
+        said = []
+        if formatted:
+            example = text[~tokens].iloc[int(np.argmax(text[~tokens].str.len().to_numpy()))]
+            said.append(f"text such as {example!r} read as numbers (synthetic values come back as plain numbers)")
+        if tokens.any():
+            seen = sorted(set(text[tokens]))[:3]
+            said.append(f"read {int(tokens.sum())} cell(s) such as {', '.join(map(repr, seen))} as missing; the "
+                        f"other values are numbers")
+        notes.append(f"column {name!r}: " + "; ".join(said))
+        numbers = numbers.reindex(column.index)  # tokens and gaps become NaN
+        whole = numbers.notna().all() and bool((numbers % 1 == 0).all())
+        converted[name] = numbers.astype("int64") if whole else numbers
     if converted:
         frame = frame.assign(**converted)
     return frame, notes

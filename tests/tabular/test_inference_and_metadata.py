@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ganforge.errors import GanforgeError
-from ganforge.schema import infer_kind_and_reason, infer_schema, read_metadata, read_missing_tokens
+from ganforge.schema import infer_kind_and_reason, infer_schema, read_metadata, read_numbers_in_text
 
 rng = np.random.default_rng(0)
 
@@ -46,7 +46,7 @@ def test_declared_kinds_say_who_declared_them():
 def test_missing_tokens_in_a_numeric_column_become_missing_numbers():
     frame = pd.DataFrame({"income": ["12.5", "unknown", "7", "-", "3.25", "n/a"] * 5,
                           "city": ["a", "unknown", "b", "c", "-", "d"] * 5})
-    cleaned, notes = read_missing_tokens(frame)
+    cleaned, notes = read_numbers_in_text(frame)
     assert pd.api.types.is_float_dtype(cleaned["income"])
     assert cleaned["income"].isna().sum() == 15 and cleaned["income"].max() == 12.5
     assert cleaned["city"].equals(frame["city"])  # text with a token stays text
@@ -95,3 +95,22 @@ def test_unreadable_metadata_is_named(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(GanforgeError, match="not a readable JSON"):
         read_metadata(tmp_path / "bad.json", pd.DataFrame())
+
+
+def test_numbers_written_with_separators_currency_or_percent_signs_are_numbers():
+    """Read as text they were categories with a level per row, whose synthetic values only copy real ones."""
+    frame = pd.DataFrame({"amount": ["886,440", "43,450", "1,200,000", "5"] * 10,
+                          "price": ["$1,200.50", "$3.00", "-$4", "$0.5"] * 10,
+                          "share": ["50%", "3%", "100%", "n/a"] * 10,
+                          "small": [".5", "1e-3", "unknown", "2"] * 10,
+                          "code": ["1,2", "3", "4", "5"] * 10, "word": ["a", "b", "c", "d"] * 10})
+    cleaned, notes = read_numbers_in_text(frame)
+    assert cleaned["amount"].tolist()[:4] == [886440.0, 43450.0, 1200000.0, 5.0]
+    assert cleaned["price"].tolist()[:4] == [1200.5, 3.0, -4.0, 0.5]
+    assert cleaned["share"].tolist()[:3] == [50.0, 3.0, 100.0] and cleaned["share"].isna().sum() == 10
+    assert cleaned["small"].tolist()[:2] == [0.5, 0.001]
+    assert cleaned["code"].equals(frame["code"]) and cleaned["word"].equals(frame["word"])  # not numbers
+    said = {note.split("'")[1]: note for note in notes}
+    assert set(said) == {"amount", "price", "share", "small"}
+    assert "'1,200,000'" in said["amount"] and "'n/a'" in said["share"] and "plain numbers" in said["price"]
+    assert cleaned["amount"].dtype == "int64" and cleaned["price"].dtype == "float64"  # whole numbers stay whole

@@ -35,7 +35,7 @@ from ..core.trainer import TrainResult, train_gan
 from ..errors import GanforgeError
 from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
-from ..schema import check_table, infer_schema, read_missing_tokens
+from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
 from .marginals import Cells, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
@@ -162,7 +162,7 @@ class TabularSynthesizer(Synthesizer):
             data = ParquetColumns(data) if Path(data).suffix.lower() in (".parquet", ".pq") else read_table(data)
         notes: list[str] = []
         if isinstance(data, pd.DataFrame):
-            data, notes = read_missing_tokens(data)
+            data, notes = read_numbers_in_text(data)
         check_table(data)
         train, tabular = self.train_config, self.tabular_config
         total_rows = len(data)
