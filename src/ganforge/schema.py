@@ -156,21 +156,12 @@ FORMATTED_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<currency>[$€£¥]?)\s?(?P<
                               r"(?P<fraction>\.\d+)?\s?(?P<percent>%?)$")
 
 
-def _formatted_numbers(text: pd.Series) -> tuple[pd.Series, bool] | None:
-    """The numbers in text such as "886,440", "$1,200.50" or "45%" (the number 45), and whether any value was
-    written with thousands separators, a currency sign or a percent sign; None unless every value is such a
-    number."""
-    plain = pd.to_numeric(text, errors="coerce")
-    if not plain.isna().any():  # ".5", "1e-3" and the like
-        return plain.astype("float64"), False
+def _as_numbers(text: pd.Series) -> pd.Series:
+    """Each text as a number, plain (".5", "1e-3") or written as "886,440", "$1,200.50" or "45%" (the number
+    45); NaN where it is none."""
     parts = text.str.extract(FORMATTED_NUMBER)
-    if parts["digits"].isna().any():
-        return None
-    numbers = pd.to_numeric(parts["sign"] + parts["digits"].str.replace(",", "", regex=False)
-                            + parts["fraction"].fillna(""), errors="coerce")
-    formatted = bool(parts["digits"].str.contains(",", regex=False).any()
-                     or (parts["currency"] != "").any() or (parts["percent"] != "").any())
-    return numbers.astype("float64"), formatted
+    written = parts["sign"] + parts["digits"].str.replace(",", "", regex=False) + parts["fraction"].fillna("")
+    return pd.to_numeric(text, errors="coerce").fillna(pd.to_numeric(written, errors="coerce")).astype("float64")
 
 
 def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -188,10 +179,12 @@ def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         tokens = text.str.lower().isin(MISSING_TOKENS)
         if tokens.all():
             continue
-        parsed = _formatted_numbers(text[~tokens])
-        if parsed is None or not (tokens.any() or parsed[1]):
+        numbers = _as_numbers(text[~tokens])
+        if numbers.isna().any():
             continue
-        numbers, formatted = parsed
+        formatted = bool(pd.to_numeric(text[~tokens], errors="coerce").isna().any())  # some needed the pattern
+        if not (tokens.any() or formatted):
+            continue
         said = []
         if formatted:
             example = text[~tokens].iloc[int(np.argmax(text[~tokens].str.len().to_numpy()))]
@@ -207,6 +200,24 @@ def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if converted:
         frame = frame.assign(**converted)
     return frame, notes
+
+
+def numbers_as_read(real: pd.DataFrame, *others: pd.DataFrame | None) -> list[pd.DataFrame | None]:
+    """`real` with its numbers in text read as `fit` reads them, and the same columns of `others` (a synthetic
+    table, which holds plain numbers, or a holdout, which holds text like the real one) read alike, so the
+    tables compare as numbers, not as text against numbers."""
+    real, _ = read_numbers_in_text(real)
+    out: list[pd.DataFrame | None] = [real]
+    for frame in others:
+        if frame is not None:
+            converted = {}
+            for name in real.columns:
+                if name in frame.columns and types.is_numeric_dtype(real[name]) and frame[name].dtype == object:
+                    text = frame[name].dropna().astype(str).str.strip()
+                    converted[name] = _as_numbers(text).reindex(frame.index)  # tokens and the unreadable: NaN
+            frame = frame.assign(**converted) if converted else frame
+        out.append(frame)
+    return out
 
 
 SDV_SDTYPES = {"numerical": None, "categorical": "categorical", "boolean": "boolean", "datetime": "datetime",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from ganforge.errors import GanforgeError
-from ganforge.schema import infer_kind_and_reason, infer_schema, read_metadata, read_numbers_in_text
+from ganforge.schema import infer_kind_and_reason, infer_schema, numbers_as_read, read_metadata, read_numbers_in_text
 
 rng = np.random.default_rng(0)
 
@@ -114,3 +114,23 @@ def test_numbers_written_with_separators_currency_or_percent_signs_are_numbers()
     assert set(said) == {"amount", "price", "share", "small"}
     assert "'1,200,000'" in said["amount"] and "'n/a'" in said["share"] and "plain numbers" in said["price"]
     assert cleaned["amount"].dtype == "int64" and cleaned["price"].dtype == "float64"  # whole numbers stay whole
+
+
+def test_evaluate_reads_numbers_in_text_as_fit_does():
+    """The real table holds "886,440" and "n/a", the synthetic one the plain numbers `sample` writes: compared
+    as text against numbers they looked like nothing alike."""
+    from ganforge.tabular.evaluate import evaluate
+
+    rng = np.random.default_rng(0)
+    amounts, shares = rng.integers(1_000, 900_000, 200), rng.integers(1, 100, 200)
+    real = pd.DataFrame({"amount": [f"{a:,}" for a in amounts],
+                         "share": [f"{s}%" if i % 20 else "n/a" for i, s in enumerate(shares)]})
+    holdout = real.sample(60, random_state=1).reset_index(drop=True)
+    synthetic, _ = read_numbers_in_text(real.sample(frac=1.0, random_state=2).reset_index(drop=True))
+    read_real, read_synthetic, read_holdout = numbers_as_read(real, synthetic, holdout)
+    assert read_real["amount"].dtype.kind in "if"
+    assert read_holdout["share"].isna().sum() == (holdout["share"] == "n/a").sum()
+    assert read_synthetic["amount"].equals(synthetic["amount"])  # plain numbers pass unchanged
+    result = evaluate(real, synthetic, holdout)
+    assert result["columns"] == {"amount": "integer", "share": "integer"}
+    assert result["fidelity"]["column_shapes"] > 0.95

@@ -163,10 +163,11 @@ def evaluate_and_report(real, synthetic, holdout, target, out: Path | None, repo
                         guarantee: dict | None = None, kinds: dict[str, str] | None = None) -> None:
     from ..io import write_text
     from ..report.tables import render_report
-    from ..schema import check_table, infer_schema
+    from ..schema import check_table, infer_schema, numbers_as_read
     from ..tabular.evaluate import evaluate
 
     click.echo("evaluating ...", err=True)
+    real, synthetic, holdout = numbers_as_read(real, synthetic, holdout)  # as `fit` read them, for the report too
     check_table(real, "real")
     schema = infer_schema(real, kinds or {})  # once, for the metrics and the report
     started = time.monotonic()

@@ -13,7 +13,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import GanforgeError
 from ..metrics.privacy import privacy
 from ..metrics.tabular import detection, fidelity, utility, validity
-from ..schema import ColumnSpec, check_table, infer_schema
+from ..schema import ColumnSpec, check_table, infer_schema, numbers_as_read
 
 
 def _check_columns(real: pd.DataFrame, other: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -98,6 +98,7 @@ def evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame 
 
 def _evaluate(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, target: str | None,
               seed: int, schema: list[ColumnSpec] | None, progress: Callable[[str], None]) -> dict:
+    real, synthetic, holdout = numbers_as_read(real, synthetic, holdout)  # "886,440" and "n/a" as `fit` reads them
     check_table(real, "real")
     synthetic = _check_columns(real, synthetic, "synthetic")
     holdout = None if holdout is None else _check_columns(real, holdout, "holdout")
