@@ -1,11 +1,15 @@
 """Images through the real command: fit, sample, info, evaluate and augment on a folder of digits."""
 
 import json
+from functools import partial
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from PIL import Image
 
+from ganforge.cli.commands import cli
+from ganforge.image import evaluate as image_evaluate
 from ganforge.image.data import read_images
 from tests.conftest import run_ganforge as ganforge
 
@@ -37,13 +41,21 @@ def test_sample_writes_class_folders_a_grid_and_an_npz(workdir):
         assert archive["x"].shape == (12, 8, 8) and set(archive["y"]) == {"7"}
 
 
-def test_info_and_evaluate(workdir):
+def test_info_and_evaluate(workdir, monkeypatch):
     info = ganforge("info", "model", cwd=workdir)
     assert info.returncode == 0 and "dcgan" in info.stdout and "cgan" in info.stdout
     ganforge("sample", "model", "-n", "200", "--out", "eval", "--seed", "2", cwd=workdir)
+    # The offline network's 800 steps take a minute here: train a short one in this process, save it, reuse it.
+    monkeypatch.setattr(image_evaluate, "train_feature_net", partial(image_evaluate.train_feature_net, steps=40))
+    saved = CliRunner().invoke(cli, ["evaluate", "--real", str(workdir / "digits"), "--synthetic",
+                                     str(workdir / "eval"), "--save-feature-net", str(workdir / "net")])
+    assert saved.exit_code == 0, saved.output
+    assert f"feature network written to {workdir / 'net'}" in saved.output
+    assert {p.name for p in (workdir / "net").iterdir()} == {"features.json", "features.safetensors"}
     result = ganforge("evaluate", "--real", "digits", "--synthetic", "eval", "--out", "m.json", "--report", "r.html",
-                      cwd=workdir)
+                      "--feature-net", "net", cwd=workdir)
     assert result.returncode == 0, result.stderr
+    assert "training the offline feature network" not in result.stderr  # reused, not trained again
     metrics = json.loads((workdir / "m.json").read_text())
     assert metrics["extractor"].startswith("ganforge-cnn") and metrics["fid"] > 0
     assert {"kid", "precision", "recall", "density", "coverage", "inception_score"} <= set(metrics)
@@ -61,6 +73,8 @@ def test_info_and_evaluate(workdir):
     (("sample", "model", "-n", "3", "--out", "x", "--condition", "a=b"), "use --label"),
     (("sample", "model", "-n", "3", "--out", "x", "--label", "twelve"), "unknown label"),
     (("evaluate", "--real", "digits", "--synthetic", "nothing.csv"), "give synthetic images"),
+    (("evaluate", "--real", "digits", "--synthetic", "digits", "--features", "inception", "--save-feature-net", "n"),
+     "cannot be given with --features inception"),
 ])
 def test_bad_image_commands_get_one_line(workdir, args, message):
     (workdir / "empty").mkdir(exist_ok=True)

@@ -146,6 +146,9 @@ def fit(ctx: click.Context, data: Path, out: Path, **options) -> None:
               show_default=True, help="Images: feature extractor (auto: InceptionV3 when installed, else offline).")
 @click.option("--feature-net", type=click.Path(path_type=Path),
               help="Images: reuse an offline feature network saved by --save-feature-net.")
+@click.option("--save-feature-net", type=click.Path(path_type=Path),
+              help="Images: save the offline feature network trained on the real images to this folder, for "
+                   "--feature-net next time (the same real images score on the same scale without retraining).")
 @click.option("--encoder", default="auto", show_default=True, metavar="auto|ganforge-lsa|MODEL",
               help="Texts: sentence encoder for the Frechet distance (auto: sentence-transformers' all-MiniLM-L6-v2 "
                    "when installed and cached, else ganforge-lsa, fitted offline; MODEL: a sentence-transformers "
@@ -153,7 +156,8 @@ def fit(ctx: click.Context, data: Path, out: Path, **options) -> None:
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, train_path: Path | None,
              target: str | None, out: Path | None, report: Path | None, seed: int, metadata: Path | None,
-             column_kind: tuple[str, ...], features: str, feature_net: Path | None, encoder: str, force: bool) -> None:
+             column_kind: tuple[str, ...], features: str, feature_net: Path | None, save_feature_net: Path | None,
+             encoder: str, force: bool) -> None:
     """Is the synthetic data good, useful, and safe? Tables: fidelity, detection, utility, privacy, validity.
     Images: FID, KID, Inception Score, precision/recall, density/coverage. Texts: BLEU, self-BLEU, distinct-n,
     memorisation, Frechet distance of sentence embeddings. Sounds: Frechet audio distance, precision/recall/
@@ -162,7 +166,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     table_only = {"holdout_path": "--holdout", "target": "--target", "metadata": "--metadata",
                   "column_kind": "--column-kind"}
     given = dict(holdout_path=holdout_path, target=target, metadata=metadata, column_kind=column_kind,
-                 train_path=train_path, encoder=encoder, features=features, feature_net=feature_net)
+                 train_path=train_path, encoder=encoder, features=features, feature_net=feature_net,
+                 save_feature_net=save_feature_net)
     if kind != TABLES:
         refuse(given, table_only, "tables")
     if kind not in (TEXTS, AUDIO):
@@ -170,7 +175,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     if kind != TEXTS:
         refuse(given, {"encoder": "--encoder"}, "texts (.txt files)")
     if kind != IMAGES:
-        refuse(given, {"features": "--features", "feature_net": "--feature-net"}, "images")
+        refuse(given, {"features": "--features", "feature_net": "--feature-net",
+                        "save_feature_net": "--save-feature-net"}, "images")
     if kind == AUDIO:
         from .audio import evaluate_audio_command
 
@@ -182,7 +188,8 @@ def evaluate(real_path: Path, synthetic_path: Path, holdout_path: Path | None, t
     if kind == IMAGES:
         from .images import evaluate_images_command
 
-        return evaluate_images_command(real_path, synthetic_path, out, report, seed, features, feature_net, force)
+        return evaluate_images_command(real_path, synthetic_path, out, report, seed, features, feature_net,
+                                       save_feature_net, force)
     from .tables import evaluate_table_command
 
     evaluate_table_command(real_path, synthetic_path, holdout_path, target, out, report, seed, metadata, column_kind,

@@ -107,16 +107,21 @@ def sample_images(model_dir: Path, num: int, out: Path, seed: int | None, label:
 
 def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, force: bool, seed: int,
                         features: str, feature_net: Path | None, history=None,
-                        title: str = "Synthetic images report") -> None:
+                        title: str = "Synthetic images report", save_feature_net: Path | None = None) -> None:
     from ..image.evaluate import choose_extractor, evaluate_images
-    from ..image.features import load_feature_net
+    from ..image.features import load_feature_net, save_feature_net as save_net
     from ..io import write_text
     from ..report.images import render_image_report
 
     net = load_feature_net(feature_net) if feature_net is not None else None
+    if save_feature_net is not None:  # asking to save the offline network is asking for it
+        features = "ganforge-cnn"
     if net is None and features in ("auto", "ganforge-cnn"):
         click.echo("training the offline feature network on the real images ...", err=True)
     extractor = choose_extractor(features, real, seed, net)
+    if save_feature_net is not None:
+        save_net(extractor, save_feature_net)
+        written("feature network", save_feature_net)
     click.echo(f"features: {extractor.name}; scoring {len(synthetic.images):,} images against "
                f"{len(real.images):,} real ones ...", err=True)
     results = evaluate_images(real, synthetic, extractor, seed)
@@ -134,15 +139,19 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
 
 
 def evaluate_images_command(real_path: Path, synthetic_path: Path, out: Path | None, report: Path | None,
-                            seed: int, features: str, feature_net: Path | None, force: bool) -> None:
+                            seed: int, features: str, feature_net: Path | None, save_feature_net: Path | None,
+                            force: bool) -> None:
     from ..image.data import read_images
 
-    check_outputs([out, report], force)
+    if save_feature_net is not None and (features == "inception" or feature_net is not None):
+        raise GanforgeError("--save-feature-net saves the offline network that evaluate trains; it cannot be "
+                            f"given with {'--features inception' if features == 'inception' else '--feature-net'}")
+    check_outputs([out, report, save_feature_net], force)
     if data_kind(synthetic_path) != IMAGES:
         raise GanforgeError(f"{synthetic_path}: the real data are images; give synthetic images too "
                             "(a folder or an .npz)")
     evaluate_and_report(read_images(real_path), read_images(synthetic_path), out, report, force, seed, features,
-                        feature_net)
+                        feature_net, save_feature_net=save_feature_net)
 
 
 def info_images(model_dir: Path, config: dict, as_json: bool) -> None:

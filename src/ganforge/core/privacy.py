@@ -25,6 +25,16 @@ warnings.filterwarnings("ignore", message="Full backward hook is firing when gra
                         category=UserWarning)
 
 
+def lowest_reachable_epsilon(delta: float) -> float:
+    """The epsilon that the accountant reports for infinite noise: a budget at or below it is unreachable."""
+    import numpy as np
+    from opacus.accountants import RDPAccountant
+    from opacus.accountants.analysis.rdp import get_privacy_spent
+
+    orders = RDPAccountant.DEFAULT_ALPHAS
+    return float(get_privacy_spent(orders=orders, rdp=np.zeros(len(orders)), delta=delta)[0])
+
+
 class PrivateDiscriminator:
     def __init__(self, discriminator: nn.Module, epsilon: float, delta: float, max_grad_norm: float,
                  sample_rate: float, steps: int):
@@ -34,6 +44,11 @@ class PrivateDiscriminator:
 
         if not 0 < sample_rate <= 1:
             raise GanforgeError(f"differential privacy: sampling rate {sample_rate:.3g} must be in (0, 1]")
+        if epsilon <= lowest_reachable_epsilon(delta):
+            # Opacus would search noise up to a million times the clipping norm before it gives up (minutes).
+            raise GanforgeError(
+                f"differential privacy: epsilon={epsilon:g} cannot be reached at delta={delta:g} by any amount of "
+                f"noise (the accountant's floor is {lowest_reachable_epsilon(delta):.3g}); use a larger epsilon")
         try:
             self.noise_multiplier = float(get_noise_multiplier(
                 target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps,
