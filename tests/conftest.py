@@ -40,3 +40,17 @@ def run_ganforge(*args, cwd, timeout: int = 600) -> subprocess.CompletedProcess:
     """The real command in a subprocess, as a user would run it."""
     return subprocess.run([sys.executable, "-m", "ganforge", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def invoke_ganforge(*args, cwd, monkeypatch) -> subprocess.CompletedProcess:
+    """The real command in this process, so that a test can shorten a slow inner step (a judge's training) with
+    `monkeypatch`; answered as `run_ganforge` answers."""
+    from click.testing import CliRunner
+
+    from ganforge.cli.commands import cli
+
+    monkeypatch.chdir(cwd)
+    result = CliRunner().invoke(cli, [str(arg) for arg in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)

@@ -3,13 +3,16 @@ for each bad input."""
 
 import json
 import re
+from functools import partial
 
 import numpy as np
 import pytest
 import torch
 
+from ganforge.audio import evaluate as audio_evaluate
 from ganforge.audio.data import read_audio
 from ganforge.core.device import native_bfloat16
+from tests.conftest import invoke_ganforge
 from tests.conftest import run_ganforge as ganforge
 from tests.report.test_tables import chromium, render_in_browser  # noqa: F401 (a fixture)
 
@@ -50,10 +53,18 @@ def test_sample_writes_class_folders_or_an_npz_and_info_describes_the_model(work
     assert bad.returncode == 2 and "--temperature must be positive, got 0" in bad.stderr
 
 
-def test_evaluate_prints_scores_beside_references_and_writes_a_report(workdir, spoken_digits, chromium, tmp_path):  # noqa: F811
+@pytest.fixture
+def quick_judge(monkeypatch):
+    """The judge's 1,200 steps take a minute here; the commands below run in this process with 60."""
+    monkeypatch.setattr(audio_evaluate, "train_extractor", partial(audio_evaluate.train_extractor, steps=60))
+    return monkeypatch
+
+
+def test_evaluate_prints_scores_beside_references_and_writes_a_report(workdir, spoken_digits, chromium, tmp_path,  # noqa: F811
+                                                                       quick_judge):
     ganforge("sample", "model", "-n", "40", "--out", "eval", "--seed", "2", cwd=workdir)
-    result = ganforge("evaluate", "--real", str(spoken_digits), "--synthetic", "eval", "--out", "m.json",
-                      "--report", "r.html", cwd=workdir)
+    result = invoke_ganforge("evaluate", "--real", spoken_digits, "--synthetic", "eval", "--out", "m.json",
+                             "--report", "r.html", cwd=workdir, monkeypatch=quick_judge)
     assert result.returncode == 0, result.stderr
     assert "real against real" in result.stdout and "noise" in result.stdout and "fidelity: " in result.stdout
     scores = json.loads((workdir / "m.json").read_text())
@@ -122,9 +133,10 @@ def test_augment_trains_the_classifier_with_and_without_synthetic_clips(tmp_path
     assert refused.returncode == 2 and "augmentation needs labelled clips" in refused.stderr
 
 
-def test_fit_with_a_report_holds_out_clips_and_scores_against_them(tmp_path, spoken_digits):
-    result = ganforge("fit", str(spoken_digits), "--out", "m", "--epochs", "1", "--width", "8",
-                      "--representation", "waveform", "--report", "r.html", "--holdout-share", "0.25", cwd=tmp_path)
+def test_fit_with_a_report_holds_out_clips_and_scores_against_them(tmp_path, spoken_digits, quick_judge):
+    result = invoke_ganforge("fit", spoken_digits, "--out", "m", "--epochs", "1", "--width", "8",
+                             "--representation", "waveform", "--report", "r.html", "--holdout-share", "0.25",
+                             cwd=tmp_path, monkeypatch=quick_judge)
     assert result.returncode == 0, result.stderr
     assert "holding out 10 clips for the report" in result.stderr and "fitting 30 clips" in result.stderr
     assert "waveform GAN" in result.stdout and "report written to r.html" in result.stdout

@@ -5,12 +5,11 @@ from functools import partial
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
-from ganforge.cli.commands import cli
 from ganforge.image import evaluate as image_evaluate
 from ganforge.image.data import read_images
+from tests.conftest import invoke_ganforge
 from tests.conftest import run_ganforge as ganforge
 
 
@@ -47,10 +46,10 @@ def test_info_and_evaluate(workdir, monkeypatch):
     ganforge("sample", "model", "-n", "200", "--out", "eval", "--seed", "2", cwd=workdir)
     # The offline network's 800 steps take a minute here: train a short one in this process, save it, reuse it.
     monkeypatch.setattr(image_evaluate, "train_feature_net", partial(image_evaluate.train_feature_net, steps=40))
-    saved = CliRunner().invoke(cli, ["evaluate", "--real", str(workdir / "digits"), "--synthetic",
-                                     str(workdir / "eval"), "--save-feature-net", str(workdir / "net")])
-    assert saved.exit_code == 0, saved.output
-    assert f"feature network written to {workdir / 'net'}" in saved.output
+    saved = invoke_ganforge("evaluate", "--real", "digits", "--synthetic", "eval", "--save-feature-net", "net",
+                            cwd=workdir, monkeypatch=monkeypatch)
+    assert saved.returncode == 0, saved.stderr
+    assert "feature network written to net" in saved.stdout
     assert {p.name for p in (workdir / "net").iterdir()} == {"features.json", "features.safetensors"}
     result = ganforge("evaluate", "--real", "digits", "--synthetic", "eval", "--out", "m.json", "--report", "r.html",
                       "--feature-net", "net", cwd=workdir)

@@ -109,7 +109,8 @@ def evaluate_and_report(real, synthetic, out: Path | None, report: Path | None, 
                         features: str, feature_net: Path | None, history=None,
                         title: str = "Synthetic images report", save_feature_net: Path | None = None) -> None:
     from ..image.evaluate import choose_extractor, evaluate_images
-    from ..image.features import load_feature_net, save_feature_net as save_net
+    from ..image.features import load_feature_net
+    from ..image.features import save_feature_net as save_net
     from ..io import write_text
     from ..report.images import render_image_report
 
