@@ -1,9 +1,16 @@
+import os
 import subprocess
 import sys
 
 import numpy as np
 import pandas as pd
 import pytest
+
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker a core: threads beyond it only wait on each other
+    import torch
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # the commands the tests start
+    torch.set_num_threads(1)
 
 TINY = dict(epochs=3, batch_size=100, embedding_dim=16, generator_dims=(32, 32), discriminator_dims=(32, 32),
             seed=0)
