@@ -34,6 +34,28 @@ def test_quantile_encoding_round_trips_the_distribution(values):
     assert edge_share <= np.mean((values == values.min()) | (values == values.max())) + 0.01  # no pile-up
 
 
+def _nearer_train_than_holdout(values: np.ndarray, train: np.ndarray, holdout: np.ndarray) -> float:
+    def distance(reference):
+        reference = np.sort(reference)
+        right = np.clip(np.searchsorted(reference, values), 1, len(reference) - 1)
+        return np.minimum(abs(values - reference[right - 1]), abs(values - reference[right]))
+    return float(np.mean(distance(train) < distance(holdout)))
+
+
+def test_decoded_values_sit_no_nearer_the_training_values_than_fresh_real_ones():
+    shares, through_every_value = [], []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        train, holdout = rng.lognormal(0, 1, 1000), rng.lognormal(0, 1, 1000)
+        scores = rng.normal(0, 0.25, (1000, 1))
+        for points, kept in ((None, shares), (1000, through_every_value)):
+            decoded = QuantileEncoder.fit(train, points=points).decode(scores, np.zeros((1000, 0), int), rng)
+            kept.append(_nearer_train_than_holdout(decoded, train, holdout))
+            assert ks_2samp(decoded, train).statistic < 0.06  # still the column's distribution
+    assert np.mean(shares) < 0.55  # about half, as for a fresh real sample
+    assert np.mean(through_every_value) > 0.65  # ln 2: why the knots are fewer than the values
+
+
 def test_calibration_keeps_the_generators_ordering_and_missing_rows():
     values = np.r_[np.random.default_rng(0).exponential(3, 900), [np.nan] * 100]
     encoder = QuantileEncoder.fit(values)

@@ -6,6 +6,7 @@ back. State is plain JSON so a model folder never needs pickle.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -216,6 +217,16 @@ class ContinuousEncoder:
 
 
 QUANTILE_POINTS = 1000
+
+
+def quantile_knots(rows: int) -> int:
+    """How many quantiles of a column of many distinct values its distribution function passes through: about
+    twice the square root of the rows, not every value. Through every value, each gap between two neighbouring
+    training values gets the same share of the synthetic values, so short gaps (where training values crowd)
+    get the most per unit length: a synthetic value lands nearer a training value than a fresh real one does
+    for ln 2 = 69% of values, not half, and the rows inherit it (tuning half of the tabular suite: share of
+    synthetic rows nearer train than holdout 0.536 -> 0.521, quality 0.905 -> 0.900, 2 sqrt(rows) knots)."""
+    return max(2, min(rows, QUANTILE_POINTS, int(2 * math.sqrt(rows))))
 NORMAL_SCALE = 4.0  # normal scores are divided by this to sit inside tanh's range
 TAIL = 1e-4  # probabilities are squeezed into [TAIL, 1 - TAIL] so the normal scores stay finite
 
@@ -239,14 +250,14 @@ class QuantileEncoder:
         self.discrete, self.decimals, self.nullable = discrete, decimals, nullable
 
     @classmethod
-    def fit(cls, values: np.ndarray, decimals: int | None = None, points: int = QUANTILE_POINTS) -> QuantileEncoder:
+    def fit(cls, values: np.ndarray, decimals: int | None = None, points: int | None = None) -> QuantileEncoder:
         observed = np.sort(values[~np.isnan(values)])
         distinct, counts = np.unique(observed, return_counts=True)
         discrete = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
         if discrete:
             support, cumulative = distinct, np.cumsum(counts) / counts.sum()
         else:
-            cumulative = np.linspace(0, 1, min(len(observed), points))
+            cumulative = np.linspace(0, 1, points or quantile_knots(len(observed)))
             support = np.quantile(observed, cumulative)
         if decimals is None:
             decimals = _decimals(observed)
