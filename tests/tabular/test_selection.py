@@ -56,6 +56,17 @@ def test_decoded_values_sit_no_nearer_the_training_values_than_fresh_real_ones()
     assert np.mean(through_every_value) > 0.65  # ln 2: why the knots are fewer than the values
 
 
+def test_a_heavy_tail_keeps_its_values_rather_than_one_long_even_segment():
+    rng = np.random.default_rng(0)
+    train = rng.lognormal(0, 1.5, 400)
+    scores = rng.normal(0, 0.25, (20_000, 1))
+    kept = QuantileEncoder.fit(train).decode(scores, np.zeros((20_000, 0), int), rng)
+    evenly = QuantileEncoder.fit(train, points=40).decode(scores, np.zeros((20_000, 0), int), rng)
+    real = np.quantile(train, 0.99)
+    assert abs(np.quantile(kept, 0.99) / real - 1) < 0.1 and abs(kept.mean() / train.mean() - 1) < 0.1
+    assert np.quantile(evenly, 0.99) > 1.5 * real  # what the tail values are kept for
+
+
 def test_calibration_keeps_the_generators_ordering_and_missing_rows():
     values = np.r_[np.random.default_rng(0).exponential(3, 900), [np.nan] * 100]
     encoder = QuantileEncoder.fit(values)

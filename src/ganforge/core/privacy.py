@@ -44,11 +44,11 @@ class PrivateDiscriminator:
 
         if not 0 < sample_rate <= 1:
             raise GanforgeError(f"differential privacy: sampling rate {sample_rate:.3g} must be in (0, 1]")
-        if epsilon <= lowest_reachable_epsilon(delta):
-            # Opacus would search noise up to a million times the clipping norm before it gives up (minutes).
+        floor = lowest_reachable_epsilon(delta)
+        if epsilon <= floor:  # Opacus would search noise up to a million times the clipping norm first (minutes)
             raise GanforgeError(
                 f"differential privacy: epsilon={epsilon:g} cannot be reached at delta={delta:g} by any amount of "
-                f"noise (the accountant's floor is {lowest_reachable_epsilon(delta):.3g}); use a larger epsilon")
+                f"noise (the accountant's floor is {floor:.3g}); use a larger epsilon")
         try:
             self.noise_multiplier = float(get_noise_multiplier(
                 target_epsilon=epsilon, target_delta=delta, sample_rate=sample_rate, steps=steps,
