@@ -156,12 +156,30 @@ FORMATTED_NUMBER = re.compile(r"^(?P<sign>[-+]?)(?P<currency>[$€£¥]?)\s?(?P<
                               r"(?P<fraction>\.\d+)?\s?(?P<percent>%?)$")
 
 
-def _as_numbers(text: pd.Series) -> pd.Series:
+def _reads_as_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return bool(FORMATTED_NUMBER.match(text))
+
+
+def _as_numbers(text: pd.Series, stop_at_words: bool = False) -> tuple[pd.Series | None, bool]:
     """Each text as a number, plain (".5", "1e-3") or written as "886,440", "$1,200.50" or "45%" (the number
-    45); NaN where it is none."""
-    parts = text.str.extract(FORMATTED_NUMBER)
+    45), NaN where it is none; and whether any needed the written form. With `stop_at_words`, None as soon as
+    one text is neither: a column of words is decided without the pattern reading every cell."""
+    if stop_at_words and len(text) and not _reads_as_number(text.iloc[0]):
+        return None, True  # parsing every cell of a text column costs far more than this first look
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    unread = numbers.isna()
+    if not unread.any():
+        return numbers, False
+    if stop_at_words and not FORMATTED_NUMBER.match(text[unread].iloc[0]):
+        return None, True
+    parts = text[unread].str.extract(FORMATTED_NUMBER)
     written = parts["sign"] + parts["digits"].str.replace(",", "", regex=False) + parts["fraction"].fillna("")
-    return pd.to_numeric(text, errors="coerce").fillna(pd.to_numeric(written, errors="coerce")).astype("float64")
+    numbers[unread] = pd.to_numeric(written, errors="coerce")
+    return numbers, True
 
 
 def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -179,11 +197,8 @@ def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         tokens = text.str.lower().isin(MISSING_TOKENS)
         if tokens.all():
             continue
-        numbers = _as_numbers(text[~tokens])
-        if numbers.isna().any():
-            continue
-        formatted = bool(pd.to_numeric(text[~tokens], errors="coerce").isna().any())  # some needed the pattern
-        if not (tokens.any() or formatted):
+        numbers, formatted = _as_numbers(text[~tokens], stop_at_words=True)
+        if numbers is None or numbers.isna().any() or not (tokens.any() or formatted):
             continue
         said = []
         if formatted:
@@ -214,7 +229,7 @@ def numbers_as_read(real: pd.DataFrame, *others: pd.DataFrame | None) -> list[pd
             for name in real.columns:
                 if name in frame.columns and types.is_numeric_dtype(real[name]) and frame[name].dtype == object:
                     text = frame[name].dropna().astype(str).str.strip()
-                    converted[name] = _as_numbers(text).reindex(frame.index)  # tokens and the unreadable: NaN
+                    converted[name] = _as_numbers(text)[0].reindex(frame.index)  # tokens and the unreadable: NaN
             frame = frame.assign(**converted) if converted else frame
         out.append(frame)
     return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from contextlib import contextmanager
 
+import numpy as np
 from torch import nn
 
 from ..errors import GanforgeError
@@ -27,7 +28,6 @@ warnings.filterwarnings("ignore", message="Full backward hook is firing when gra
 
 def lowest_reachable_epsilon(delta: float) -> float:
     """The epsilon that the accountant reports for infinite noise: a budget at or below it is unreachable."""
-    import numpy as np
     from opacus.accountants import RDPAccountant
     from opacus.accountants.analysis.rdp import get_privacy_spent
 
