@@ -9,11 +9,12 @@ import pytest
 from torch import nn
 
 from ganforge import GanforgeError, TabularSynthesizer
+from ganforge.cli.tables import budget_lines, privacy_line
 from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
-from ganforge.tabular.marginals import Cells, measure, zcdp_rho
+from ganforge.tabular.marginals import DEPENDENCE_SHOWN, Cells, measure, zcdp_rho
 from ganforge.tabular.private import fit_private_transform, integer_levels, noisy_levels, private_range
 from tests.conftest import TINY as PLAIN
 from tests.conftest import make_table
@@ -351,3 +352,46 @@ def test_a_refused_integer_coded_category_asks_for_its_levels_and_trains_once_th
                              dp_public_bounds={"weight": [60, 180]})
     transform = fit_private_transform(small, schema, TabularConfig(), declared, 0.2, 1e-6, np.random.default_rng(0))
     assert sorted(transform.columns[0].encoder.levels) == [1, 2, 3]
+
+
+def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_columns():
+    table = survey(150)
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
+                                      1e6, 0.5, np.random.default_rng(0))
+    scalars, codes = transform.encode(table, np.random.default_rng(0))
+    cells = Cells(transform.layout)
+    known = cells.known_shares(transform.category_counts(), quantile=True)
+    small = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)
+    assert small.strongest < DEPENDENCE_SHOWN
+    shares = [np.diag(small.counts[o:o + n, o:o + n]) / small.rows for o, n in zip(cells.offsets, cells.sizes)]
+    assert all(s.min() >= 0 and s.sum() == pytest.approx(1.0) for s in shares)
+    for column, share in known.items():  # what the column statistics know, not the pairs' noisy sums
+        np.testing.assert_allclose(shares[column], share)
+    numbers = cells.layout.n_scalars
+    assert numbers >= 2 and all(np.allclose(shares[j], 1 / len(shares[j])) for j in range(numbers))
+    region = transform.category_counts()[0][:5] / transform.category_counts()[0][:5].sum()
+    np.testing.assert_allclose(shares[numbers + cells.layout.conditional_blocks[0]][:5], region)
+    for a, b in cells.pairs:  # every pair's target is the product of its columns' shares
+        block = small.counts[cells.offsets[a]:cells.offsets[a] + cells.sizes[a],
+                             cells.offsets[b]:cells.offsets[b] + cells.sizes[b]]
+        np.testing.assert_allclose(block, small.rows * np.outer(shares[a], shares[b]), atol=1e-9)
+    larger = survey(3000)
+    scalars, codes = transform.encode(larger, np.random.default_rng(0))
+    kept = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1))  # the same noise over 3,000 rows
+    assert kept.strongest > DEPENDENCE_SHOWN
+    assert not np.allclose(kept.counts[cells.offsets[0]:cells.offsets[0] + cells.sizes[0], cells.offsets[1]:],
+                           0)  # the measured counts stay
+
+
+def test_a_small_table_learns_independent_columns_and_the_fit_says_why():
+    table = survey(150)
+    public = dict(dp_public_bounds={"age": [18, 70], "statusquo": [-2, 2]},
+                  dp_public_categories={"region": ["C", "M", "N", "S", "SA"], "sex": ["F", "M"],
+                                        "education": ["P", "PS", "S"], "vote": ["Y", "N", "U", "A"],
+                                        "income": [2500, 7500, 15000, 35000, 75000]})
+    model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0}, **public).fit(table)
+    marginals = model.privacy_["marginals"]
+    assert marginals["independent"] and marginals["strongest_dependence"] < DEPENDENCE_SHOWN
+    assert any("noise hides any dependence" in line for line in budget_lines(model.privacy_))
+    assert "independent columns" in privacy_line(model.privacy_)  # what `info` shows
+    assert model.privacy_["epsilon"] == pytest.approx(1.0)  # the pairs were measured and paid for all the same

@@ -296,6 +296,11 @@ def budget_lines(privacy: dict) -> list[str]:
                      f"({marginals['cells']:,} cells in all) with Gaussian noise of {marginals['noise_sigma']:.3g} "
                      f"rows each (zCDP rho {marginals['rho']:.3g}); the generator was fitted to them for "
                      f"{marginals['fit_steps']:,} steps")
+        if marginals.get("independent"):
+            lines.append(f"  that noise hides any dependence: columns that determined each other would stand only "
+                         f"{marginals['strongest_dependence']:.2g} noise deviations out of it, so the generator "
+                         "learned independent columns with the statistics' shares, not correlations made of noise "
+                         "(more rows or a larger --dp-epsilon buy them)")
     if training:
         lines.append(f"DP-SGD bought {training['steps']:,} discriminator steps on Poisson samples of "
                      f"{training['sample_rate']:.1%} of the rows, noise {training['noise_multiplier']:.3g} x clip "
@@ -310,7 +315,9 @@ def privacy_line(privacy: dict | None) -> str:
     marginals, training = privacy.get("marginals"), privacy.get("training")
     parts = [f"statistics epsilon {privacy['statistics']['epsilon']:.3g}"]
     if marginals:
-        parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}, noise {marginals['noise_sigma']:.3g}")
+        parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}, noise {marginals['noise_sigma']:.3g}"
+                     + (" (too noisy to show any dependence: independent columns)" if marginals.get("independent")
+                        else ""))
     if training:
         parts.append(f"DP-SGD noise {training['noise_multiplier']:.3g}, clip {training['max_grad_norm']:g}, "
                      f"{training['steps']} steps at rate {training['sample_rate']:.3g}")

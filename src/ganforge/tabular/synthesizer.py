@@ -223,7 +223,9 @@ class TabularSynthesizer(Synthesizer):
             parts = budget_parts(dp, cells.columns >= 2)
             if "marginals" in parts:  # the generator first learns the noisy two-way marginals
                 marginals = warm_start(generator, cells, scalars, codes, sampler, tabular.embedding_dim,
-                                       *parts["marginals"], rng, dp.dp_marginal_steps, seed=train.seed or 0)
+                                       *parts["marginals"], rng, dp.dp_marginal_steps, seed=train.seed or 0,
+                                       known_shares=cells.known_shares(transform.category_counts(),
+                                                                       tabular.numeric_encoding == "quantile"))
                 log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
                          marginals["noise_sigma"])
             if "dp_sgd" in parts:
