@@ -397,3 +397,13 @@ def test_a_small_table_learns_independent_columns_and_the_fit_says_why():
     assert any("noise hides any dependence" in line for line in budget_lines(model.privacy_))
     assert "independent columns" in privacy_line(model.privacy_)  # what `info` shows
     assert model.privacy_["epsilon"] == pytest.approx(1.0)  # the pairs were measured and paid for all the same
+
+
+def test_declared_levels_get_no_made_up_missing_level():
+    colours = pd.Series(np.random.default_rng(0).choice(["red", "green", "blue"], 150))
+    releases = [noisy_levels(colours, "colour", 0.1, 1e-5, np.random.default_rng(seed), ["red", "green", "blue"])
+                for seed in range(30)]
+    assert all(sorted(levels) == ["blue", "green", "red"] for levels, _ in releases)  # no missing level, ever
+    gappy = colours.where(np.arange(150) % 3 > 0)  # a third missing: a level the noise cannot hide
+    levels, counts = noisy_levels(gappy, "colour", 1.0, 1e-5, np.random.default_rng(0), ["red", "green", "blue"])
+    assert None in levels and abs(counts[levels.index(None)] - 50) < 15
