@@ -61,6 +61,10 @@ class Cells:
     def columns(self) -> int:
         return len(self.sizes)
 
+    def span(self, column: int) -> slice:
+        """Where a cell column's cells sit in the (cells x cells) count matrix."""
+        return slice(self.offsets[column], self.offsets[column] + self.sizes[column])
+
     @property
     def pairs(self) -> list[tuple[int, int]]:
         return [(a, b) for a in range(self.columns) for b in range(a + 1, self.columns)]
@@ -108,6 +112,11 @@ class Measurement:
     pairs: int
     strongest: float = math.inf  # noise deviations the strongest dependence of this many rows would reach
 
+    @property
+    def independent(self) -> bool:
+        """Too noisy to show any dependence: the pairs' targets are their columns' products."""
+        return self.strongest < DEPENDENCE_SHOWN
+
 
 def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float, delta: float,
             rng: np.random.Generator, known_shares: dict[int, np.ndarray] | None = None) -> Measurement:
@@ -126,19 +135,15 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
         size_a, size_b = cells.sizes[a], cells.sizes[b]
         joint = np.bincount(row_cells[:, a] * size_b + row_cells[:, b], minlength=size_a * size_b)
         noisy = joint.reshape(size_a, size_b) + rng.normal(0, sigma, (size_a, size_b))
-        block_a = slice(cells.offsets[a], cells.offsets[a] + size_a)
-        block_b = slice(cells.offsets[b], cells.offsets[b] + size_b)
-        counts[block_a, block_b], counts[block_b, block_a] = noisy, noisy.T
+        counts[cells.span(a), cells.span(b)], counts[cells.span(b), cells.span(a)] = noisy, noisy.T
         totals.append(noisy.sum())
     rows = max(float(np.mean(totals)), 1.0)
     for a in range(cells.columns):  # each column's counts: the row sums of its pairs' tables, averaged
-        block = slice(cells.offsets[a], cells.offsets[a] + cells.sizes[a])
         partners = [b for b in range(cells.columns) if b != a]
-        sums = np.mean([counts[block, cells.offsets[b]:cells.offsets[b] + cells.sizes[b]].sum(axis=1)
-                        for b in partners], axis=0)
-        counts[block, block] = np.diag(sums)
+        sums = np.mean([counts[cells.span(a), cells.span(b)].sum(axis=1) for b in partners], axis=0)
+        counts[cells.span(a), cells.span(a)] = np.diag(sums)
     measurement = Measurement(counts, rows, sigma, rho, len(pairs), strongest_dependence(cells, rows, sigma))
-    if measurement.strongest < DEPENDENCE_SHOWN:
+    if measurement.independent:
         _independent(cells, measurement, known_shares or {})
     return measurement
 
@@ -165,18 +170,13 @@ def _independent(cells: Cells, measurement: Measurement, known: dict[int, np.nda
     counts, rows = measurement.counts, measurement.rows
     shares = []
     for a in range(cells.columns):
-        block = slice(cells.offsets[a], cells.offsets[a] + cells.sizes[a])
-        own = np.clip(np.diag(counts[block, block]), 0, None)
-        if a in known:
-            shares.append(known[a])
-        else:
-            shares.append(own / own.sum() if own.sum() > 0 else np.full(cells.sizes[a], 1 / cells.sizes[a]))
-        counts[block, block] = np.diag(rows * shares[-1])
+        own = np.clip(np.diag(counts[cells.span(a), cells.span(a)]), 0, None)
+        fallback = own / own.sum() if own.sum() > 0 else np.full(cells.sizes[a], 1 / cells.sizes[a])
+        shares.append(known.get(a, fallback))
+        counts[cells.span(a), cells.span(a)] = np.diag(rows * shares[-1])
     for a, b in cells.pairs:
-        block_a = slice(cells.offsets[a], cells.offsets[a] + cells.sizes[a])
-        block_b = slice(cells.offsets[b], cells.offsets[b] + cells.sizes[b])
-        counts[block_a, block_b] = rows * np.outer(shares[a], shares[b])
-        counts[block_b, block_a] = counts[block_a, block_b].T
+        counts[cells.span(a), cells.span(b)] = rows * np.outer(shares[a], shares[b])
+        counts[cells.span(b), cells.span(a)] = counts[cells.span(a), cells.span(b)].T
 
 
 class MarginalFit:
@@ -265,4 +265,4 @@ def warm_start(generator: torch.nn.Module, cells: Cells, scalars: np.ndarray, co
     return {"epsilon": epsilon, "delta": delta, "rho": measurement.rho, "noise_sigma": round(measurement.sigma, 4),
             "pairs": measurement.pairs, "cells": cells.width, "fit_steps": steps, "fit_curve": curve,
             "rows": round(measurement.rows), "strongest_dependence": round(min(measurement.strongest, 1e9), 2),
-            "independent": measurement.strongest < DEPENDENCE_SHOWN}
+            "independent": measurement.independent}
