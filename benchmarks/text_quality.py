@@ -15,7 +15,8 @@ temperatures 0.8-1.2; the scores are the Frechet distance of sentence embeddings
 offline, named), BLEU-4 against the test lines and self-BLEU-4 (ganforge at the sampling temperature its fit
 chose, as `ganforge sample` gives its texts; the LSTM at 1), BLEU-4 of ganforge at the
 baseline's self-BLEU-4 (interpolated along ganforge's temperature curve), and the share of generated lines
-copied from the training lines. The baseline uses the token level ganforge chose and, like ganforge, never
+copied from the training lines. The baseline uses the token level ganforge chose, batches texts of about one
+length (each cut to its longest), as ganforge does, and, like ganforge, never
 writes the unknown-word token (at word level, words seen once in training are "<unk>"). Results are kept in
 benchmarks/results/text.jsonl.
 """
@@ -92,6 +93,16 @@ class LanguageModel(nn.Module):
         return self.out(output), state
 
 
+def length_batches(lengths: torch.Tensor, size: int) -> list[torch.Tensor]:
+    """Rows in batches of texts of about one length, the batches in random order: the usual bucketing of a
+    language model's batches. Padded to the corpus's longest text instead (128 tokens where fortunes average 15),
+    the baseline spent most of its minutes on padding and, in one run, reached a Frechet distance of 0.19 where it
+    otherwise reaches 0.13."""
+    order = torch.randperm(len(lengths))
+    batches = order[lengths[order].argsort(stable=True)].split(size)
+    return [batches[i] for i in torch.randperm(len(batches))]
+
+
 def mle_baseline(train: list[str], level: str, minutes: float, count: int, seed: int) -> dict[float, list[str]]:
     torch.manual_seed(seed)
     vocabulary = Vocabulary.fit(train, level)
@@ -104,10 +115,12 @@ def mle_baseline(train: list[str], level: str, minutes: float, count: int, seed:
     model = LanguageModel(len(vocabulary))
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     deadline = time.monotonic() + 60 * minutes
+    lengths = (ids != PAD).sum(dim=1)
     while time.monotonic() < deadline:
-        for rows in torch.randperm(len(ids)).split(64):
-            logits, _ = model(ids[rows, :-1])
-            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[rows, 1:].reshape(-1),
+        for rows in length_batches(lengths, 64):
+            batch = ids[rows, :int(lengths[rows].max())]  # cut to the batch's longest text, its end included
+            logits, _ = model(batch[:, :-1])
+            loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1),
                                                ignore_index=PAD)
             optimiser.zero_grad()
             loss.backward()
