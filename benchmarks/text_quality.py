@@ -233,6 +233,15 @@ def print_half(half: str, rows: list[dict]) -> None:
                   f"resamples | | | | |")
 
 
+def bars_met(frechet: float, lstm_frechet: float, bleu_at_lstm_self_bleu: float | None, lstm_bleu: float,
+             copied: float) -> dict[str, bool]:
+    """The issue's three bars: a Frechet distance at most the LSTM's, BLEU-4 at the LSTM's self-BLEU-4 at least
+    the LSTM's BLEU-4, and at most 1% of lines copied from training."""
+    return {"Frechet": frechet <= lstm_frechet,
+            "BLEU-4": bleu_at_lstm_self_bleu is not None and bleu_at_lstm_self_bleu >= lstm_bleu,
+            "memorised": copied <= 0.01}
+
+
 def print_runs(rows: list[dict]) -> None:
     """One line per corpus and split seed, both models side by side, then against the issue's bars: the share
     of runs where ganforge's Frechet distance is at most the LSTM's, its BLEU-4 at the LSTM's self-BLEU-4 at
@@ -243,8 +252,7 @@ def print_runs(rows: list[dict]) -> None:
     for r in sorted(rows, key=lambda r: (r["half"] != "tuning", list(CORPORA).index(r["corpus"]), r["seed"])):
         ours, lstm = r["ganforge"], r["mle-lstm"]
         at = ours.get("bleu4_at_baseline_self_bleu")
-        met = {"Frechet": ours["frechet"] <= lstm["frechet"], "BLEU-4": at is not None and at >= lstm["bleu4"],
-               "memorised": ours["memorised"] <= 0.01}
+        met = bars_met(ours["frechet"], lstm["frechet"], at, lstm["bleu4"], ours["memorised"])
         missed = ", ".join(name for name, ok in met.items() if not ok) or "none"
         own = f" (its MLE {r['ganforge_mle_frechet']:.4f})" if "ganforge_mle_frechet" in r else ""
         print(f"| {r['half']} | {r['corpus']} ({r['train']:,}) | {r['seed']} | {r['level']} | {r['shipped']}, "
@@ -269,11 +277,10 @@ def print_means(rows: list[dict]) -> None:
         at = [r["ganforge"].get("bleu4_at_baseline_self_bleu") for r in runs]
         bleu = [None if None in at else np.mean(at), np.mean([r["mle-lstm"]["bleu4"] for r in runs])]
         copied = max(r["ganforge"]["memorised"] for r in runs)
-        met = {"Frechet": frechet[0] <= frechet[1], "BLEU-4": bleu[0] is not None and bleu[0] >= bleu[1],
-               "memorised": copied <= 0.01}
-        splits = [sum(r["ganforge"]["frechet"] <= r["mle-lstm"]["frechet"] for r in runs),
-                  sum(a is not None and a >= r["mle-lstm"]["bleu4"] for a, r in zip(at, runs)),
-                  sum(r["ganforge"]["memorised"] <= 0.01 for r in runs)]
+        met = bars_met(*frechet, *bleu, copied)
+        alone = [bars_met(r["ganforge"]["frechet"], r["mle-lstm"]["frechet"], a, r["mle-lstm"]["bleu4"],
+                          r["ganforge"]["memorised"]) for a, r in zip(at, runs)]
+        splits = [sum(bars[name] for bars in alone) for name in met]
         missed = ", ".join(name for name, ok in met.items() if not ok) or "none"
         print(f"| {CORPORA[corpus]} | {corpus} | {len(runs)} | {frechet[0]:.4f} / {frechet[1]:.4f} | "
               f"{'-' if bleu[0] is None else f'{bleu[0]:.4f}'} / {bleu[1]:.4f} | {copied:.3f} | "
