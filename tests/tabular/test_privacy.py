@@ -363,7 +363,7 @@ def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_colu
     known = cells.known_shares(transform.category_counts(), quantile=True)
     small = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)
     assert small.strongest < DEPENDENCE_SHOWN
-    shares = [np.diag(small.counts[o:o + n, o:o + n]) / small.rows for o, n in zip(cells.offsets, cells.sizes)]
+    shares = [np.diag(small.counts[cells.span(a), cells.span(a)]) / small.rows for a in range(cells.columns)]
     assert all(s.min() >= 0 and s.sum() == pytest.approx(1.0) for s in shares)
     for column, share in known.items():  # what the column statistics know, not the pairs' noisy sums
         np.testing.assert_allclose(shares[column], share)
@@ -372,15 +372,13 @@ def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_colu
     region = transform.category_counts()[0][:5] / transform.category_counts()[0][:5].sum()
     np.testing.assert_allclose(shares[numbers + cells.layout.conditional_blocks[0]][:5], region)
     for a, b in cells.pairs:  # every pair's target is the product of its columns' shares
-        block = small.counts[cells.offsets[a]:cells.offsets[a] + cells.sizes[a],
-                             cells.offsets[b]:cells.offsets[b] + cells.sizes[b]]
+        block = small.counts[cells.span(a), cells.span(b)]
         np.testing.assert_allclose(block, small.rows * np.outer(shares[a], shares[b]), atol=1e-9)
     larger = survey(3000)
     scalars, codes = transform.encode(larger, np.random.default_rng(0))
     kept = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)  # the same noise, 3,000 rows
     assert kept.strongest > DEPENDENCE_SHOWN
-    deviations = np.concatenate([(kept.counts[cells.offsets[a]:cells.offsets[a] + cells.sizes[a],
-                                              cells.offsets[b]:cells.offsets[b] + cells.sizes[b]]
+    deviations = np.concatenate([(kept.counts[cells.span(a), cells.span(b)]
                                   - kept.rows * np.outer(known[a], known[b])).ravel() for a, b in cells.pairs])
     assert deviations.std() > 0.5 * kept.sigma  # the measured counts, noise and all, not the products
 

@@ -163,11 +163,11 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
         keep = np.ones(len(levels), dtype=bool)
         if undeclared_missing:  # missing values are not a declared level: released as any unknown key would be,
             # or a column with none got a noise scale's rows of made-up missing values (150 rows: 25 in one run)
-            keep[-1] = noisy[-1] >= 1 + math.log(1 / (2 * delta)) / epsilon
+            keep[-1] = noisy[-1] >= _release_bar(epsilon, delta)
     else:
         levels = list(observed)
         noisy = np.asarray(list(observed.values()), dtype=float) + rng.laplace(0, 1 / epsilon, len(levels))
-        keep = noisy >= 1 + math.log(1 / (2 * delta)) / epsilon
+        keep = noisy >= _release_bar(epsilon, delta)
         if not keep.any():
             raise _TooFew(name, f"no value is held by the {_level_rows(epsilon, delta):,} rows a release needs",
                           f"--dp-categories {name}=A,B,...")
@@ -249,9 +249,15 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     return [levels[i] for i in order], [int(max(round(noisy[keep][i]), 1)) for i in order]
 
 
+def _release_bar(epsilon: float, delta: float) -> float:
+    """The noisy count a key no one declared must reach to be released: Laplace noise of scale 1/epsilon
+    passes it for an absent key with probability at most delta."""
+    return 1 + math.log(1 / (2 * delta)) / epsilon
+
+
 def _level_rows(epsilon: float, delta: float) -> int:
     """Rows a level needs for its noisy count to clear the release threshold (on average)."""
-    return math.ceil(1 + math.log(1 / (2 * delta)) / epsilon)
+    return math.ceil(_release_bar(epsilon, delta))
 
 
 def _magnitude_bins() -> tuple[np.ndarray, np.ndarray]:
