@@ -278,6 +278,8 @@ class TextConfig:
     embedding_dim: int = 64
     hidden_dim: int = 256
     tied_output: bool = False  # models saved before the output layer was untied load with True
+    softmax_clusters: tuple[int, ...] | None = None  # adaptive-softmax cut-offs; None: chosen by `fit` (word level
+    # over a large vocabulary: text.synthesizer.ADAPTIVE_CLUSTERS), () for one output layer over every token
     mle_epochs: int | None = None  # None: 20, or until the held-out loss stops falling within a time budget
     adversarial: str = "gumbel"
     gumbel_tau: float = 1.0
@@ -304,12 +306,16 @@ class TextConfig:
             _require(getattr(self, name) >= 1, name, "must be at least 1")
         for name in ("max_words", "embedding_dim", "hidden_dim"):
             _require(getattr(self, name) >= 1, name, "must be at least 1")
+        clusters = self.softmax_clusters or ()
+        _require(all(c >= 1 for c in clusters) and list(clusters) == sorted(set(clusters)), "softmax_clusters",
+                 f"must be increasing positive cut-offs, got {list(clusters)}")
+        _require(not (clusters and self.tied_output), "softmax_clusters", "an adaptive softmax has no tied output")
 
 
 def saved_text_config(config: dict) -> dict:
-    """A model folder's text settings, with what older folders leave out: their output layer was tied, and they
-    sampled at temperature 1 unless told."""
-    return {"tied_output": True, "temperature": 1.0, **config.get("text_config", {})}
+    """A model folder's text settings, with what older folders leave out: their output layer was tied (one layer
+    over every token), and they sampled at temperature 1 unless told."""
+    return {"tied_output": True, "temperature": 1.0, "softmax_clusters": (), **config.get("text_config", {})}
 
 
 def saved_image_config(config: dict) -> dict:

@@ -64,3 +64,17 @@ def test_the_likelihood_loss_ignores_trailing_padding_and_batches_group_lengths(
     assert sorted(torch.cat(batches).tolist()) == list(range(40))  # every text once per epoch
     spans = [int(lengths[rows].max() - lengths[rows].min()) for rows in batches]
     assert sum(spans) < sum(int(lengths[rows].max() - lengths[rows].min()) for rows in torch.arange(40).split(8))
+
+
+def test_the_adaptive_softmax_gives_a_distribution_and_its_fast_loss_is_the_exact_one():
+    torch.manual_seed(0)
+    generator = TextGenerator(30, 8, 16, clusters=(6, 14))
+    ids = torch.randint(4, 30, (5, 9))
+    ids[:, 6:] = PAD
+    inputs = torch.cat([torch.full_like(ids[:, :1], 1), ids[:, :-1]], dim=1)
+    log_p = generator(inputs)
+    assert log_p.shape == (5, 9, 30) and torch.allclose(log_p.exp().sum(dim=-1), torch.ones(5, 9), atol=1e-5)
+    exact = torch.nn.functional.cross_entropy(log_p.reshape(-1, 30), ids.reshape(-1), ignore_index=PAD)
+    assert torch.allclose(generator.next_token_loss(inputs, ids), exact, atol=1e-5)
+    texts = generator.eval().sample(20, 8, generator=torch.Generator().manual_seed(0))
+    assert texts.shape == (20, 8) and not torch.isin(texts, torch.tensor(NEVER[1:])).any()

@@ -46,6 +46,7 @@ def test_a_model_saved_with_the_tied_output_layer_still_loads(tmp_path):
     config = json.loads((tmp_path / "old" / "config.json").read_text())
     del config["text_config"]["tied_output"]  # as written before the field existed
     del config["text_config"]["temperature"]  # nor did the sampling temperature: those folders sampled at 1
+    del config["text_config"]["softmax_clusters"]  # nor an adaptive softmax
     (tmp_path / "old" / "config.json").write_text(json.dumps(config))
     old = TextSynthesizer.load(tmp_path / "old")
     assert old.text_config.temperature == 1.0 and old.sample(10, seed=3) == tied.sample(10, seed=3, temperature=1.0)
@@ -60,6 +61,27 @@ def test_word_level_without_adversarial_phase_and_bad_requests():
         words.sample(3, temperature=0)
     with pytest.raises(GanforgeError, match="two texts"):
         TextSynthesizer(**TINY).fit(["only one"])
+
+
+def test_an_adaptive_softmax_is_chosen_for_large_vocabularies_trains_and_round_trips(tmp_path):
+    from ganforge.text.synthesizer import ADAPTIVE_CLUSTERS, ADAPTIVE_FROM, _clusters
+
+    assert _clusters("word", 3000) == ADAPTIVE_CLUSTERS and _clusters("word", ADAPTIVE_FROM) == ()
+    assert _clusters("char", 3000) == ()
+    vocabulary = {w for t in TEXTS for w in t.split()}
+    adaptive = TextSynthesizer(**{**TINY, "level": "word", "softmax_clusters": (6, 12)}).fit(TEXTS)
+    assert adaptive.text_config.softmax_clusters == (6, 12)
+    assert "generator.adaptive.head.weight" in adaptive.state()[1]
+    assert adaptive.training_["mle"][-1] < adaptive.training_["mle"][0]
+    assert all(set(t.split()) <= vocabulary for t in adaptive.sample(20, seed=0))
+    adaptive.save(tmp_path / "m")
+    assert TextSynthesizer.load(tmp_path / "m").sample(10, seed=3) == adaptive.sample(10, seed=3)
+    # the small word list of these texts keeps one output layer by default
+    assert TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none"}).fit(TEXTS).text_config.softmax_clusters == ()
+    with pytest.raises(GanforgeError, match="softmax_clusters"):
+        TextSynthesizer(softmax_clusters=(12, 6))
+    with pytest.raises(GanforgeError, match="softmax_clusters.*not below"):
+        TextSynthesizer(**{**TINY, "level": "word", "softmax_clusters": (6, len(vocabulary) + 10)}).fit(TEXTS)
 
 
 def test_policy_gradient_phase_keeps_the_baseline_and_round_trips(tmp_path):

@@ -37,8 +37,7 @@ def mle_loss(generator: TextGenerator, ids: Tensor) -> Tensor:
     the longest)."""
     ids = ids[:, :int((ids != PAD).sum(dim=1).max())]
     inputs = torch.cat([torch.full_like(ids[:, :1], BOS), ids[:, :-1]], dim=1)
-    logits = generator(inputs)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids.reshape(-1), ignore_index=PAD)
+    return generator.next_token_loss(inputs, ids)
 
 
 @dataclass

@@ -42,6 +42,8 @@ MLE_EPOCHS = 20  # without a time budget and a held-out slice to stop it (TextCo
 MLE_SHARE = 0.8  # of a time budget, at most, for maximum likelihood when an adversarial phase follows (0.6
 # and 0.8 tried on the tuning corpora of benchmarks/text_quality.py: 0.8 nearer the real texts on both)
 MLE_LEARNING_RATE = 1e-3
+ADAPTIVE_CLUSTERS = (250, 1000)  # adaptive-softmax cut-offs for word level, used where the vocabulary is larger
+ADAPTIVE_FROM = 1000  # words (a smaller output layer costs little): ...
 COPY_LIMIT = 0.01  # the most a generator's texts may repeat the input's texts verbatim, beyond the lowest loss
 BEYOND_PATIENCE = 3  # checks in a row without texts nearer the slice end the training beyond the lowest loss
 BEYOND_CHECK_SHARE = 0.25  # of that training's time, about, spent checking it
@@ -63,6 +65,19 @@ def _hold_out(lines: list[str], seed: int | None) -> tuple[list[str], list[str]]
         return lines, []
     order = torch.randperm(len(lines), generator=torch.Generator().manual_seed(seed or 0)).tolist()
     return [lines[i] for i in sorted(order[size:])], [lines[i] for i in sorted(order[:size])]
+
+
+def _clusters(level: str, vocabulary: int) -> tuple[int, ...]:
+    """Adaptive-softmax cut-offs for a vocabulary: ADAPTIVE_CLUSTERS at word level over more than ADAPTIVE_FROM
+    words, else none (characters: a few dozen)."""
+    if level != "word" or vocabulary <= ADAPTIVE_FROM:
+        return ()
+    return tuple(c for c in ADAPTIVE_CLUSTERS if c < vocabulary - 1)
+
+
+def _generator(vocabulary: int, config: TextConfig) -> TextGenerator:
+    return TextGenerator(vocabulary, config.embedding_dim, config.hidden_dim, config.tied_output,
+                         tuple(config.softmax_clusters or ()))
 
 
 def _mle_epoch(generator: TextGenerator, optimiser: torch.optim.Optimizer, ids: Tensor, batch: int) -> float:
@@ -154,7 +169,13 @@ class TextSynthesizer(Synthesizer):
         self.vocabulary_ = Vocabulary.fit(lines, level, config.max_words)
         encoded = [self.vocabulary_.encode(line) for line in lines]
         length = config.max_length or min(LONGEST, max(map(len, encoded)) + 1)
-        self.text_config = config = replace(config, level=level, max_length=length)
+        clusters = config.softmax_clusters
+        if clusters is None:
+            clusters = _clusters(level, len(self.vocabulary_))
+        elif clusters and clusters[-1] >= len(self.vocabulary_) - 1:
+            raise GanforgeError(f"softmax_clusters: cut-off {clusters[-1]} is not below the vocabulary's "
+                                f"{len(self.vocabulary_)} tokens less one")
+        self.text_config = config = replace(config, level=level, max_length=length, softmax_clusters=clusters)
         ids = self._ids(encoded, device)
         held_ids = self._ids([self.vocabulary_.encode(line) for line in held_out], device) if held_out else None
         adversarial = config.adversarial != "none" and train.epochs > 0
@@ -171,8 +192,7 @@ class TextSynthesizer(Synthesizer):
         if pretrained is not None:
             generator, history = self._reuse(pretrained, device)
         else:
-            generator = TextGenerator(len(self.vocabulary_), config.embedding_dim, config.hidden_dim,
-                                      config.tied_output).to(device)
+            generator = _generator(len(self.vocabulary_), config).to(device)
             mle_deadline = None if budget is None else started + spendable * (MLE_SHARE if adversarial else 1)
             epochs = config.mle_epochs
             if epochs is None:  # a deadline and the held-out loss stop it where both exist
@@ -289,7 +309,7 @@ class TextSynthesizer(Synthesizer):
 
     def _reuse(self, pretrained: TextSynthesizer, device) -> tuple[TextGenerator, list[float]]:
         source = pretrained.baseline_ if pretrained.baseline_ is not None else pretrained.generator_
-        sizes = [(c.max_length, c.embedding_dim, c.hidden_dim, c.tied_output)
+        sizes = [(c.max_length, c.embedding_dim, c.hidden_dim, c.tied_output, c.softmax_clusters)
                  for c in (pretrained.text_config, self.text_config)]
         same = pretrained.vocabulary_.tokens == self.vocabulary_.tokens and sizes[0] == sizes[1]
         if not same:
@@ -441,8 +461,7 @@ class TextSynthesizer(Synthesizer):
         for part in ("generator", "baseline"):
             own = {k.split(".", 1)[1]: v for k, v in weights.items() if k.startswith(part + ".")}
             if part == "generator" or own:
-                networks[part] = TextGenerator(len(model.vocabulary_), text.embedding_dim, text.hidden_dim,
-                                               text.tied_output)
+                networks[part] = _generator(len(model.vocabulary_), text)
                 load_weights(networks[part], own, Path(source).parent)
                 networks[part] = networks[part].to(choose_device(device)).eval()
         model.generator_, model.baseline_ = networks["generator"], networks.get("baseline")
