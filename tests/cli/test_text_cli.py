@@ -24,6 +24,7 @@ def workdir(tmp_path_factory):
     assert result.returncode == 0, result.stderr
     assert "model saved to model" in result.stdout and "maximum likelihood" in result.stderr
     assert "level: word (asked for)" in result.stdout and "time: maximum likelihood" in result.stdout
+    assert "output: one softmax over all" in result.stdout and "words: a small layer)" in result.stdout
     assert "shipped: the maximum likelihood generator (120 texts are too few to hold out" in result.stdout
     assert "sampling: temperature 1 (no texts held out to choose by)" in result.stdout
     return path

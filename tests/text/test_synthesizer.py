@@ -64,20 +64,24 @@ def test_word_level_without_adversarial_phase_and_bad_requests():
 
 
 def test_an_adaptive_softmax_is_chosen_for_large_vocabularies_trains_and_round_trips(tmp_path):
-    from ganforge.text.synthesizer import ADAPTIVE_CLUSTERS, ADAPTIVE_FROM, _clusters
+    from ganforge.text.synthesizer import ADAPTIVE_CLUSTERS, ADAPTIVE_FROM, _clusters, _output_reason
 
     assert _clusters("word", 3000) == ADAPTIVE_CLUSTERS and _clusters("word", ADAPTIVE_FROM) == ()
     assert _clusters("char", 3000) == ()
     vocabulary = {w for t in TEXTS for w in t.split()}
     adaptive = TextSynthesizer(**{**TINY, "level": "word", "softmax_clusters": (6, 12)}).fit(TEXTS)
     assert adaptive.text_config.softmax_clusters == (6, 12)
+    output = adaptive.training_["output"]
+    assert output.startswith("adaptive softmax over") and "(asked for)" in output
+    assert "about half the cost" in _output_reason((250, 1000), 3000, "word", chosen=True)
     assert "generator.adaptive.head.weight" in adaptive.state()[1]
     assert adaptive.training_["mle"][-1] < adaptive.training_["mle"][0]
     assert all(set(t.split()) <= vocabulary for t in adaptive.sample(20, seed=0))
     adaptive.save(tmp_path / "m")
     assert TextSynthesizer.load(tmp_path / "m").sample(10, seed=3) == adaptive.sample(10, seed=3)
     # the small word list of these texts keeps one output layer by default
-    assert TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none"}).fit(TEXTS).text_config.softmax_clusters == ()
+    plain = TextSynthesizer(**{**TINY, "level": "word", "adversarial": "none"}).fit(TEXTS)
+    assert plain.text_config.softmax_clusters == () and "a small layer" in plain.training_["output"]
     with pytest.raises(GanforgeError, match="softmax_clusters"):
         TextSynthesizer(softmax_clusters=(12, 6))
     with pytest.raises(GanforgeError, match="softmax_clusters.*not below"):

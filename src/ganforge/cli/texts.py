@@ -44,6 +44,7 @@ def fit_text(data: Path, out: Path, options: dict[str, Any]) -> None:
     model.save(out, force=options["force"])
     trained, config = model.training_, model.text_config
     click.echo(f"level: {config.level} ({trained['level_reason']})")
+    click.echo(f"output: {trained['output']}")
     adversarial = (f", {len(trained['adversarial'])} adversarial ({config.adversarial})"
                    if trained["adversarial"] else "")
     held = f", {trained['held_out']:,} texts held out to check them" if trained.get("held_out") else ""
@@ -130,7 +131,9 @@ def info_text(model_dir: Path, config: dict, as_json: bool) -> None:
     click.echo(model_line(model_dir, config))
     click.echo(f"texts:      {training.get('texts', '?'):,}, {text.get('level')} level, vocabulary "
                f"{len(config.get('tokens', [])):,}, at most {text.get('max_length')} tokens")
-    output = "tied to the embedding" if text["tied_output"] else "its own"
+    clusters = ", ".join(f"{c:,}" for c in text["softmax_clusters"] or ())
+    output = ("tied to the embedding" if text["tied_output"] else
+              f"an adaptive softmax cut at the {clusters} most frequent tokens" if clusters else "its own")
     click.echo(f"network:    GRU, embedding {text.get('embedding_dim')}, hidden {text.get('hidden_dim')}, "
                f"output layer {output}")
     click.echo(f"trained:    {len(training.get('mle', []))} maximum-likelihood epochs, "

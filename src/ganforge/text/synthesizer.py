@@ -75,6 +75,17 @@ def _clusters(level: str, vocabulary: int) -> tuple[int, ...]:
     return tuple(c for c in ADAPTIVE_CLUSTERS if c < vocabulary - 1)
 
 
+def _output_reason(clusters: tuple[int, ...], vocabulary: int, level: str, chosen: bool) -> str:
+    """What `fit` prints about the output layer, and why."""
+    if not clusters:
+        why = "asked for" if not chosen else (
+            "characters" if level == "char" else f"at most {ADAPTIVE_FROM:,} words: a small layer")
+        return f"one softmax over all {vocabulary:,} tokens ({why})"
+    cuts = ", ".join(f"{c:,}" for c in clusters)
+    why = "asked for" if not chosen else f"words, more than {ADAPTIVE_FROM:,}: about half the cost of a step"
+    return f"adaptive softmax over {vocabulary:,} tokens, cut at the {cuts} most frequent ({why})"
+
+
 def _generator(vocabulary: int, config: TextConfig) -> TextGenerator:
     return TextGenerator(vocabulary, config.embedding_dim, config.hidden_dim, config.tied_output,
                          tuple(config.softmax_clusters or ()))
@@ -169,7 +180,7 @@ class TextSynthesizer(Synthesizer):
         self.vocabulary_ = Vocabulary.fit(lines, level, config.max_words)
         encoded = [self.vocabulary_.encode(line) for line in lines]
         length = config.max_length or min(LONGEST, max(map(len, encoded)) + 1)
-        clusters = config.softmax_clusters
+        clusters, chosen = config.softmax_clusters, config.softmax_clusters is None
         if clusters is None:
             clusters = _clusters(level, len(self.vocabulary_))
         elif clusters and clusters[-1] >= len(self.vocabulary_) - 1:
@@ -203,7 +214,8 @@ class TextSynthesizer(Synthesizer):
                 beyond = self._beyond_lowest_loss(generator, ids, held_out, lines, slice_encoder(), batch,
                                                   len(history), mle_deadline, progress)
         self.training_ = {"texts": len(lines), "held_out": len(held_out), "device": str(device),
-                          "level_reason": reason, "mle": history, "adversarial": [],
+                          "level_reason": reason, "output": _output_reason(clusters, len(self.vocabulary_), level,
+                                                                           chosen), "mle": history, "adversarial": [],
                           "phase_seconds": {"maximum likelihood": round(time.monotonic() - started, 2)}}
         if beyond is not None:
             self.training_["beyond_lowest_loss"] = beyond
