@@ -42,6 +42,7 @@ def test_seeds_repeat_and_save_load_round_trips(model, tmp_path):
 def test_a_model_saved_with_the_tied_output_layer_still_loads(tmp_path):
     tied = TextSynthesizer(**TINY, level="char", adversarial="none", tied_output=True).fit(TEXTS)
     assert "generator.project.weight" in tied.state()[1] and "generator.head.weight" not in tied.state()[1]
+    assert "(tied to the input embedding)" in tied.training_["output"]
     tied.save(tmp_path / "old")
     config = json.loads((tmp_path / "old" / "config.json").read_text())
     del config["text_config"]["tied_output"]  # as written before the field existed

@@ -37,6 +37,7 @@ class TextGenerator(nn.Module):
         self.tied = tied
         self.embed = nn.Embedding(vocabulary, embedding)
         self.cell = nn.GRU(embedding, hidden, batch_first=True)
+        self.adaptive = None
         if clusters:
             self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(hidden, vocabulary, list(clusters), div_value=4.0)
         elif tied:
@@ -46,7 +47,7 @@ class TextGenerator(nn.Module):
             self.head = nn.Linear(hidden, vocabulary)
 
     def out(self, hidden: Tensor) -> Tensor:
-        if hasattr(self, "adaptive"):
+        if self.adaptive is not None:
             return self.adaptive.log_prob(hidden.reshape(-1, hidden.shape[-1])).reshape(*hidden.shape[:-1], -1)
         return self.project(hidden) @ self.embed.weight.T + self.bias if self.tied else self.head(hidden)
 
@@ -58,7 +59,7 @@ class TextGenerator(nn.Module):
     def next_token_loss(self, inputs: Tensor, targets: Tensor) -> Tensor:
         """Mean cross-entropy of `targets` (N, L) after `inputs` (N, L), padding left out. The adaptive softmax
         scores only each target's own cluster, which is where its saving lies."""
-        if not hasattr(self, "adaptive"):
+        if self.adaptive is None:
             logits = self(inputs)
             return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=PAD)
         hidden, _ = self.cell(self.embed(inputs))

@@ -77,10 +77,10 @@ def _clusters(level: str, vocabulary: int) -> tuple[int, ...]:
     return tuple(c for c in ADAPTIVE_CLUSTERS if c < vocabulary - 1)
 
 
-def _output_reason(clusters: tuple[int, ...], vocabulary: int, level: str, chosen: bool) -> str:
+def _output_reason(clusters: tuple[int, ...], vocabulary: int, level: str, chosen: bool, tied: bool = False) -> str:
     """What `fit` prints about the output layer, and why."""
     if not clusters:
-        why = "asked for" if not chosen else (
+        why = "asked for" if not chosen else "tied to the input embedding" if tied else (
             "characters" if level == "char" else f"at most {ADAPTIVE_FROM:,} words: a small layer")
         return f"one softmax over all {vocabulary:,} tokens ({why})"
     cuts = ", ".join(f"{c:,}" for c in clusters)
@@ -215,9 +215,9 @@ class TextSynthesizer(Synthesizer):
             if held_out and config.mle_epochs is None and (mle_deadline is None or time.monotonic() < mle_deadline):
                 beyond = self._beyond_lowest_loss(generator, ids, held_out, lines, slice_encoder(), batch,
                                                   len(history), mle_deadline, progress)
+        output = _output_reason(clusters, len(self.vocabulary_), level, chosen, config.tied_output)
         self.training_ = {"texts": len(lines), "held_out": len(held_out), "device": str(device),
-                          "level_reason": reason, "output": _output_reason(clusters, len(self.vocabulary_), level,
-                                                                           chosen), "mle": history, "adversarial": [],
+                          "level_reason": reason, "output": output, "mle": history, "adversarial": [],
                           "phase_seconds": {"maximum likelihood": round(time.monotonic() - started, 2)}}
         if beyond is not None:
             self.training_["beyond_lowest_loss"] = beyond
