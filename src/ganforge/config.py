@@ -366,9 +366,10 @@ class PrivacyConfig:
     """Differential privacy for a fit: (dp_epsilon, dp_delta) covers everything read from the real rows.
 
     `dp_statistics_share` of epsilon (and half of delta) buys noisy column statistics (category lists and
-    counts, numeric ranges and distribution functions); `dp_sgd_share` (none by default) buys DP-SGD on the
-    discriminator; the rest buys noisy two-way marginals that the generator is fitted to first. Marginals and
-    DP-SGD share the other half of delta. Columns with
+    counts, numeric ranges and distribution functions) and a noisy row count; `dp_sgd_share` (none by default)
+    buys DP-SGD on the discriminator; the rest buys noisy two-way marginals that the generator is fitted to
+    first, unless the row count says their noise would hide any dependence, when the statistics take it too
+    (`tabular.private.plan_budget`). Marginals and DP-SGD share the other half of delta. Columns with
     `dp_public_bounds` ({column: [low, high]}) or `dp_public_categories` ({column: [levels]}) declared by the
     user skip the matching estimate. No epsilon: no privacy claim, ordinary training.
     """

@@ -15,7 +15,7 @@ from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
 from ganforge.tabular.marginals import DEPENDENCE_SHOWN, Cells, measure, zcdp_rho
-from ganforge.tabular.private import fit_private_transform, integer_levels, noisy_levels, private_range
+from ganforge.tabular.private import fit_private_transform, integer_levels, noisy_levels, plan_budget, private_range
 from tests.conftest import TINY as PLAIN
 from tests.conftest import make_table
 
@@ -199,7 +199,9 @@ def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     spent = model.privacy_
     statistics, marginals = spent["statistics"]["epsilon"], spent["marginals"]["epsilon"]
     assert spent["training"] is None and model.training_["stopped_by"] == "marginals"  # the default: no DP-SGD
-    assert statistics + marginals == pytest.approx(1.0) and spent["epsilon"] == pytest.approx(1.0)
+    assert spent["marginals"]["pairs"] == 21 and marginals == pytest.approx(0.3)  # the pairs were bought
+    assert statistics + spent["row_count"]["epsilon"] + marginals == pytest.approx(1.0)
+    assert spent["epsilon"] == pytest.approx(1.0)
     assert set(spent["statistics"]["bought"]) == set(survey(5).columns)
     rows = model.sample(500, seed=0)
     assert rows["statusquo"].min() < -0.5 < 0.5 < rows["statusquo"].max()  # both sides of the scale survive
@@ -383,18 +385,53 @@ def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_colu
     assert deviations.std() > 0.5 * kept.sigma  # the measured counts, noise and all, not the products
 
 
-def test_a_small_table_learns_independent_columns_and_the_fit_says_why():
+def test_a_small_table_gives_the_pairs_share_to_its_statistics_and_the_fit_says_why():
     table = survey(150)
     public = dict(dp_public_bounds={"age": [18, 70], "statusquo": [-2, 2]},
                   dp_public_categories={"region": ["C", "M", "N", "S", "SA"], "sex": ["F", "M"],
                                         "education": ["P", "PS", "S"], "vote": ["Y", "N", "U", "A"],
                                         "income": [2500, 7500, 15000, 35000, 75000]})
     model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0}, **public).fit(table)
-    marginals = model.privacy_["marginals"]
-    assert marginals["independent"] and marginals["strongest_dependence"] < DEPENDENCE_SHOWN
-    assert any("noise hides any dependence" in line for line in budget_lines(model.privacy_))
-    assert "independent columns" in privacy_line(model.privacy_)  # what `info` shows
-    assert model.privacy_["epsilon"] == pytest.approx(1.0)  # the pairs were measured and paid for all the same
+    spent, marginals = model.privacy_, model.privacy_["marginals"]
+    assert spent["row_count"]["strongest_dependence"] < DEPENDENCE_SHOWN and abs(spent["row_count"]["rows"] - 150) < 400
+    assert not marginals["measured"] and marginals["epsilon"] == 0 and marginals["independent"]
+    assert spent["statistics"]["epsilon"] == pytest.approx(0.97) and spent["statistics"]["delta"] == 1e-5
+    assert spent["epsilon"] == pytest.approx(1.0)
+    lines = budget_lines(spent)
+    assert lines[0] == "budget split: row count epsilon 0.03, statistics epsilon 0.97 (0.139 for each of 7 columns)"
+    assert any(line.startswith("pair marginals not bought: at the noisy count of") for line in lines)
+    assert "independent columns" in privacy_line(spent)  # what `info` shows
+    rows = model.sample(2000, seed=0)  # the released level counts, not a uniform guess
+    assert set(rows["region"]) <= {"C", "M", "N", "S", "SA"} and rows["region"].value_counts(normalize=True).max() < 0.6
+
+
+def test_the_plan_buys_the_pairs_where_rows_could_show_a_dependence_and_always_adds_up():
+    config = PrivacyConfig(dp_epsilon=1.0)
+    schema = infer_schema(survey(50))
+    small = plan_budget(config, schema, 150, True, np.random.default_rng(0))
+    large = plan_budget(config, schema, 3000, True, np.random.default_rng(0))
+    assert small.pairs_set_aside and small.parts == {} and small.statistics == (pytest.approx(0.97), 1e-5)
+    assert not large.pairs_set_aside and large.parts["marginals"] == (pytest.approx(0.3), 5e-6)
+    assert large.statistics == (pytest.approx(0.67), 5e-6)
+    assert small.epsilon == pytest.approx(1.0) and large.epsilon == pytest.approx(1.0)
+    counts = [plan_budget(config, schema, 1000, True, np.random.default_rng(seed)).row_count["rows"]
+              for seed in range(200)]
+    assert abs(np.mean(counts) - 1000) < 10 and np.std(counts) == pytest.approx(np.sqrt(2) / 0.03, rel=0.2)
+    asked = plan_budget(PrivacyConfig(dp_epsilon=1.0, dp_sgd_share=0.1), schema, 150, True, np.random.default_rng(0))
+    assert asked.row_count is None and set(asked.parts) == {"marginals", "dp_sgd"}  # the configured split
+    assert plan_budget(config, schema, 150, False, np.random.default_rng(0)).row_count is None  # mixture modes
+
+
+def test_independent_columns_keep_a_numbers_noisy_share_of_missing_values():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"x": rng.normal(50, 10, 2000), "y": rng.normal(0, 1, 2000)})
+    table.loc[rng.random(2000) < 0.3, "x"] = np.nan
+    bounds = PrivacyConfig(dp_epsilon=2.0, dp_public_bounds={"x": [0, 100], "y": [-5, 5]})
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), bounds, 2.0, 1e-6, rng)
+    shares = transform.missing_shares()
+    assert list(shares) == [0] and shares[0] == pytest.approx(0.3, abs=0.03)  # y has no missing values
+    known = Cells(transform.layout).known_shares(transform.category_counts(), True, shares)
+    np.testing.assert_allclose(known[2], [1 - shares[0], shares[0]])  # after the two numbers' bins
 
 
 def test_declared_levels_get_no_made_up_missing_level():

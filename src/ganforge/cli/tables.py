@@ -282,16 +282,27 @@ def bounds(values: tuple[str, ...]) -> dict[str, list[float]]:
 def budget_lines(privacy: dict) -> list[str]:
     """How the budget was split and what each part bought."""
     statistics, marginals, training = privacy["statistics"], privacy.get("marginals"), privacy.get("training")
+    count = privacy.get("row_count")
     bought = statistics.get("bought", {})
-    parts = [f"statistics epsilon {statistics['epsilon']:.3g} "
-             f"({statistics['epsilon'] / max(1, len(bought)):.3g} for each of {len(bought)} columns)"]
-    if marginals:
+    parts = [f"row count epsilon {count['epsilon']:.3g}"] if count else []
+    parts.append(f"statistics epsilon {statistics['epsilon']:.3g} "
+                 f"({statistics['epsilon'] / max(1, len(bought)):.3g} for each of {len(bought)} columns)")
+    if marginals and marginals.get("measured", True):
         parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}")
     if training:
         parts.append(f"DP-SGD epsilon {training['epsilon_target']:.3g}")
     lines = ["budget split: " + ", ".join(parts)]
+    if count and marginals and marginals.get("measured", True):
+        lines.append(f"row count bought about {count['rows']:,} rows: enough for the pairs (columns that determined "
+                     f"each other would stand {count['strongest_dependence']:.3g} deviations out of their noise)")
     lines += [f"statistics bought for {name}: {what}" for name, what in bought.items()]
-    if marginals:
+    if marginals and not marginals.get("measured", True):
+        lines.append(f"pair marginals not bought: at the noisy count of {count['rows']:,} rows, columns that "
+                     f"determined each other would stand only {count['strongest_dependence']:.2g} deviations out of "
+                     f"the noise the pairs' share buys, so that share went to the column statistics and the "
+                     f"generator learned independent columns from them for {marginals['fit_steps']:,} steps "
+                     "(more rows or a larger --dp-epsilon buy the pairs)")
+    elif marginals:
         lines.append(f"pair marginals bought the joint counts of {marginals['pairs']:,} column pairs "
                      f"({marginals['cells']:,} cells in all) with Gaussian noise of {marginals['noise_sigma']:.3g} "
                      f"rows each (zCDP rho {marginals['rho']:.3g}); the generator was fitted to them for "
@@ -314,7 +325,11 @@ def privacy_line(privacy: dict | None) -> str:
         return "none (no differential privacy; see the evaluation's privacy section for empirical risk)"
     marginals, training = privacy.get("marginals"), privacy.get("training")
     parts = [f"statistics epsilon {privacy['statistics']['epsilon']:.3g}"]
-    if marginals:
+    if privacy.get("row_count"):
+        parts.append(f"row count epsilon {privacy['row_count']['epsilon']:.3g}")
+    if marginals and not marginals.get("measured", True):
+        parts.append("pair marginals not bought (too few rows to show any dependence): independent columns")
+    elif marginals:
         parts.append(f"pair marginals epsilon {marginals['epsilon']:.3g}, noise {marginals['noise_sigma']:.3g}"
                      + (" (too noisy to show any dependence: independent columns)" if marginals.get("independent")
                         else ""))

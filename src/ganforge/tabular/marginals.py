@@ -75,12 +75,16 @@ class Cells:
         blocks = [np.minimum(codes[:, b], cells - 1) for b, cells in enumerate(self.block_cells)]
         return np.stack(bins + blocks, axis=1).astype(np.int64) if bins or blocks else np.zeros((len(codes), 0))
 
-    def known_shares(self, category_counts: list[np.ndarray], quantile: bool) -> dict[int, np.ndarray]:
+    def known_shares(self, category_counts: list[np.ndarray], quantile: bool,
+                     missing_shares: dict[int, float] | None = None) -> dict[int, np.ndarray]:
         """Each cell column's share of rows where the column statistics already tell it: a number's bins are
         equally likely under the private distribution function its scores come through (`quantile`: the
-        numbers are normal scores), and a category's cells follow its noisy level counts (each column's share
-        of epsilon on its own, where a pair table's share is thinner by the number of pairs)."""
+        numbers are normal scores), a category's cells follow its noisy level counts (each column's share
+        of epsilon on its own, where a pair table's share is thinner by the number of pairs), and a number's
+        missing-value indicator (block index: share missing) its noisy count of missing values."""
         shares = {j: np.full(BINS, 1 / BINS) for j in range(self.layout.n_scalars)} if quantile else {}
+        for block, missing in (missing_shares or {}).items():
+            shares[self.layout.n_scalars + block] = np.asarray([1 - missing, missing])
         for block, counts in zip(self.layout.conditional_blocks, category_counts):
             cells = self.block_cells[block]
             merged = np.bincount(np.minimum(np.arange(len(counts)), cells - 1),
@@ -127,7 +131,7 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
     come from `known_shares` (`Cells.known_shares`) where given."""
     rho = zcdp_rho(epsilon, delta)
     pairs = cells.pairs
-    sigma = math.sqrt(len(pairs) / (2 * rho))
+    sigma = pair_noise(cells.columns, epsilon, delta)
     row_cells = cells.of_rows(scalars, codes)
     counts = np.zeros((cells.width, cells.width))
     totals = []
@@ -142,24 +146,39 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
         partners = [b for b in range(cells.columns) if b != a]
         sums = np.mean([counts[cells.span(a), cells.span(b)].sum(axis=1) for b in partners], axis=0)
         counts[cells.span(a), cells.span(a)] = np.diag(sums)
-    measurement = Measurement(counts, rows, sigma, rho, len(pairs), strongest_dependence(cells, rows, sigma))
+    measurement = Measurement(counts, rows, sigma, rho, len(pairs), strongest_dependence(cells.sizes, rows, sigma))
     if measurement.independent:
         _independent(cells, measurement, known_shares or {})
     return measurement
 
 
-def strongest_dependence(cells: Cells, rows: float, sigma: float) -> float:
+def unmeasured(cells: Cells, rows: float, sigma: float, strongest: float,
+               known_shares: dict[int, np.ndarray]) -> Measurement:
+    """Independent columns where the pairs were not bought at all (`private.plan_budget` found, from a noisy
+    row count, that their noise would hide any dependence): the targets are the products of the column
+    statistics' shares, weighed as if the pairs had been measured with noise `sigma`."""
+    measurement = Measurement(np.zeros((cells.width, cells.width)), rows, sigma, 0.0, 0, strongest)
+    _independent(cells, measurement, known_shares)
+    return measurement
+
+
+def pair_noise(columns: int, epsilon: float, delta: float) -> float:
+    """The Gaussian noise on every pair table when all pairs of `columns` share (epsilon, delta)."""
+    return math.sqrt(max(1, columns * (columns - 1) // 2) / (2 * zcdp_rho(epsilon, delta)))
+
+
+def strongest_dependence(sizes: list[int], rows: float, sigma: float) -> float:
     """How far above the noise the pair tables could show any dependence at all: the interaction of columns
     that determine each other (every row on a diagonal of k = the smaller column's cells: rows^2 (k-1)/k^2 in
     each table), summed over the pairs, in standard deviations of the noise's own summed squares. Below a few,
     the tables hold nothing but noise, and a generator fitted to them turns it into strong made-up correlations
     (107 rows at epsilon 1: ozone and temperature correlated -0.52 where the rows say +0.71)."""
-    pairs = cells.pairs
+    pairs = [(a, b) for a in range(len(sizes)) for b in range(a + 1, len(sizes))]
     if not pairs:
         return math.inf
-    smaller = np.asarray([min(cells.sizes[a], cells.sizes[b]) for a, b in pairs], dtype=np.float64)
+    smaller = np.asarray([min(sizes[a], sizes[b]) for a, b in pairs], dtype=np.float64)
     interaction = rows ** 2 * float(((smaller - 1) / smaller ** 2).sum())
-    table_cells = sum(cells.sizes[a] * cells.sizes[b] for a, b in pairs)
+    table_cells = sum(sizes[a] * sizes[b] for a, b in pairs)
     return interaction / (sigma ** 2 * math.sqrt(2 * table_cells))
 
 
@@ -260,9 +279,15 @@ def warm_start(generator: torch.nn.Module, cells: Cells, scalars: np.ndarray, co
     """Measure the marginals at (epsilon, delta) and fit `generator` to them; returns what was bought.
     `known_shares`: what the column statistics tell of each cell column (`Cells.known_shares`)."""
     measurement = measure(cells, scalars, codes, epsilon, delta, rng, known_shares)
+    return {"epsilon": epsilon, "delta": delta} | fit_to(generator, cells, measurement, sampler, noise_dim, steps, seed)
+
+
+def fit_to(generator: torch.nn.Module, cells: Cells, measurement: Measurement, sampler: ConditionSampler,
+           noise_dim: int, steps: int, seed: int = 0) -> dict:
+    """Fit `generator` to a measurement (post-processing); returns what it was fitted to."""
     device = next(generator.parameters()).device
     curve = MarginalFit(cells, measurement, sampler, noise_dim, device).fit(generator, steps, seed=seed)
-    return {"epsilon": epsilon, "delta": delta, "rho": measurement.rho, "noise_sigma": round(measurement.sigma, 4),
-            "pairs": measurement.pairs, "cells": cells.width, "fit_steps": steps, "fit_curve": curve,
-            "rows": round(measurement.rows), "strongest_dependence": round(min(measurement.strongest, 1e9), 2),
+    return {"rho": measurement.rho, "noise_sigma": round(measurement.sigma, 4), "pairs": measurement.pairs,
+            "cells": cells.width, "fit_steps": steps, "fit_curve": curve, "rows": round(measurement.rows),
+            "strongest_dependence": round(min(measurement.strongest, 1e9), 2),
             "independent": measurement.independent}

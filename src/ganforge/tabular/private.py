@@ -42,6 +42,7 @@ from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
 from ..schema import CODE_NAME, ColumnSpec, datetime_seconds
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
+from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
@@ -58,6 +59,7 @@ MAX_CODES = 4096  # integer-coded categories spanning more numbers are released 
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
+ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 
 
@@ -120,7 +122,8 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     missing = int(values.isna().sum())
     numbers = numbers[~np.isnan(numbers)]
     # an eighth of the column's budget says whether values are ever missing, half finds the range (and total)
-    nullable = missing + rng.laplace(0, 8 / epsilon) > math.log(1 / EMPTY_BIN_RISK) * 8 / epsilon
+    noisy_missing = missing + rng.laplace(0, 8 / epsilon)
+    nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) * 8 / epsilon
     public = privacy.dp_public_bounds.get(spec.name)
     if public is None:
         low, high, total = private_range(numbers, spec.name, epsilon / 2, rng)
@@ -144,6 +147,8 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind == "datetime":
         daily = spec.datetime_format is not None and not any(p in spec.datetime_format for p in ("%H", "%M", "%S"))
         extra = {"step_seconds": SECONDS_PER_DAY if daily else None}
+    if nullable:  # what independent columns take for the missing-value indicator (post-processing)
+        extra["missing_share"] = round(float(noisy_missing / (noisy_missing + total)), 4)
     return ColumnTransform(spec, encoder, extra)
 
 
@@ -416,6 +421,57 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
     return bought
 
 
+@dataclasses.dataclass(frozen=True)
+class BudgetPlan:
+    """How a private fit spends (epsilon, delta), decided before any statistic is bought. `parts`: the
+    marginals and DP-SGD in use. `row_count`: where the pairs may be bought, a noisy row count said whether
+    their noise would hide any dependence ({"epsilon", "rows", "strongest_dependence", "noise_sigma"});
+    `pairs_set_aside`: it would, so their share went to the column statistics."""
+
+    statistics: tuple[float, float]
+    parts: dict[str, tuple[float, float]]
+    row_count: dict | None = None
+
+    @property
+    def pairs_set_aside(self) -> bool:
+        return self.row_count is not None and "marginals" not in self.parts
+
+    @property
+    def epsilon(self) -> float:
+        """What the plan spends in all: the statistics, the row count, and the parts' targets."""
+        return (self.statistics[0] + (self.row_count or {}).get("epsilon", 0.0)
+                + sum(epsilon for epsilon, _ in self.parts.values()))
+
+
+def plan_budget(config: PrivacyConfig, schema: list[ColumnSpec], rows: int, quantile: bool,
+                rng: np.random.Generator) -> BudgetPlan:
+    """The budget's split. Where the pairs may be bought, ROW_COUNT_SHARE of epsilon, taken from the statistics,
+    first buys a Laplace-noised row count. If even columns that determine each other would then stand fewer
+    than DEPENDENCE_SHOWN noise deviations out of the pair tables (the count taken at face value; every category
+    taken at two cells and missing-value indicators left out, the cut-up that shows dependence most), the pairs
+    could only teach noise and are not bought: the column statistics get their epsilon and all of delta, and
+    the generator learns independent columns from them. (Taken from the pairs instead, the count would move
+    the line where they are bought: `cigar` at epsilon 0.5, where they pay, sits on it.) The shares are chosen
+    from a differentially private count and add up to the budget whichever way it falls, which basic
+    composition allows (a privacy filter, Rogers et al. 2016). Without the quantile encoding, whose numbers'
+    shares the statistics fix, or with DP-SGD asked for, the split is the configured one."""
+    sizes = [BINS if spec.kind in ("continuous", "integer", "datetime") else 2
+             for spec in schema if spec.kind in ("continuous", "integer", "datetime", "categorical", "boolean")]
+    parts = budget_parts(config, len(sizes) >= 2)
+    statistics = (config.dp_epsilon * config.dp_statistics_share, config.dp_delta / 2)
+    if "marginals" not in parts or "dp_sgd" in parts or not quantile:
+        return BudgetPlan(statistics, parts)
+    count_epsilon = config.dp_epsilon * min(ROW_COUNT_SHARE, config.dp_statistics_share / 2)
+    noisy_rows = max(1.0, rows + rng.laplace(0, 1 / count_epsilon))
+    sigma = pair_noise(len(sizes), *parts["marginals"])
+    count = {"epsilon": count_epsilon, "rows": round(noisy_rows),
+             "strongest_dependence": round(strongest_dependence(sizes, noisy_rows, sigma), 3),
+             "noise_sigma": round(sigma, 4)}
+    if count["strongest_dependence"] < DEPENDENCE_SHOWN:
+        return BudgetPlan((config.dp_epsilon - count_epsilon, config.dp_delta), {}, count)
+    return BudgetPlan((statistics[0] - count_epsilon, statistics[1]), parts, count)
+
+
 def budget_parts(config: PrivacyConfig, measurable: bool) -> dict[str, tuple[float, float]]:
     """(epsilon, delta) of the parts after the statistics, those in use: the noisy marginals and DP-SGD share
     the half of delta the statistics leave. With fewer than two columns to pair, DP-SGD takes the marginals'
@@ -431,9 +487,9 @@ def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config:
     public = sorted(set(config.dp_public_bounds) | set(config.dp_public_categories))
     return {"epsilon_budget": config.dp_epsilon, "delta_budget": config.dp_delta,
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
-            "covers": "every use of the real rows: the column statistics (category lists and counts, numeric ranges "
-                      "and distribution functions, condition frequencies), the two-way marginals the generator is "
-                      "fitted to, and discriminator training (DP-SGD)",
+            "covers": "every use of the real rows: a row count, the column statistics (category lists and counts, "
+                      "numeric ranges and distribution functions, condition frequencies), the two-way marginals the "
+                      "generator is fitted to, and discriminator training (DP-SGD)",
             "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
                            "(declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}

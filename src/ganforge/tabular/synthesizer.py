@@ -37,9 +37,9 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
-from .marginals import Cells, warm_start
+from .marginals import Cells, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
-from .private import budget_parts, fit_private_transform, privacy_coverage, statistics_bought
+from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
 from .text_columns import PREFIX as TEXT_PREFIX
@@ -189,9 +189,9 @@ class TabularSynthesizer(Synthesizer):
         if dp.enabled:
             self._check_private(data, distributed)
             tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
-            transform = fit_private_transform(
-                data, infer_schema(data, tabular.column_kinds), tabular, dp, dp.dp_epsilon * dp.dp_statistics_share,
-                dp.dp_delta / 2, rng)
+            schema = infer_schema(data, tabular.column_kinds)
+            plan = plan_budget(dp, schema, total_rows, tabular.numeric_encoding == "quantile", rng)
+            transform = fit_private_transform(data, schema, tabular, dp, *plan.statistics, rng)
         elif distributed is None or distributed.is_main:
             transform = TableTransform.fit(data, infer_schema(data, tabular.column_kinds), tabular, rng)
         if distributed is not None:  # rank 0's transform for all; each rank keeps and encodes its own rows
@@ -219,17 +219,9 @@ class TabularSynthesizer(Synthesizer):
                         discriminator_lr=train.discriminator_lr or schedule.learning_rate)
         privacy, marginals, started = None, None, time.perf_counter()
         if dp.enabled:
-            cells = Cells(transform.layout)
-            parts = budget_parts(dp, cells.columns >= 2)
-            if "marginals" in parts:  # the generator first learns the noisy two-way marginals
-                marginals = warm_start(generator, cells, scalars, codes, sampler, tabular.embedding_dim,
-                                       *parts["marginals"], rng, dp.dp_marginal_steps, seed=train.seed or 0,
-                                       known_shares=cells.known_shares(transform.category_counts(),
-                                                                       tabular.numeric_encoding == "quantile"))
-                log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
-                         marginals["noise_sigma"])
-            if "dp_sgd" in parts:
-                privacy = PrivateDiscriminator(discriminator, *parts["dp_sgd"], dp.max_grad_norm,
+            marginals = self._private_start(generator, transform, plan, scalars, codes, sampler, rng, train.seed)
+            if "dp_sgd" in plan.parts:
+                privacy = PrivateDiscriminator(discriminator, *plan.parts["dp_sgd"], dp.max_grad_norm,
                                                batch_size / total_rows, steps_per_epoch * train.epochs)
         problem = _TabularProblem(torch.as_tensor(scalars, device=device), sampler.codes,
                                   transform, sampler, rank_batch, tabular.embedding_dim,
@@ -295,15 +287,43 @@ class TabularSynthesizer(Synthesizer):
                 "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None
         if dp.enabled:
-            coverage = privacy_coverage(dp.dp_epsilon * dp.dp_statistics_share, dp.dp_delta / 2, dp)
+            coverage = privacy_coverage(*plan.statistics, dp)
             coverage["statistics"]["bought"] = statistics_bought(transform)
-            spent = coverage["statistics"]["epsilon"] + (marginals or {}).get("epsilon", 0.0)
+            spent = plan.statistics[0] + (plan.row_count or {}).get("epsilon", 0.0) + (marginals or {}).get(
+                "epsilon", 0.0)
             self.privacy_ = {"epsilon": round(spent + (privacy.spent() if privacy else 0.0), 6),
-                             "delta": dp.dp_delta, **coverage, "marginals": marginals,
+                             "delta": dp.dp_delta, **coverage, "row_count": plan.row_count, "marginals": marginals,
                              "training": privacy.summary() if privacy else None}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
                  len(result.history), result.seconds)
         return self
+
+    def _private_start(self, generator: torch.nn.Module, transform: TableTransform, plan: BudgetPlan,
+                       scalars: np.ndarray, codes: np.ndarray, sampler: ConditionSampler, rng: np.random.Generator,
+                       seed: int | None) -> dict | None:
+        """The generator fitted to the noisy pair marginals, or to independent columns where the plan set the
+        pairs aside; what it was fitted to (None where neither was planned)."""
+        dp, tabular = self.privacy_config, self.tabular_config
+        cells = Cells(transform.layout)
+        known = cells.known_shares(transform.category_counts(), tabular.numeric_encoding == "quantile",
+                                   transform.missing_shares())
+        if "marginals" in plan.parts:  # the generator first learns the noisy two-way marginals
+            marginals = warm_start(generator, cells, scalars, codes, sampler, tabular.embedding_dim,
+                                   *plan.parts["marginals"], rng, dp.dp_marginal_steps, seed=seed or 0,
+                                   known_shares=known)
+            log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
+                     marginals["noise_sigma"])
+            return marginals
+        if not plan.pairs_set_aside:
+            return None
+        count = plan.row_count
+        measurement = unmeasured(cells, count["rows"], count["noise_sigma"], count["strongest_dependence"], known)
+        marginals = {"epsilon": 0.0, "delta": 0.0, "measured": False} | fit_to(
+            generator, cells, measurement, sampler, tabular.embedding_dim, dp.dp_marginal_steps, seed or 0)
+        marginals["pairs"] = len(cells.pairs)
+        log.info("fitted the generator to independent columns: a noisy count of %d rows says the pairs' noise "
+                 "would hide any dependence", count["rows"])
+        return marginals
 
     def _fit_rejection(self, scalars: np.ndarray, codes: np.ndarray,
                        distributed) -> tuple[RejectionSampler | None, dict | None]:

@@ -214,6 +214,16 @@ class TableTransform:
             n_blocks += len(column.block_sizes)
         raise KeyError(name)
 
+    def missing_shares(self) -> dict[int, float]:
+        """The share of missing values a private fit measured for each nullable number, by the block index of
+        its missing-value indicator (`private._fit_column`); empty without differential privacy."""
+        shares, n_blocks = {}, 0
+        for column in self.columns:
+            if "missing_share" in column.extra:
+                shares[n_blocks + len(column.block_sizes) - 1] = column.extra["missing_share"]
+            n_blocks += len(column.block_sizes)
+        return shares
+
     def category_counts(self) -> list[np.ndarray]:
         """Code frequencies of each conditional block (the 'other' code sums the rare levels)."""
         counts = []
