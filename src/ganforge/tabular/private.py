@@ -452,11 +452,11 @@ def plan_budget(config: PrivacyConfig, schema: list[ColumnSpec], rows: int, quan
     could only teach noise and are not bought: the column statistics get their epsilon and all of delta, and
     the generator learns independent columns from them (tuning half of benchmarks/privacy_tradeoff.py, three
     small tables, three runs: mean quality 0.546 -> 0.578 at epsilon 0.5, 0.597 -> 0.638 at 1; held out, see
-    the README). (Taken from the pairs instead, the count would move
-    the line where they are bought: `cigar` at epsilon 0.5, where they pay, sits on it.) The shares are chosen
-    from a differentially private count and add up to the budget whichever way it falls, which basic
-    composition allows (a privacy filter, Rogers et al. 2016). Without the quantile encoding, whose numbers'
-    shares the statistics fix, or with DP-SGD asked for, the split is the configured one."""
+    the README). Taken from the pairs instead, the count would move the line where they are bought (`cigar` at
+    epsilon 0.5, where they pay, sits on it). The shares are chosen from a differentially private count and add
+    up to the budget whichever way it falls, which basic composition allows (a privacy filter, Rogers et al.
+    2016). Without the quantile encoding, whose numbers' shares the statistics fix, or with DP-SGD asked for,
+    the split is the configured one."""
     sizes = [BINS if spec.kind in ("continuous", "integer", "datetime") else 2
              for spec in schema if spec.kind in ("continuous", "integer", "datetime", "categorical", "boolean")]
     parts = budget_parts(config, len(sizes) >= 2)
