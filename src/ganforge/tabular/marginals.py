@@ -157,7 +157,7 @@ def unmeasured(cells: Cells, rows: float, sigma: float, strongest: float,
     """Independent columns where the pairs were not bought at all (`private.plan_budget` found, from a noisy
     row count, that their noise would hide any dependence): the targets are the products of the column
     statistics' shares, weighed as if the pairs had been measured with noise `sigma`."""
-    measurement = Measurement(np.zeros((cells.width, cells.width)), rows, sigma, 0.0, 0, strongest)
+    measurement = Measurement(np.zeros((cells.width, cells.width)), rows, sigma, 0.0, len(cells.pairs), strongest)
     _independent(cells, measurement, known_shares)
     return measurement
 

@@ -437,10 +437,15 @@ class BudgetPlan:
         return self.row_count is not None and "marginals" not in self.parts
 
     @property
-    def epsilon(self) -> float:
-        """What the plan spends in all: the statistics, the row count, and the parts' targets."""
+    def before_dp_sgd(self) -> float:
+        """What is spent before any DP-SGD step: the statistics, the row count and the marginals."""
         return (self.statistics[0] + (self.row_count or {}).get("epsilon", 0.0)
-                + sum(epsilon for epsilon, _ in self.parts.values()))
+                + self.parts.get("marginals", (0.0, 0.0))[0])
+
+    @property
+    def epsilon(self) -> float:
+        """What the plan spends in all, with DP-SGD at its target."""
+        return self.before_dp_sgd + self.parts.get("dp_sgd", (0.0, 0.0))[0]
 
 
 def plan_budget(config: PrivacyConfig, schema: list[ColumnSpec], rows: int, quantile: bool,

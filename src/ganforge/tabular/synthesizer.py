@@ -289,9 +289,8 @@ class TabularSynthesizer(Synthesizer):
         if dp.enabled:
             coverage = privacy_coverage(*plan.statistics, dp)
             coverage["statistics"]["bought"] = statistics_bought(transform)
-            spent = plan.statistics[0] + (plan.row_count or {}).get("epsilon", 0.0) + (marginals or {}).get(
-                "epsilon", 0.0)
-            self.privacy_ = {"epsilon": round(spent + (privacy.spent() if privacy else 0.0), 6),
+            spent = plan.before_dp_sgd + (privacy.spent() if privacy else 0.0)
+            self.privacy_ = {"epsilon": round(spent, 6),
                              "delta": dp.dp_delta, **coverage, "row_count": plan.row_count, "marginals": marginals,
                              "training": privacy.summary() if privacy else None}
         log.info("fitted %d rows x %d columns: %d epochs in %.1f s", total_rows, len(schema),
@@ -320,7 +319,6 @@ class TabularSynthesizer(Synthesizer):
         measurement = unmeasured(cells, count["rows"], count["noise_sigma"], count["strongest_dependence"], known)
         marginals = {"epsilon": 0.0, "delta": 0.0, "measured": False} | fit_to(
             generator, cells, measurement, sampler, tabular.embedding_dim, dp.dp_marginal_steps, seed or 0)
-        marginals["pairs"] = len(cells.pairs)
         log.info("fitted the generator to independent columns: a noisy count of %d rows says the pairs' noise "
                  "would hide any dependence", count["rows"])
         return marginals
