@@ -175,10 +175,14 @@ def test_an_overfit_model_leaks_membership_and_a_private_one_does_not():
                                  dp_marginal_steps=300,
                                  dp_public_bounds={"x": [-5, 5]},
                                  dp_public_categories={f"c{i}": list("abcdef") for i in range(5)}).fit(train)
-    leaked, kept = (privacy(train, model.sample(500, seed=1), holdout, overfit.schema_)
+    # the private fit's noise is drawn afresh each run (a seed would let anyone replay it), and one sample's
+    # attack AUC on 100 rows spreads by about 0.035: four samples are averaged
+    leaked, kept = ([privacy(train, model.sample(500, seed=seed), holdout, overfit.schema_) for seed in range(4)]
                     for model in (overfit, private))
-    assert leaked["membership_auc"] > 0.65 and leaked["dcr_synthetic_median"] < leaked["dcr_holdout_median"]
-    assert leaked["membership_auc"] - kept["membership_auc"] > 0.15
+    auc = {name: np.mean([report["membership_auc"] for report in reports])
+           for name, reports in (("leaked", leaked), ("kept", kept))}
+    assert auc["leaked"] > 0.65 and all(r["dcr_synthetic_median"] < r["dcr_holdout_median"] for r in leaked)
+    assert auc["leaked"] - auc["kept"] > 0.15
     assert private.privacy_["epsilon"] <= 1.0 + 1e-6
 
 
