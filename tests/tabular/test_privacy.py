@@ -15,7 +15,14 @@ from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
 from ganforge.tabular.marginals import DEPENDENCE_SHOWN, Cells, measure, zcdp_rho
-from ganforge.tabular.private import fit_private_transform, integer_levels, noisy_levels, plan_budget, private_range
+from ganforge.tabular.private import (
+    fit_private_transform,
+    integer_levels,
+    noisy_levels,
+    plan_budget,
+    private_range,
+    with_far_tail,
+)
 from tests.conftest import TINY as PLAIN
 from tests.conftest import make_table
 
@@ -135,12 +142,37 @@ def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values(
     assert np.mean(far) < 0.005
 
 
+def test_a_small_column_s_range_takes_a_bin_toward_zero_and_none_beyond_its_values():
+    from ganforge.tabular.private import noisy_histogram
+
+    scores = np.random.default_rng(0).normal(650, 18, 300).clip(605, 700)  # 300 rows in [512, 1024)
+    fits, tops = {"now": [], "a bin each side": []}, []
+    for seed in range(20):
+        low, high, total = private_range(scores, "score", 0.07, np.random.default_rng(seed))
+        assert (low, high) == with_far_tail(low, high, total, 0.05)  # a few shape bins: no far tail
+        assert low == 256
+        tops.append(high)
+        for name, (start, end) in (("now", (low, high)), ("a bin each side", (low, 2 * high))):
+            edges, masses = noisy_histogram(scores, start, end, total, 0.05, np.random.default_rng(seed))
+            released = np.interp(np.sort(scores), edges, np.concatenate([[0], np.cumsum(masses)]))
+            fits[name].append(1 - np.abs(released - np.arange(1, 301) / 300).max())  # KS complement
+    # an empty [1024, 2048) still joins now and then, when its noise alone clears two noise scales
+    assert np.mean(np.array(tops) == 1024) >= 0.85
+    # with a bin each side (256 to 2,048) the four shape bins left the scores in one of them (0.26)
+    assert np.mean(fits["now"]) > np.mean(fits["a bin each side"]) + 0.15
+    negative = -scores  # the same, mirrored: the bin toward zero is the upper one
+    low, high, total = private_range(negative, "loss", 0.07, np.random.default_rng(0))
+    assert (low, high) == (-1024, -256)
+
+
 def test_a_large_column_gets_as_many_shape_bins_as_its_noise_allows():
     from ganforge.tabular.private import noisy_histogram
 
     prices = np.random.default_rng(0).lognormal(7.5, 1.0, 40_000).clip(300, 30_000).round()
     rng = np.random.default_rng(1)
     low, high, total = private_range(prices, "price", 0.1, rng)
+    low, high = with_far_tail(low, high, total, 0.1)
+    assert high >= 65536  # bins enough to double the range: the tail is not clipped at 32,768
     edges, masses = noisy_histogram(prices, low, high, total, 0.1, rng)
     assert len(masses) > 512  # 40,000 rows hold many noise scales of 1 / 0.1 rows per bin
     # the distribution function it gives (linear inside each bin, as the quantile encoder reads it) follows the

@@ -16,7 +16,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   passes alone, a partner joins only where its own count stands out); a passing group apart from the main one
   needs three more noise scales (a stray); where nothing
   passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
-  no extra cost (post-processing of the same noisy counts). A noisy histogram over that range, with as many
+  no extra cost (post-processing of the same noisy counts), and a bin more toward zero (and away from it
+  where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins), gives the shape:
   the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
   `numeric_encoding="modes"`).
@@ -60,6 +61,7 @@ MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
+FAR_TAIL_BINS = 64.0
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 
 
@@ -128,6 +130,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if public is None:
         low, high, total = private_range(numbers, spec.name, epsilon / 2, rng)
         shape_epsilon = epsilon * 3 / 8
+        low, high = with_far_tail(low, high, total, shape_epsilon)
     else:  # with no range to find, a noisy total (an eighth) sizes the bins
         low, high = float(public[0]), float(public[1])
         total = max(1.0, len(numbers) + rng.laplace(0, 8 / epsilon))
@@ -219,7 +222,7 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     to the thresholded release."""
     codes = values.dropna().to_numpy(np.float64)
     try:
-        low, high, _ = private_range(codes, name, epsilon / 2, rng)
+        low, high = _far_bin(*private_range(codes, name, epsilon / 2, rng)[:2])  # a bin each side
     except _TooFew as failure:  # the range only finds the levels: declared levels are what the column needs
         raise _TooFew(name, failure.reason, f"--dp-categories {name}=A,B,...") from None
     if not 0 < math.floor(high) - math.ceil(low) + 1 <= MAX_CODES:
@@ -295,13 +298,31 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
     if covered.any():
         first, last = _without_strays(noisy, covered, sizes, epsilon)
         total = float(max(noisy[first:last + 1].sum(), 1.0))
-        # one more bin each side: the tails rarely clear the threshold, and clipping them costs more
-        # than the coarser shape bins a wider range gets
-        first, last = max(first - 1, 0), min(last + 1, len(upper) - 1)
+        # one more bin on the side toward zero, where the tails rarely clear the threshold and the bin is
+        # narrow; on the far side it would double the range and leave the values in a few coarse shape bins
+        # (tuning half, the numbers' released distribution functions against their rows, KS complement:
+        # 0.695 with a bin each side, 0.749 with none, 0.769 toward zero only)
+        if lower[first] > 0:
+            first -= 1
+        if upper[last] < 0:
+            last += 1
         return float(lower[first]), float(upper[last]), total
     needed = math.ceil(_group_threshold(1, len(noisy)) / epsilon)
     raise _TooFew(name, f"its range needs about {needed:,} values within one power of two",
                   f"--dp-bounds {name}=LOW:HIGH")
+
+
+def with_far_tail(low: float, high: float, total: float, shape_epsilon: float) -> tuple[float, float]:
+    """A private range one magnitude bin wider on the side away from zero, where its shape histogram will
+    have bins enough (FAR_TAIL_BINS) that doubling the range still leaves the values many of them: there the
+    tails that never cleared the range's threshold are kept, and clipping them would cost more. With fewer
+    bins the wider range would leave the values in a few coarse ones. Post-processing."""
+    return (low, high) if total * shape_epsilon / COUNTS_PER_NOISE < FAR_TAIL_BINS else _far_bin(low, high)
+
+
+def _far_bin(low: float, high: float) -> tuple[float, float]:
+    """A private range with the next magnitude bin away from zero: a power of two, so twice the edge."""
+    return (2 * low if low < 0 else low), (2 * high if high > 0 else high)
 
 
 def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float, shifted: bool = False,
