@@ -61,7 +61,7 @@ MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
-FAR_TAIL_BINS = 64.0
+FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 
 
