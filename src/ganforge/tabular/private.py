@@ -317,7 +317,7 @@ def with_far_tail(low: float, high: float, total: float, shape_epsilon: float) -
     have bins enough (FAR_TAIL_BINS) that doubling the range still leaves the values many of them: there the
     tails that never cleared the range's threshold are kept, and clipping them would cost more. With fewer
     bins the wider range would leave the values in a few coarse ones. Post-processing."""
-    return (low, high) if total * shape_epsilon / COUNTS_PER_NOISE < FAR_TAIL_BINS else _far_bin(low, high)
+    return (low, high) if shape_bins(total, shape_epsilon) < FAR_TAIL_BINS else _far_bin(low, high)
 
 
 def _far_bin(low: float, high: float) -> tuple[float, float]:
@@ -384,13 +384,19 @@ def _group_threshold(size: int, groups: int) -> float:
     return float(np.quantile(draws, 1 - EMPTY_BIN_RISK / len(GROUPINGS)))
 
 
+def shape_bins(total: float, epsilon: float) -> int:
+    """How many even bins a shape histogram of `total` values at `epsilon` gets: each expects about
+    COUNTS_PER_NOISE noise scales of rows."""
+    return int(np.clip(total * epsilon / COUNTS_PER_NOISE, MIN_SHAPE_BINS, SHAPE_BINS))
+
+
 def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
     noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Every bin
     keeps a sliver of mass, so the distribution function is strictly increasing."""
-    count = int(np.clip(total * epsilon / COUNTS_PER_NOISE, MIN_SHAPE_BINS, SHAPE_BINS))
+    count = shape_bins(total, epsilon)
     edges = np.linspace(low, high, count + 1)
     counts = np.histogram(np.clip(numbers, low, high), bins=edges)[0].astype(float)
     noisy = counts + rng.laplace(0, 1 / epsilon, count)
