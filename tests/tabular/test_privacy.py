@@ -235,7 +235,10 @@ def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     spent = model.privacy_
     statistics, marginals = spent["statistics"]["epsilon"], spent["marginals"]["epsilon"]
     assert spent["training"] is None and model.training_["stopped_by"] == "marginals"  # the default: no DP-SGD
-    assert spent["marginals"]["pairs"] == 21 and marginals == pytest.approx(0.3)  # the pairs were bought
+    # the pairs were bought: every pair of the seven columns, and of a number's missing-value indicator where its
+    # noisy count of missing values (none here) passed by noise (`statusquo` in 2 of 20 runs)
+    pairs = len(Cells(model.transform_.layout).pairs)
+    assert spent["marginals"]["pairs"] == pairs >= 21 and marginals == pytest.approx(0.3)
     assert statistics + spent["row_count"]["epsilon"] + marginals == pytest.approx(1.0)
     assert spent["epsilon"] == pytest.approx(1.0)
     assert set(spent["statistics"]["bought"]) == set(survey(5).columns)
