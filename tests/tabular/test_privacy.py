@@ -21,6 +21,7 @@ from ganforge.tabular.private import (
     noisy_levels,
     plan_budget,
     private_range,
+    statistics_bought,
     with_far_tail,
 )
 from tests.conftest import TINY as PLAIN
@@ -108,7 +109,7 @@ def test_rare_levels_are_hidden_unless_declared_public():
 
 def test_private_range_covers_the_values_coarsely():
     values = np.random.default_rng(0).normal(50, 10, 5000)
-    low, high, total = private_range(values, "x", 1.0, np.random.default_rng(1))
+    low, high, total, *_ = private_range(values, "x", 1.0, np.random.default_rng(1))
     assert low <= np.percentile(values, 1) and high >= np.percentile(values, 99) and high <= 256
     assert abs(total - 5000) < 100
     with pytest.raises(GanforgeError, match="its range needs about"):
@@ -118,10 +119,10 @@ def test_private_range_covers_the_values_coarsely():
 def test_an_empty_bin_that_passes_by_noise_far_out_does_not_stretch_the_range():
     prices = np.random.default_rng(0).lognormal(8, 1, 3000)  # thousands; with seeds 0-399 of the noise, three
     for seed in range(400):  # empty bins far out (2^33 and beyond) clear the bar: they must not set the range
-        low, high, _ = private_range(prices, "price", 0.05, np.random.default_rng(seed))
+        low, high, *_ = private_range(prices, "price", 0.05, np.random.default_rng(seed))
         assert -1 < low and high < 8 * prices.max(), seed
     mixed = np.r_[np.zeros(2000), prices[:1000]]  # a far group of real values is kept: zeros and thousands
-    low, high, _ = private_range(mixed, "amount", 0.2, np.random.default_rng(0))
+    low, high, *_ = private_range(mixed, "amount", 0.2, np.random.default_rng(0))
     assert low <= 0 and high >= np.percentile(prices[:1000], 99)
 
 
@@ -132,7 +133,7 @@ def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values(
     tops, far = [], []
     for seed in range(100):
         rng = np.random.default_rng(seed)
-        low, high, total = private_range(scores, "score", 0.04, rng)
+        low, high, total, *_ = private_range(scores, "score", 0.04, rng)
         edges, masses = noisy_histogram(scores, low, high, total, 0.04, rng)
         tops.append(high)
         far.append(masses[edges[:-1] >= 1024].sum())  # no real score reaches 1,024
@@ -148,7 +149,7 @@ def test_a_small_column_s_range_takes_a_bin_toward_zero_and_none_beyond_its_valu
     scores = np.random.default_rng(0).normal(650, 18, 300).clip(605, 700)  # 300 rows in [512, 1024)
     fits, tops = {"now": [], "a bin each side": []}, []
     for seed in range(20):
-        low, high, total = private_range(scores, "score", 0.07, np.random.default_rng(seed))
+        low, high, total, *_ = private_range(scores, "score", 0.07, np.random.default_rng(seed))
         assert (low, high) == with_far_tail(low, high, total, 0.05)  # a few shape bins: no far tail
         assert low == 256
         tops.append(high)
@@ -161,8 +162,59 @@ def test_a_small_column_s_range_takes_a_bin_toward_zero_and_none_beyond_its_valu
     # with a bin each side (256 to 2,048) the four shape bins left the scores in one of them (0.26)
     assert np.mean(fits["now"]) > np.mean(fits["a bin each side"]) + 0.15
     negative = -scores  # the same, mirrored: the bin toward zero is the upper one
-    low, high, total = private_range(negative, "loss", 0.07, np.random.default_rng(0))
+    low, high, total, *_ = private_range(negative, "loss", 0.07, np.random.default_rng(0))
     assert (low, high) == (-1024, -256)
+
+
+def test_a_column_of_many_zeros_keeps_them_exact_and_the_values_beside_them():
+    from scipy import stats
+
+    from ganforge.tabular.private import noisy_histogram
+
+    rng = np.random.default_rng(0)  # 56% dry days, the rest spread over eight powers of two (0.3 to 55 mm)
+    rain = np.where(rng.random(1000) < 0.56, 0.0, rng.lognormal(1.0, 1.2, 1000).clip(0.3, 55).round(1))
+    found, shares, fits = [], [], {"zero bin": [], "spread": []}
+    for seed in range(20):  # epsilon of a column of six at 1, the shape's part below the range's
+        low, high, total, zeros, _ = private_range(rain, "rain", 0.06, np.random.default_rng(seed))
+        assert zeros and low <= 0
+        found.append(high >= 8)
+        for name, apart in (("zero bin", True), ("spread", False)):
+            edges, masses = noisy_histogram(rain, low, high, total, 0.045, np.random.default_rng(seed), apart)
+            cumulative = np.concatenate([[0], np.cumsum(masses)])
+            draws = np.interp(np.random.default_rng(seed).random(4000), cumulative, edges).round(1)
+            fits[name].append(1 - stats.ks_2samp(rain, draws).statistic)
+            if apart and high >= 8:
+                shares.append((draws == 0).mean())
+    # beside the zeros' bin, which holds the most rows, the other values were strays: every range was zero alone
+    assert np.mean(found) >= 0.6
+    assert abs(np.mean(shares) - 0.56) < 0.04  # against the zeros' own noisy count, not what thin bins keep
+    # spread over the even bin around zero, dry days came out as rain between 0 and 1 mm
+    assert np.mean(fits["zero bin"]) > np.mean(fits["spread"]) + 0.15
+
+
+def test_missing_values_are_counted_in_the_range_s_histogram():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"age": rng.normal(40, 8, 300).round(1), "full": rng.normal(40, 8, 300).round(1)})
+    table["age"] = table["age"].mask(rng.random(300) < 0.4)  # 119 of 300 missing
+    schema = infer_schema(table, {"age": "continuous", "full": "continuous"})
+    called = np.array([[column.encoder.nullable for column in fit_private_transform(
+        table, schema, TabularConfig(), PrivacyConfig(dp_epsilon=1), 0.4, 1e-6, np.random.default_rng(seed)).columns]
+        for seed in range(40)])
+    # a cell of the range's histogram, at half the column's budget: with an eighth of it apart, 119 missing
+    # values fell under the bar (24 noise scales of 1 / 0.2) about half the time
+    assert called[:, 0].mean() >= 0.95
+    assert called[:, 1].mean() <= 0.1  # a column with none: nullable by noise at most 2.5% of the time
+
+
+def test_a_range_of_zero_alone_gives_exact_zeros():
+    table = pd.DataFrame({"zn": np.r_[np.zeros(900), [12.5, 95.0, 80.0]]})
+    transform = fit_private_transform(table, infer_schema(table, {"zn": "continuous"}), TabularConfig(),
+                                      PrivacyConfig(dp_epsilon=1), 1.0, 1e-6, np.random.default_rng(0))
+    encoder = transform.columns[0].encoder
+    assert list(encoder.values) == [0.0, 0.0]  # not values of 1e-9 from even bins over zero's magnitude bin
+    scores = np.random.default_rng(0).normal(size=(50, 1)).astype(np.float32)
+    assert np.all(encoder.decode(scores, np.zeros((50, 0), np.int64), np.random.default_rng(0)) == 0)
+    assert statistics_bought(transform)["zn"].startswith("0 alone")
 
 
 def test_a_large_column_gets_as_many_shape_bins_as_its_noise_allows():
@@ -170,7 +222,7 @@ def test_a_large_column_gets_as_many_shape_bins_as_its_noise_allows():
 
     prices = np.random.default_rng(0).lognormal(7.5, 1.0, 40_000).clip(300, 30_000).round()
     rng = np.random.default_rng(1)
-    low, high, total = private_range(prices, "price", 0.1, rng)
+    low, high, total, *_ = private_range(prices, "price", 0.1, rng)
     low, high = with_far_tail(low, high, total, 0.1)
     assert high >= 65536  # bins enough to double the range: the tail is not clipped at 32,768
     edges, masses = noisy_histogram(prices, low, high, total, 0.1, rng)

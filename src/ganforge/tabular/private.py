@@ -11,6 +11,7 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   table's years were released rather than refused, but the half of the budget the range takes cost far-apart
   codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
+  (values at exactly zero, where their bin clears the bar alone, are a share of their own; see `_with_zero_atom`)
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
   summed noise, and widen the range where they pass (a column spread thinly over many bins; beside a bin that
   passes alone, a partner joins only where its own count stands out); a passing group apart from the main one
@@ -21,7 +22,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins), gives the shape:
   the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
   `numeric_encoding="modes"`).
-- whether a number or date column has missing values: a Laplace-noised count of them against a threshold;
+- whether a number or date column has missing values: a Laplace-noised count of them against a threshold, a
+  cell of the range's histogram (or, with public bounds, beside the count of values present);
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
   (integers) and never snapped onto real values, identifiers are numbered from 1, and the stored null rates
   are left out.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -63,6 +66,8 @@ EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range t
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
 FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
+TINY = 2.0 ** SMALLEST_POWER  # the magnitude bin of zero is [-TINY, TINY]
+ZERO_BIN = LARGEST_POWER - SMALLEST_POWER + 1  # its index: the negative magnitudes come first
 
 
 def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig, privacy: PrivacyConfig,
@@ -76,11 +81,13 @@ def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig
     epsilon_column = epsilon / max(1, len(modelled))
     delta_column = delta / max(1, len(modelled))
     columns, failures = [], []
-    for spec in schema:
+    # a noise stream of its own for each column: how one column's statistics are drawn leaves every other
+    # column's noise as it was (and the parent stream, which the marginals go on with)
+    for spec, stream in zip(schema, rng.spawn(len(schema))):
         values = frame[spec.name]
         spec = dataclasses.replace(spec, null_rate=None)  # a stored rate would be an exact statistic
         try:
-            columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, rng))
+            columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, stream))
         except _TooFew as failure:
             failures.append(failure)
     if failures:  # every column that needs a hand, in one message
@@ -123,19 +130,19 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     numbers = numbers.to_numpy(np.float64, na_value=np.nan)
     missing = int(values.isna().sum())
     numbers = numbers[~np.isnan(numbers)]
-    # an eighth of the column's budget says whether values are ever missing, half finds the range (and total)
-    noisy_missing = missing + rng.laplace(0, 8 / epsilon)
-    nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) * 8 / epsilon
     public = privacy.dp_public_bounds.get(spec.name)
-    if public is None:
-        low, high, total = private_range(numbers, spec.name, epsilon / 2, rng)
-        shape_epsilon = epsilon * 3 / 8
+    if public is None:  # half the column's budget finds the range, the values in it and the missing ones (one
+        # histogram: each row is missing or in one magnitude bin), half the shape
+        low, high, total, zeros, noisy_missing = private_range(numbers, spec.name, epsilon / 2, rng, missing)
+        count_epsilon = shape_epsilon = epsilon / 2
         low, high = with_far_tail(low, high, total, shape_epsilon)
-    else:  # with no range to find, a noisy total (an eighth) sizes the bins
-        low, high = float(public[0]), float(public[1])
-        total = max(1.0, len(numbers) + rng.laplace(0, 8 / epsilon))
-        shape_epsilon = epsilon * 3 / 4
-    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng)
+    else:  # with no range to find, a quarter counts the values present and missing (which sizes the bins)
+        low, high, zeros = float(public[0]), float(public[1]), False
+        present, noisy_missing = np.asarray([len(numbers), missing]) + rng.laplace(0, 4 / epsilon, 2)
+        total, count_epsilon, shape_epsilon = max(1.0, present), epsilon / 4, epsilon * 3 / 4
+    # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
+    nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
+    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros)
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
         cumulative = np.concatenate([[0.0], np.cumsum(masses)])
@@ -272,13 +279,24 @@ def _magnitude_bins() -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper edges of the range bins, in value order: negative magnitudes, zero, positive."""
     powers = np.arange(SMALLEST_POWER, LARGEST_POWER + 1, dtype=float)
     negative = (-(2.0 ** (powers[::-1] + 1)), -(2.0 ** powers[::-1]))
-    zero = (np.asarray([-(2.0 ** SMALLEST_POWER)]), np.asarray([2.0 ** SMALLEST_POWER]))
+    zero = (np.asarray([-TINY]), np.asarray([TINY]))
     positive = (2.0 ** powers, 2.0 ** (powers + 1))
     return (np.concatenate([negative[0], zero[0], positive[0]]), np.concatenate([negative[1], zero[1], positive[1]]))
 
 
-def private_range(numbers: np.ndarray, name: str, epsilon: float,
-                  rng: np.random.Generator) -> tuple[float, float, float]:
+class PrivateRange(NamedTuple):
+    """A released range: `total` is a noisy count of the values inside, `zeros` whether the magnitude bin of
+    zero cleared the bar alone (a column with many values at exactly zero: rainfall, a count, a share)."""
+
+    low: float
+    high: float
+    total: float
+    zeros: bool
+    missing: float  # a noisy count of the `missing` values the range was told of
+
+
+def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random.Generator,
+                  missing: int = 0) -> PrivateRange:
     """[low, high] covering the values, and a noisy count of the values inside, from Laplace-noised counts over
     fixed magnitude bins (epsilon-DP; the count is post-processing of the same counts): the outermost bins,
     or pairs of bins, whose noisy sum clears a threshold that empty ones almost never reach. Where none
@@ -287,8 +305,9 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
     lower, upper = _magnitude_bins()
     clipped = np.clip(numbers, lower[0], upper[-1])
     bins = np.clip(np.searchsorted(upper, clipped, side="right"), 0, len(upper) - 1)
-    counts = np.bincount(bins, minlength=len(upper)).astype(float)
+    counts = np.append(np.bincount(bins, minlength=len(upper)), missing).astype(float)  # missing: a cell too
     noisy = counts + rng.laplace(0, 1 / epsilon, len(counts))
+    noisy, noisy_missing = noisy[:-1], float(noisy[-1])
     sizes = FINE_GROUPINGS  # every bin, and every pair of bins, that clears its bar (see skip_explained)
     covered = _passing(noisy, sizes, epsilon, skip_explained=True)
     for size in COARSE_GROUPINGS if not covered.any() else ():  # none does: coarser runs, the first that passes
@@ -298,6 +317,11 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
     if covered.any():
         first, last = _without_strays(noisy, covered, sizes, epsilon)
         total = float(max(noisy[first:last + 1].sum(), 1.0))
+        zeros = bool(first <= ZERO_BIN <= last and _passing(noisy, (1,), epsilon)[ZERO_BIN])
+        if zeros:  # the magnitudes just beside zero's (below 2^-28) join a spike of zeros as its pair partners
+            # by noise alone (a noisy count over two noise scales): values of 1e-9 beside many exact zeros
+            first = ZERO_BIN if ZERO_BIN - 2 <= first < ZERO_BIN else first
+            last = ZERO_BIN if ZERO_BIN < last <= ZERO_BIN + 2 else last
         # one more bin on the side toward zero, where the tails rarely clear the threshold and the bin is
         # narrow; on the far side it would double the range and leave the values in a few coarse shape bins
         # (tuning half, the numbers' released distribution functions against their rows, KS complement:
@@ -306,7 +330,7 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float,
             first -= 1
         if upper[last] < 0:
             last += 1
-        return float(lower[first]), float(upper[last]), total
+        return PrivateRange(float(lower[first]), float(upper[last]), total, zeros, noisy_missing)
     needed = math.ceil(_group_threshold(1, len(noisy)) / epsilon)
     raise _TooFew(name, f"its range needs about {needed:,} values within one power of two",
                   f"--dp-bounds {name}=LOW:HIGH")
@@ -321,8 +345,9 @@ def with_far_tail(low: float, high: float, total: float, shape_epsilon: float) -
 
 
 def _far_bin(low: float, high: float) -> tuple[float, float]:
-    """A private range with the next magnitude bin away from zero: a power of two, so twice the edge."""
-    return (2 * low if low < 0 else low), (2 * high if high > 0 else high)
+    """A private range with the next magnitude bin away from zero: a power of two, so twice the edge (zero's
+    own bin has none)."""
+    return (2 * low if low < -TINY else low), (2 * high if high > TINY else high)
 
 
 def _passing(noisy: np.ndarray, sizes: tuple[int, ...], epsilon: float, shifted: bool = False,
@@ -360,16 +385,21 @@ def _without_strays(noisy: np.ndarray, covered: np.ndarray, sizes: tuple[int, ..
     a group of real values clears the higher bar too, unless it is thin. Post-processing."""
     strict = _passing(noisy, sizes, epsilon, margin=STRAY_MARGIN, skip_explained=True)
     kept = covered.copy()
-    for group in _strays(noisy, covered):
+    for group in _strays(noisy, covered, apart=ZERO_BIN):
         kept[group] &= strict[group].any()
     bins = np.flatnonzero(kept)
     return int(bins[0]), int(bins[-1])
 
 
-def _strays(noisy: np.ndarray, marked: np.ndarray) -> list[np.ndarray]:
+def _strays(noisy: np.ndarray, marked: np.ndarray, apart: int | None = None) -> list[np.ndarray]:
     """The marked bins apart from the group holding the most noisy mass (groups split where more than
-    STRAY_GAP unmarked bins lie between), one index array per group."""
+    STRAY_GAP unmarked bins lie between), one index array per group. The bin `apart` (zero's, in a range) is
+    neither a stray nor the main group: values at exactly zero are no far-out value that would stretch the
+    range, and beside a spike of them (56% of days without rain) the rest of the values were cut as strays."""
     bins = np.flatnonzero(marked)
+    bins = bins[bins != apart]
+    if len(bins) == 0:
+        return []
     groups = np.split(bins, np.flatnonzero(np.diff(bins) > STRAY_GAP + 1) + 1)
     main = max(groups, key=lambda group: noisy[group].sum())
     return [group for group in groups if group is not main]
@@ -391,15 +421,23 @@ def shape_bins(total: float, epsilon: float) -> int:
 
 
 def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+                    rng: np.random.Generator, zeros: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
     noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Every bin
-    keeps a sliver of mass, so the distribution function is strictly increasing."""
+    keeps a sliver of mass, so the distribution function is strictly increasing. With `zeros` (the range
+    found many values at exactly zero), those are counted apart, in a bin of no width at zero: spread over
+    the even bin around zero, 56% of days without rain came out as rainfall between 0 and 9 mm."""
+    if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
+        return np.zeros(2), np.ones(1)
     count = shape_bins(total, epsilon)
     edges = np.linspace(low, high, count + 1)
+    at_zero = np.abs(numbers) <= TINY if zeros and low <= 0 <= high else None
+    if at_zero is not None:  # a partition of the rows with the even bins: the same epsilon covers both
+        zero_count = at_zero.sum() + rng.laplace(0, 1 / epsilon)
+        numbers = numbers[~at_zero]
     counts = np.histogram(np.clip(numbers, low, high), bins=edges)[0].astype(float)
-    noisy = counts + rng.laplace(0, 1 / epsilon, count)
+    noisy = raw = counts + rng.laplace(0, 1 / epsilon, count)
     # a bin whose noisy count stays under a few noise scales is taken as empty: clipping the noise at zero
     # alone leaves every empty bin a positive count on average, a spread of made-up values over the range
     kept = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
@@ -420,14 +458,35 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         for group in _strays(noisy, noisy > 0):
             if noisy[group].max() <= stray_bar:
                 noisy[group] = 0.0
-    masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / count
+    sliver = 1e-3 * max(noisy.sum(), 1.0) / count
+    masses = noisy + sliver
+    if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
+        # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
+        # range's noisy total sums the noise of every magnitude bin between, 28 of them from 2^-30 to 0.25)
+        share = float(np.clip(zero_count / max(zero_count + raw.sum(), 1.0), 1e-6, 0.99))
+        edges, masses = _with_zero_atom(edges, masses / masses.sum() * (1 - share), share)
     return edges, masses / masses.sum()
+
+
+def _with_zero_atom(edges: np.ndarray, masses: np.ndarray, atom: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bin holding zero cut at zero, with a bin of no width between holding `atom`: the distribution
+    function jumps there, so decoding gives exactly zero for that share. Each side keeps the bin's mass by
+    its width (a side of no width, where the range starts or ends at zero's magnitude bin, is dropped)."""
+    i = int(np.clip(np.searchsorted(edges, 0.0, side="right") - 1, 0, len(masses) - 1))
+    left, right = edges[i], edges[i + 1]
+    below = left < -TINY
+    above = right > TINY
+    share = -left / (right - left) if below and above else float(below)  # of the bin's mass below zero
+    cut_edges = ([left] if below else []) + [0.0, 0.0] + ([right] if above else [])
+    cut_masses = ([masses[i] * share] if below else []) + [atom] + ([masses[i] * (1 - share)] if above else [])
+    return (np.concatenate([edges[:i], cut_edges, edges[i + 2:]]),
+            np.concatenate([masses[:i], cut_masses, masses[i + 1:]]))
 
 
 def _draws(edges: np.ndarray, masses: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     """`size` values from the histogram (post-processing): what the mixture modes are fitted to."""
     chosen = rng.choice(len(masses), size=size, p=masses)
-    return edges[chosen] + rng.random(size) * (edges[1] - edges[0])
+    return edges[chosen] + rng.random(size) * (edges[chosen + 1] - edges[chosen])
 
 
 def statistics_bought(transform: TableTransform) -> dict[str, str]:
@@ -439,13 +498,23 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
             count = len(encoder.levels)
             bought[name] = f"{count} level{'s' if count != 1 else ''} released (rarer ones stay hidden)"
         elif isinstance(encoder, QuantileEncoder):
-            bought[name] = (f"range {encoder.values[0]:.4g} to {encoder.values[-1]:.4g}, distribution function "
-                            f"over {len(encoder.values) - 1} bins")
+            bought[name] = _distribution_bought(encoder)
         elif isinstance(encoder, ContinuousEncoder):
             bought[name] = f"range {encoder.minimum:.4g} to {encoder.maximum:.4g}, {len(encoder.means)} modes"
         elif column.spec.kind == "constant":
             bought[name] = "its constant value"
     return bought
+
+
+def _distribution_bought(encoder: QuantileEncoder) -> str:
+    values, probabilities = encoder.values, encoder.probabilities
+    if values[0] == values[-1]:
+        return f"{values[0]:.4g} alone (no other value held enough rows to clear the noise)"
+    atoms = np.flatnonzero((values[:-1] == 0) & (values[1:] == 0))  # a bin of no width: exact zeros
+    bins = len(values) - 1 - len(atoms)
+    plural = "s" if bins != 1 else ""
+    return (f"range {values[0]:.4g} to {values[-1]:.4g}, distribution function over {bins} bin{plural}"
+            + "".join(f", {probabilities[k + 1] - probabilities[k]:.0%} at exactly zero" for k in atoms))
 
 
 @dataclasses.dataclass(frozen=True)
