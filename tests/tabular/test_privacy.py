@@ -206,6 +206,14 @@ def test_missing_values_are_counted_in_the_range_s_histogram():
     assert called[:, 1].mean() <= 0.1  # a column with none: nullable by noise at most 2.5% of the time
 
 
+def test_a_date_s_statistics_bought_read_as_dates():
+    table = pd.DataFrame({"day": pd.date_range("2012-01-01", periods=1500).strftime("%Y-%m-%d")})
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
+                                      1.0, 1e-6, np.random.default_rng(0))
+    said = statistics_bought(transform)["day"]
+    assert re.fullmatch(r"range \d{4}-\d\d-\d\d to \d{4}-\d\d-\d\d, distribution function over \d+ bins", said), said
+
+
 def test_a_range_of_zero_alone_gives_exact_zeros():
     table = pd.DataFrame({"zn": np.r_[np.zeros(900), [12.5, 95.0, 80.0]]})
     transform = fit_private_transform(table, infer_schema(table, {"zn": "continuous"}), TabularConfig(),

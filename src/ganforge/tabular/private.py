@@ -498,7 +498,7 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
             count = len(encoder.levels)
             bought[name] = f"{count} level{'s' if count != 1 else ''} released (rarer ones stay hidden)"
         elif isinstance(encoder, QuantileEncoder):
-            bought[name] = _distribution_bought(encoder)
+            bought[name] = _distribution_bought(encoder, column.spec.kind == "datetime")
         elif isinstance(encoder, ContinuousEncoder):
             bought[name] = f"range {encoder.minimum:.4g} to {encoder.maximum:.4g}, {len(encoder.means)} modes"
         elif column.spec.kind == "constant":
@@ -506,14 +506,25 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
     return bought
 
 
-def _distribution_bought(encoder: QuantileEncoder) -> str:
+def _shown(value: float, dates: bool) -> str:
+    """A range's end as a person reads it: dates as dates (seconds since 1970 said nothing: 5.369e+08)."""
+    if dates:
+        try:
+            return pd.Timestamp(value, unit="s").strftime("%Y-%m-%d")
+        except (OverflowError, ValueError):  # beyond the years pandas can hold
+            return f"{value:.4g} seconds from 1970"
+    return f"{value:.4g}"
+
+
+def _distribution_bought(encoder: QuantileEncoder, dates: bool) -> str:
     values, probabilities = encoder.values, encoder.probabilities
     if values[0] == values[-1]:
-        return f"{values[0]:.4g} alone (no other value held enough rows to clear the noise)"
+        return f"{_shown(values[0], dates)} alone (no other value held enough rows to clear the noise)"
     atoms = np.flatnonzero((values[:-1] == 0) & (values[1:] == 0))  # a bin of no width: exact zeros
     bins = len(values) - 1 - len(atoms)
     plural = "s" if bins != 1 else ""
-    return (f"range {values[0]:.4g} to {values[-1]:.4g}, distribution function over {bins} bin{plural}"
+    return (f"range {_shown(values[0], dates)} to {_shown(values[-1], dates)}, distribution function over {bins} "
+            f"bin{plural}"
             + "".join(f", {probabilities[k + 1] - probabilities[k]:.0%} at exactly zero" for k in atoms))
 
 
