@@ -11,7 +11,6 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   table's years were released rather than refused, but the half of the budget the range takes cost far-apart
   codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
 - numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
-  (values at exactly zero, where their bin clears the bar alone, are a share of their own; see `_with_zero_atom`)
   (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
   summed noise, and widen the range where they pass (a column spread thinly over many bins; beside a bin that
   passes alone, a partner joins only where its own count stands out); a passing group apart from the main one
@@ -21,7 +20,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins), gives the shape:
   the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
-  `numeric_encoding="modes"`).
+  `numeric_encoding="modes"`). Values at exactly zero, where their magnitude bin clears the bar alone, are a
+  share of their own (`_with_zero_atom`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold, a
   cell of the range's histogram (or, with public bounds, beside the count of values present);
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
