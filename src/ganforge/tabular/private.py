@@ -317,7 +317,7 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random
     if covered.any():
         first, last = _without_strays(noisy, covered, sizes, epsilon)
         total = float(max(noisy[first:last + 1].sum(), 1.0))
-        zeros = bool(first <= ZERO_BIN <= last and _passing(noisy, (1,), epsilon)[ZERO_BIN])
+        zeros = bool(first <= ZERO_BIN <= last and noisy[ZERO_BIN] > _group_threshold(1, len(noisy)) / epsilon)
         if zeros:  # the magnitudes just beside zero's (below 2^-28) join a spike of zeros as its pair partners
             # by noise alone (a noisy count over two noise scales): values of 1e-9 beside many exact zeros
             first = ZERO_BIN if ZERO_BIN - 2 <= first < ZERO_BIN else first
@@ -432,7 +432,7 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         return np.zeros(2), np.ones(1)
     count = shape_bins(total, epsilon)
     edges = np.linspace(low, high, count + 1)
-    at_zero = np.abs(numbers) <= TINY if zeros and low <= 0 <= high else None
+    at_zero = np.abs(numbers) <= TINY if zeros else None  # a range with zeros holds zero's bin
     if at_zero is not None:  # a partition of the rows with the even bins: the same epsilon covers both
         zero_count = at_zero.sum() + rng.laplace(0, 1 / epsilon)
         numbers = numbers[~at_zero]
