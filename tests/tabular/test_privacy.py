@@ -243,6 +243,29 @@ def test_a_large_column_gets_as_many_shape_bins_as_its_noise_allows():
     assert np.abs(released - np.searchsorted(np.sort(prices), points) / len(prices)).max() < 0.02
 
 
+def test_values_in_a_narrow_span_far_from_zero_get_bins_of_their_own():
+    from scipy import stats
+
+    from ganforge.tabular.private import noisy_histogram
+
+    rng = np.random.default_rng(0)
+    years = rng.integers(1980, 1988, 3500).astype(float)  # eight years in [512, 2048)
+    latitudes = rng.normal(47.6, 0.1, 2000)  # a city's, in [16, 64)
+    fits = {"years": [], "latitudes": []}
+    for seed in range(10):  # a column of nine or five at epsilon 1: a twentieth for the shape
+        for name, values in (("years", years), ("latitudes", latitudes)):
+            noise = np.random.default_rng(seed)
+            low, high, total, *_ = private_range(values, name, 0.05, noise)
+            edges, masses = noisy_histogram(values, low, high, total, 0.05, noise)
+            assert low <= values.min() and high >= values.max()
+            cumulative = np.concatenate([[0], np.cumsum(masses)])
+            draws = np.interp(np.random.default_rng(seed).random(4000), cumulative, edges)
+            fits[name].append(1 - stats.ks_2samp(values, draws.round() if name == "years" else draws).statistic)
+    # over even bins alone, all eight years fell into one 35-year bin (0.33), the latitudes into one of 2 degrees
+    assert np.mean(fits["years"]) > 0.85, fits
+    assert np.mean(fits["latitudes"]) > 0.8, fits
+
+
 def test_density_attack_finds_copies_and_not_fresh_rows():
     rng = np.random.default_rng(0)
     population = rng.normal(size=(2000, 4))

@@ -18,7 +18,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
   no extra cost (post-processing of the same noisy counts), and a bin more toward zero (and away from it
   where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
-  bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins), gives the shape:
+  bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins; where it allows
+  many, a coarse histogram at a quarter of the shape's budget first finds where the values lie, and half the
+  bins go there: years 1980-1987 in a range of 512-2,048, dates of four years in one of fifty), gives the shape:
   the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
   `numeric_encoding="modes"`). Values at exactly zero, where their magnitude bin clears the bar alone, are a
   share of their own (`_with_zero_atom`).
@@ -64,6 +66,11 @@ MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
+COARSE_SHARE = 0.25  # of a column's shape epsilon: a coarse histogram that says where the fine bins go
+COARSE_LEVELS = (16, 4, 1)  # its bins pooled in runs, coarsest first: runs of 16 are as many as its noise
+# allows (`shape_bins`), single bins fine enough to find eight years in a range of 1,536
+PLACING_BINS = 16  # shape bins from which a coarse histogram places them (tuning half: 32 left males' years
+# at epsilon 1 in one bin)
 FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 TINY = 2.0 ** SMALLEST_POWER  # the magnitude bin of zero is [-TINY, TINY]
@@ -424,48 +431,125 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
                     rng: np.random.Generator, zeros: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
-    noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Every bin
-    keeps a sliver of mass, so the distribution function is strictly increasing. With `zeros` (the range
-    found many values at exactly zero), those are counted apart, in a bin of no width at zero: spread over
-    the even bin around zero, 56% of days without rain came out as rainfall between 0 and 9 mm."""
+    noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Where
+    that allows PLACING_BINS or more, a coarse histogram at COARSE_SHARE of epsilon first says where the
+    values are, and half the bins go there (`_placed_edges`): over even bins alone, years 1980-1987 in a
+    range of 512-2,048 fell into one bin. Every bin keeps a sliver of mass, so the distribution function is
+    strictly increasing. With
+    `zeros` (the range found many values at exactly zero), those are counted apart, in a bin of no width at
+    zero: spread over the even bin around zero, 56% of days without rain came out as rainfall between 0 and
+    9 mm."""
     if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
         return np.zeros(2), np.ones(1)
-    count = shape_bins(total, epsilon)
-    edges = np.linspace(low, high, count + 1)
+    placing = shape_bins(total, epsilon) >= PLACING_BINS  # with fewer, the coarse histogram would find
+    # nothing (a run of all the values falls under its bar) and its share would cost the shape
+    if placing:
+        coarse_epsilon, epsilon = epsilon * COARSE_SHARE, epsilon * (1 - COARSE_SHARE)
     at_zero = np.abs(numbers) <= TINY if zeros else None  # a range with zeros holds zero's bin
-    if at_zero is not None:  # a partition of the rows with the even bins: the same epsilon covers both
+    if at_zero is not None:  # a partition of the rows with the fine bins: the same epsilon covers both
         zero_count = at_zero.sum() + rng.laplace(0, 1 / epsilon)
         numbers = numbers[~at_zero]
-    counts = np.histogram(np.clip(numbers, low, high), bins=edges)[0].astype(float)
-    noisy = raw = counts + rng.laplace(0, 1 / epsilon, count)
-    # a bin whose noisy count stays under a few noise scales is taken as empty: clipping the noise at zero
-    # alone leaves every empty bin a positive count on average, a spread of made-up values over the range
-    kept = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
-    # where bins are too thin to stand out alone (a long tail over many fine bins), runs of them keep the noisy
-    # mass they hold together, spread evenly, where that sum stands out of its own noise (post-processing)
-    for length in FILL_RUNS:
-        runs, thin = np.arange(count) // length, kept == 0
-        members = np.bincount(runs, weights=thin)
-        together = np.bincount(runs, weights=np.where(thin, noisy, 0.0))
-        passes = together > NOISE_FLOOR * np.sqrt(2 * members) / epsilon  # the summed noise's spread
-        kept = np.where(thin, np.where(passes, together / np.maximum(members, 1), 0.0)[runs], kept)
-    noisy = kept
-    # and one apart from the rest needs a bar that no empty bin of the histogram reaches but with chance
-    # EMPTY_BIN_RISK: of 60 empty bins four pass the floor by noise, and each put made-up values far out (test
-    # scores of 3,810 beside real ones of 320-626)
-    if noisy.any():
-        stray_bar = max(NOISE_FLOOR + STRAY_MARGIN, math.log(count / (2 * EMPTY_BIN_RISK))) / epsilon
-        for group in _strays(noisy, noisy > 0):
-            if noisy[group].max() <= stray_bar:
-                noisy[group] = 0.0
-    sliver = 1e-3 * max(noisy.sum(), 1.0) / count
-    masses = noisy + sliver
+    numbers = np.clip(numbers, low, high)
+    if placing:
+        size = COARSE_LEVELS[0]  # coarse bins in a run of the coarsest level: runs as many as its noise allows
+        nodes = min(shape_bins(total, coarse_epsilon), SHAPE_BINS // size)
+        coarse_edges = np.linspace(low, high, nodes * size + 1)
+        coarse = np.histogram(numbers, bins=coarse_edges)[0] + rng.laplace(0, 1 / coarse_epsilon, nodes * size)
+        masses, solid = _placement(coarse, total, coarse_epsilon)
+        edges = _placed_edges(coarse_edges, masses, solid, shape_bins(total, epsilon))
+        # a fine bin where the coarse histogram surely found values is kept as counted (clipped at zero): the
+        # floor that takes made-up mass out of empty bins took real rows out of these narrow ones
+        solid = solid[np.searchsorted(coarse_edges, (edges[:-1] + edges[1:]) / 2).clip(1, len(solid)) - 1]
+    else:
+        edges, solid = np.linspace(low, high, shape_bins(total, epsilon) + 1), False
+    raw = np.histogram(numbers, bins=edges)[0] + rng.laplace(0, 1 / epsilon, len(edges) - 1)
+    noisy = np.where(solid, np.maximum(raw, 0.0), _kept_counts(raw, epsilon))
+    masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / len(noisy)
     if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
         # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
         # range's noisy total sums the noise of every magnitude bin between, 28 of them from 2^-30 to 0.25)
         share = float(np.clip(zero_count / max(zero_count + raw.sum(), 1.0), 1e-6, 0.99))
         edges, masses = _with_zero_atom(edges, masses / masses.sum() * (1 - share), share)
     return edges, masses / masses.sum()
+
+
+def _kept_counts(noisy: np.ndarray, epsilon: float) -> np.ndarray:
+    """Noisy bin counts with the noise's made-up mass taken out (post-processing): a bin under NOISE_FLOOR
+    noise scales counts as empty (clipping the noise at zero alone leaves every empty bin a positive count
+    on average, a spread of made-up values over the range); where bins are too thin to stand out alone (a
+    long tail over many fine bins), runs of them keep the noisy mass they hold together, spread evenly,
+    where that sum stands out of its own noise; and a group apart from the rest needs a bar that no empty
+    bin reaches but with chance EMPTY_BIN_RISK (of 60 empty bins four pass the floor by noise, and each put
+    made-up values far out: test scores of 3,810 beside real ones of 320-626)."""
+    count = len(noisy)
+    kept = np.where(noisy > NOISE_FLOOR / epsilon, noisy, 0.0)
+    for length in FILL_RUNS:
+        runs, thin = np.arange(count) // length, kept == 0
+        members = np.bincount(runs, weights=thin)
+        together = np.bincount(runs, weights=np.where(thin, noisy, 0.0))
+        passes = together > NOISE_FLOOR * np.sqrt(2 * members) / epsilon  # the summed noise's spread
+        kept = np.where(thin, np.where(passes, together / np.maximum(members, 1), 0.0)[runs], kept)
+    if kept.any():
+        stray_bar = max(NOISE_FLOOR + STRAY_MARGIN, math.log(count / (2 * EMPTY_BIN_RISK))) / epsilon
+        for group in _strays(kept, kept > 0):
+            if kept[group].max() <= stray_bar:
+                kept[group] = 0.0
+    return kept
+
+
+def _placement(noisy: np.ndarray, total: float, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Where a coarse histogram's values surely are, coarse to fine (post-processing): runs of its bins at
+    each of COARSE_LEVELS are found (`_found`), a run found is split into its found parts and an even share of
+    what they leave, and one not found takes an even share of the rest of `total`. Returns each bin's mass
+    and whether it is solid (found at the finest level that split its run)."""
+    masses = solid = None
+    for size in COARSE_LEVELS:
+        sums = noisy.reshape(-1, size).sum(axis=1)
+        found = _found(sums, size, epsilon)
+        if masses is None:
+            rest = max(total - sums[found].sum(), 1e-3 * total) / max(int((~found).sum()), 1)
+            masses, solid = np.where(found, sums, rest), found
+            continue
+        parts = len(sums) // len(masses)
+        taken, within = np.where(found, sums, 0.0).reshape(-1, parts), found.reshape(-1, parts)
+        rest = np.maximum(masses - taken.sum(axis=1), 0.0) / np.maximum((~within).sum(axis=1), 1)
+        masses = np.where(within, taken, rest[:, None]).ravel()
+        solid = np.where(np.repeat(within.any(axis=1), parts), found, np.repeat(solid, parts))
+    return masses + 1e-6 * total / len(masses), solid
+
+
+def _found(sums: np.ndarray, size: int, epsilon: float) -> np.ndarray:
+    """Runs of `size` coarse bins that surely hold values: those over a bar that some empty run reaches with
+    chance EMPTY_BIN_RISK at most (fine bins placed on a noise spike are lost), and, growing out from them,
+    each neighbour whose sum clears NOISE_FLOOR noise spreads (the year 1980, 440 rows, beside 1981-1987 in
+    the next bin, fell short of the bar and was spread over 29 years). Post-processing."""
+    found = sums > _group_threshold(size, len(sums)) / epsilon
+    while True:
+        beside = np.zeros_like(found)
+        beside[1:] |= found[:-1]
+        beside[:-1] |= found[1:]
+        beside &= ~found & (sums > NOISE_FLOOR * math.sqrt(2 * size) / epsilon)
+        if not beside.any():
+            return found
+        found |= beside
+
+
+def _placed_edges(coarse_edges: np.ndarray, masses: np.ndarray, solid: np.ndarray, count: int) -> np.ndarray:
+    """Half of `count` bins of about equal mass under the coarse histogram, half even over the range (all
+    placed, a column's wide bins beside where the values were found spread its tails far: diamonds' widths
+    of 3.7-4.0 over 1-4), and an edge wherever the coarse bins turn solid or not, so no fine bin spreads
+    values from where they are over an empty stretch. Post-processing."""
+    if not solid.any():  # nothing found: the placed bins would be the even ones
+        return np.linspace(coarse_edges[0], coarse_edges[-1], count + 1)
+    cumulative = np.concatenate([[0.0], np.cumsum(masses)]) / masses.sum()
+    half = max(count // 2, 1)
+    placed = np.interp(np.linspace(0, 1, half + 1), cumulative, coarse_edges)
+    turns = coarse_edges[1:-1][solid[1:] != solid[:-1]]
+    low, high = coarse_edges[0], coarse_edges[-1]
+    edges = np.concatenate([np.linspace(low, high, half + 1), placed, turns])
+    edges = edges[np.unique(np.round((edges - low) / (high - low) * 1e9), return_index=True)[1]]  # none too close
+    edges[[0, -1]] = low, high
+    return edges
 
 
 def _with_zero_atom(edges: np.ndarray, masses: np.ndarray, atom: float) -> tuple[np.ndarray, np.ndarray]:
