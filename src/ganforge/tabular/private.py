@@ -10,12 +10,12 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   75,000) are released by threshold. (Every whole-number category through the range was tried: a small
   table's years were released rather than refused, but the half of the budget the range takes cost far-apart
   codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
-- numbers and dates: one Laplace-noised histogram over fixed power-of-two magnitude bins finds the range
-  (unless public bounds are declared). Pairs of neighbouring bins are summed too, against thresholds for the
-  summed noise, and widen the range where they pass (a column spread thinly over many bins; beside a bin that
-  passes alone, a partner joins only where its own count stands out); a passing group apart from the main one
-  needs three more noise scales (a stray); where nothing
-  passes (a narrow column on a small table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
+- numbers and dates (seconds from 2000-01-01): one Laplace-noised histogram over fixed power-of-two magnitude
+  bins finds the range (unless public bounds are declared). Pairs of neighbouring bins are summed too, against
+  thresholds for the summed noise, and widen the range where they pass (a column spread thinly over many bins;
+  beside a bin that passes alone, a partner joins only where its own count stands out); a passing group apart
+  from the main one needs three more noise scales (a stray); where nothing passes (a narrow column on a small
+  table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
   no extra cost (post-processing of the same noisy counts), and a bin more toward zero (and away from it
   where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins; where it allows
@@ -73,6 +73,8 @@ PLACING_BINS = 16  # shape bins from which a coarse histogram places them (tunin
 # at epsilon 1 in one bin)
 FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
+DATE_ORIGIN = 946_684_800.0  # 2000-01-01 in seconds from 1970: dates of 2012-2015 had a private range of
+# 1987-2038 (seconds since 1970 in one power of two, [2^30, 2^31)), now of 2008-2017
 TINY = 2.0 ** SMALLEST_POWER  # the magnitude bin of zero is [-TINY, TINY]
 ZERO_BIN = LARGEST_POWER - SMALLEST_POWER + 1  # its index: the negative magnitudes come first
 
@@ -136,7 +138,9 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     numbers = datetime_seconds(values, spec) if spec.kind == "datetime" else values
     numbers = numbers.to_numpy(np.float64, na_value=np.nan)
     missing = int(values.isna().sum())
-    numbers = numbers[~np.isnan(numbers)]
+    # dates as seconds from DATE_ORIGIN, not from 1970: the magnitude bins near zero are the fine ones
+    origin = DATE_ORIGIN if spec.kind == "datetime" else 0.0
+    numbers = numbers[~np.isnan(numbers)] - origin
     public = privacy.dp_public_bounds.get(spec.name)
     if public is None:  # half the column's budget finds the range, the values in it and the missing ones (one
         # histogram: each row is missing or in one magnitude bin), half the shape
@@ -144,12 +148,13 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         count_epsilon = shape_epsilon = epsilon / 2
         low, high = with_far_tail(low, high, total, shape_epsilon)
     else:  # with no range to find, a quarter counts the values present and missing (which sizes the bins)
-        low, high, zeros = float(public[0]), float(public[1]), False
+        low, high, zeros = float(public[0]) - origin, float(public[1]) - origin, False
         present, noisy_missing = np.asarray([len(numbers), missing]) + rng.laplace(0, 4 / epsilon, 2)
         total, count_epsilon, shape_epsilon = max(1.0, present), epsilon / 4, epsilon * 3 / 4
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
     edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros)
+    edges, low, high = edges + origin, low + origin, high + origin
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
         cumulative = np.concatenate([[0.0], np.cumsum(masses)])
