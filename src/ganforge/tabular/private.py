@@ -20,9 +20,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins; where it allows
   many, a coarse histogram at a quarter of the shape's budget first finds where the values lie, and half the
-  bins go there: years 1980-1987 in a range of 512-2,048, dates of four years in one of fifty), gives the shape:
-  the distribution function the quantile encoder maps through (or draws the mixture modes are fitted to, for
-  `numeric_encoding="modes"`). Values at exactly zero, where their magnitude bin clears the bar alone, are a
+  bins go there: years 1980-1987 in a range of 512-2,048, latitudes of 47.4-47.9 in one of 16-64), gives the
+  shape: the distribution function the quantile encoder maps through (or draws the mixture modes are fitted
+  to, for `numeric_encoding="modes"`). Values at exactly zero, where their magnitude bin clears the bar alone, are a
   share of their own (`_with_zero_atom`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold, a
   cell of the range's histogram (or, with public bounds, beside the count of values present);
@@ -74,7 +74,7 @@ PLACING_BINS = 16  # shape bins from which a coarse histogram places them (tunin
 FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 DATE_ORIGIN = 946_684_800.0  # 2000-01-01 in seconds from 1970: dates of 2012-2015 had a private range of
-# 1987-2038 (seconds since 1970 in one power of two, [2^30, 2^31)), now of 2008-2017
+# 1987-2038 (from 1970, every date of 2004-2038 lies in one power of two of seconds), now of 2004-2017
 TINY = 2.0 ** SMALLEST_POWER  # the magnitude bin of zero is [-TINY, TINY]
 ZERO_BIN = LARGEST_POWER - SMALLEST_POWER + 1  # its index: the negative magnitudes come first
 
