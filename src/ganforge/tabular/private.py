@@ -440,10 +440,9 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     that allows PLACING_BINS or more, a coarse histogram at COARSE_SHARE of epsilon first says where the
     values are, and half the bins go there (`_placed_edges`): over even bins alone, years 1980-1987 in a
     range of 512-2,048 fell into one bin. Every bin keeps a sliver of mass, so the distribution function is
-    strictly increasing. With
-    `zeros` (the range found many values at exactly zero), those are counted apart, in a bin of no width at
-    zero: spread over the even bin around zero, 56% of days without rain came out as rainfall between 0 and
-    9 mm."""
+    strictly increasing. With `zeros` (the range found many values at exactly zero), those are counted apart,
+    in a bin of no width at zero: spread over the even bin around zero, 56% of days without rain came out as
+    rainfall between 0 and 9 mm."""
     if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
         return np.zeros(2), np.ones(1)
     placing = shape_bins(total, epsilon) >= PLACING_BINS  # with fewer, the coarse histogram would find
@@ -541,8 +540,8 @@ def _found(sums: np.ndarray, size: int, epsilon: float) -> np.ndarray:
 
 def _placed_edges(coarse_edges: np.ndarray, masses: np.ndarray, solid: np.ndarray, count: int) -> np.ndarray:
     """Half of `count` bins of about equal mass under the coarse histogram, half even over the range (all
-    placed, a column's wide bins beside where the values were found spread its tails far: diamonds' widths
-    of 3.7-4.0 over 1-4), and an edge wherever the coarse bins turn solid or not, so no fine bin spreads
+    placed, the wide bins beside where the values were found spread their tails far: diamonds' `x` of 3.7-4.0
+    mm over 1-4), and an edge wherever the coarse bins turn solid or not, so no fine bin spreads
     values from where they are over an empty stretch. Post-processing."""
     if not solid.any():  # nothing found: the placed bins would be the even ones
         return np.linspace(coarse_edges[0], coarse_edges[-1], count + 1)
