@@ -211,8 +211,10 @@ def test_a_date_s_range_is_read_from_2000_and_its_statistics_bought_as_dates():
     transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
                                       1.0, 1e-6, np.random.default_rng(0))
     said = statistics_bought(transform)["day"]
-    found = re.fullmatch(r"range (\d{4})-\d\d-\d\d to (\d{4})-\d\d-\d\d, distribution function over \d+ bins", said)
+    found = re.fullmatch(r"range (\d{4})-\d\d-\d\d to (\d{4})-\d\d-\d\d, distribution function over \d+ bins, "
+                         r"90% from (\d{4})-\d\d-\d\d to (\d{4})-\d\d-\d\d", said)
     assert found, said
+    assert 2012 <= int(found[3]) and int(found[4]) <= 2016, said  # the days' middle 90%: 2012-04 to 2015-09
     # as seconds from 1970 the dates of 2012-2016 lie in one power of two, and the range started in 1987
     assert 2000 <= int(found[1]) <= 2012 and 2016 <= int(found[2]) <= 2035, said
 
