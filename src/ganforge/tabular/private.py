@@ -461,13 +461,10 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         coarse = np.histogram(numbers, bins=coarse_edges)[0] + rng.laplace(0, 1 / coarse_epsilon, nodes * size)
         masses, solid = _placement(coarse, total, coarse_epsilon)
         edges = _placed_edges(coarse_edges, masses, solid, shape_bins(total, epsilon))
-        # a fine bin where the coarse histogram surely found values is kept as counted (clipped at zero): the
-        # floor that takes made-up mass out of empty bins took real rows out of these narrow ones
-        solid = solid[np.searchsorted(coarse_edges, (edges[:-1] + edges[1:]) / 2).clip(1, len(solid)) - 1]
     else:
-        edges, solid = np.linspace(low, high, shape_bins(total, epsilon) + 1), False
+        edges = np.linspace(low, high, shape_bins(total, epsilon) + 1)
     raw = np.histogram(numbers, bins=edges)[0] + rng.laplace(0, 1 / epsilon, len(edges) - 1)
-    noisy = np.where(solid, np.maximum(raw, 0.0), _kept_counts(raw, epsilon))
+    noisy = _kept_counts(raw, epsilon)
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / len(noisy)
     if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
         # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
