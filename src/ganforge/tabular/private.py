@@ -521,18 +521,14 @@ def _placement(noisy: np.ndarray, total: float, epsilon: float) -> tuple[np.ndar
 
 def _found(sums: np.ndarray, size: int, epsilon: float) -> np.ndarray:
     """Runs of `size` coarse bins that surely hold values: those over a bar that some empty run reaches with
-    chance EMPTY_BIN_RISK at most (fine bins placed on a noise spike are lost), and, growing out from them,
-    each neighbour whose sum clears NOISE_FLOOR noise spreads (the year 1980, 440 rows, beside 1981-1987 in
-    the next bin, fell short of the bar and was spread over 29 years). Post-processing."""
-    found = sums > _group_threshold(size, len(sums)) / epsilon
-    while True:
-        beside = np.zeros_like(found)
-        beside[1:] |= found[:-1]
-        beside[:-1] |= found[1:]
-        beside &= ~found & (sums > NOISE_FLOOR * math.sqrt(2 * size) / epsilon)
-        if not beside.any():
-            return found
-        found |= beside
+    chance EMPTY_BIN_RISK at most (fine bins placed on a noise spike are lost), with the stretch of neighbours
+    around them whose sums clear NOISE_FLOOR noise spreads (the year 1980, 440 rows, beside 1981-1987 in the
+    next bin, fell short of the bar and was spread over 29 years). Post-processing."""
+    from scipy import ndimage  # here, not at the top: a private fit is the only user, and every command imports this
+
+    seeds = sums > _group_threshold(size, len(sums)) / epsilon
+    stretches, _ = ndimage.label(seeds | (sums > NOISE_FLOOR * math.sqrt(2 * size) / epsilon))
+    return np.isin(stretches, stretches[seeds])
 
 
 def _placed_edges(coarse_edges: np.ndarray, masses: np.ndarray, solid: np.ndarray, count: int) -> np.ndarray:
