@@ -66,6 +66,7 @@ MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
+LOG_SPAN = 8.0  # a range from zero, or whose top is this many times its bottom, gets log-spaced bins when few
 COARSE_SHARE = 0.25  # of a column's shape epsilon: a coarse histogram that says where the fine bins go
 COARSE_LEVELS = (16, 4, 1)  # its bins pooled in runs, coarsest first: runs of 16 are as many as its noise
 # allows (`shape_bins`), single bins fine enough to find eight years in a range of 1,536
@@ -80,8 +81,10 @@ ZERO_BIN = LARGEST_POWER - SMALLEST_POWER + 1  # its index: the negative magnitu
 
 
 def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig, privacy: PrivacyConfig,
-                          epsilon: float, delta: float, rng: np.random.Generator) -> TableTransform:
-    """The transform's statistics at (epsilon, delta) in total, read one column at a time."""
+                          epsilon: float, delta: float, rng: np.random.Generator,
+                          rows: float | None = None) -> TableTransform:
+    """The transform's statistics at (epsilon, delta) in total, read one column at a time. `rows`: a noisy row
+    count already paid for (the budget plan's), which spares columns with declared bounds a count of their own."""
     texts = [spec.name for spec in schema if spec.kind == "text"]
     if texts:
         raise GanforgeError(f"column {texts[0]!r} is free text, which differential privacy does not cover yet: "
@@ -96,7 +99,7 @@ def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig
         values = frame[spec.name]
         spec = dataclasses.replace(spec, null_rate=None)  # a stored rate would be an exact statistic
         try:
-            columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, stream))
+            columns.append(_fit_column(values, spec, config, privacy, epsilon_column, delta_column, stream, rows))
         except _TooFew as failure:
             failures.append(failure)
     if failures:  # every column that needs a hand, in one message
@@ -117,7 +120,7 @@ class _TooFew(GanforgeError):
 
 
 def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, privacy: PrivacyConfig,
-                epsilon: float, delta: float, rng: np.random.Generator) -> ColumnTransform:
+                epsilon: float, delta: float, rng: np.random.Generator, rows: float | None = None) -> ColumnTransform:
     if spec.kind == "id":
         return ColumnTransform(spec, None, {"start": 1})
     if spec.kind in ("categorical", "boolean", "constant"):
@@ -147,10 +150,18 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         low, high, total, zeros, noisy_missing = private_range(numbers, spec.name, epsilon / 2, rng, missing)
         count_epsilon = shape_epsilon = epsilon / 2
         low, high = with_far_tail(low, high, total, shape_epsilon)
-    else:  # with no range to find, a quarter counts the values present and missing (which sizes the bins)
+    elif rows is None:  # with no range to find, a quarter counts the values present and missing (which sizes
+        # the bins)
         low, high, zeros = float(public[0]) - origin, float(public[1]) - origin, False
         present, noisy_missing = np.asarray([len(numbers), missing]) + rng.laplace(0, 4 / epsilon, 2)
         total, count_epsilon, shape_epsilon = max(1.0, present), epsilon / 4, epsilon * 3 / 4
+    else:  # the table's noisy row count, already paid for, sizes the bins, and the missing values are one more
+        # cell of the shape's partition (each row is missing or in one bin): the whole budget goes to the shape
+        # (simulated, the tuning half's small tables: KS complement 0.785 -> 0.813)
+        low, high, zeros = float(public[0]) - origin, float(public[1]) - origin, False
+        noisy_missing = missing + rng.laplace(0, 1 / epsilon)
+        total = max(1.0, rows - max(noisy_missing, 0.0))
+        count_epsilon = shape_epsilon = epsilon
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
     edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros)
@@ -191,6 +202,10 @@ def noisy_levels(values: pd.Series, name: str, epsilon: float, delta: float, rng
         if undeclared_missing:  # missing values are not a declared level: released as any unknown key would be,
             # or a column with none got a noise scale's rows of made-up missing values (150 rows: 25 in one run)
             keep[-1] = noisy[-1] >= _release_bar(epsilon, delta)
+        # each declared level's count clipped at zero and raised by one noise scale: the shares shrink toward
+        # even as far as the noise blurs them (simulated on the tuning half's categories, every level declared,
+        # epsilon 0.5-3: total variation complement 0.887 -> 0.910; a count of at least one row alone, 0.887)
+        noisy = np.maximum(noisy, 0.0) + 1 / epsilon
     else:
         levels = list(observed)
         noisy = np.asarray(list(observed.values()), dtype=float) + rng.laplace(0, 1 / epsilon, len(levels))
@@ -462,9 +477,12 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         masses, solid = _placement(coarse, total, coarse_epsilon)
         edges = _placed_edges(coarse_edges, masses, solid, shape_bins(total, epsilon))
     else:
-        edges = np.linspace(low, high, shape_bins(total, epsilon) + 1)
+        edges = _few_edges(low, high, shape_bins(total, epsilon))
     raw = np.histogram(numbers, bins=edges)[0] + rng.laplace(0, 1 / epsilon, len(edges) - 1)
-    noisy = _kept_counts(raw, epsilon)
+    # under PLACING_BINS bins, each holding few noise scales of rows, the floor cut real bins more often than
+    # made-up ones (simulated, the tuning half's numbers: KS complement 0.813 -> 0.839 for the three small
+    # tables with declared bounds, level on the three larger ones): there the noise is only clipped at zero
+    noisy = _kept_counts(raw, epsilon) if placing else np.maximum(raw, 0.0)
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / len(noisy)
     if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
         # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
@@ -472,6 +490,21 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         share = float(np.clip(zero_count / max(zero_count + raw.sum(), 1.0), 1e-6, 0.99))
         edges, masses = _with_zero_atom(edges, masses / masses.sum() * (1 - share), share)
     return edges, masses / masses.sum()
+
+
+def _few_edges(low: float, high: float, count: int) -> np.ndarray:
+    """Edges of a histogram of few bins: even, or where the range starts at zero or above and its top is
+    LOG_SPAN times its bottom or more, even in log(value + shift) (shift high / LOG_SPAN from zero, none from
+    above): amounts, counts and sizes are skewed, and 4 even bins put 88% of school enrolments of 81-27,176
+    into one bin of 81-6,855 (KS complement 0.60). Simulated on the tuning half's numbers at epsilon 0.5-3:
+    0.839 -> 0.871 with declared bounds on the three small tables, 0.887 -> 0.897 with private ranges on the
+    three larger ones (even 4-15 bins over a percentage of 0-100 lost nothing: 0.90 -> 0.90)."""
+    if high > 0 and low >= -TINY and (low <= 0 or high / low >= LOG_SPAN):
+        shift = high / LOG_SPAN if low <= 0 else 0.0
+        edges = np.geomspace(max(low, 0.0) + shift, high + shift, count + 1) - shift  # zero's bin starts at -TINY
+        edges[[0, -1]] = low, high
+        return edges
+    return np.linspace(low, high, count + 1)
 
 
 def _kept_counts(noisy: np.ndarray, epsilon: float) -> np.ndarray:

@@ -191,7 +191,8 @@ class TabularSynthesizer(Synthesizer):
             tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
             schema = infer_schema(data, tabular.column_kinds)
             plan = plan_budget(dp, schema, total_rows, tabular.numeric_encoding == "quantile", rng)
-            transform = fit_private_transform(data, schema, tabular, dp, *plan.statistics, rng)
+            transform = fit_private_transform(data, schema, tabular, dp, *plan.statistics, rng,
+                                              (plan.row_count or {}).get("rows"))
         elif distributed is None or distributed.is_main:
             transform = TableTransform.fit(data, infer_schema(data, tabular.column_kinds), tabular, rng)
         if distributed is not None:  # rank 0's transform for all; each rank keeps and encodes its own rows
