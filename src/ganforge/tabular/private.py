@@ -164,7 +164,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         count_epsilon = shape_epsilon = epsilon
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
-    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros)
+    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None)
     edges, low, high = edges + origin, low + origin, high + origin
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
@@ -448,7 +448,8 @@ def shape_bins(total: float, epsilon: float) -> int:
 
 
 def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
-                    rng: np.random.Generator, zeros: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    rng: np.random.Generator, zeros: bool = False,
+                    declared: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
     noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Where
@@ -457,7 +458,7 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     range of 512-2,048 fell into one bin. Every bin keeps a sliver of mass, so the distribution function is
     strictly increasing. With `zeros` (the range found many values at exactly zero), those are counted apart,
     in a bin of no width at zero: spread over the even bin around zero, 56% of days without rain came out as
-    rainfall between 0 and 9 mm."""
+    rainfall between 0 and 9 mm. `declared`: [low, high] are bounds the user declared, not a private range."""
     if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
         return np.zeros(2), np.ones(1)
     placing = shape_bins(total, epsilon) >= PLACING_BINS  # with fewer, the coarse histogram would find
@@ -479,10 +480,11 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     else:
         edges = _few_edges(low, high, shape_bins(total, epsilon))
     raw = np.histogram(numbers, bins=edges)[0] + rng.laplace(0, 1 / epsilon, len(edges) - 1)
-    # under PLACING_BINS bins, each holding few noise scales of rows, the floor cut real bins more often than
-    # made-up ones (simulated, the tuning half's numbers: KS complement 0.813 -> 0.839 for the three small
-    # tables with declared bounds, level on the three larger ones): there the noise is only clipped at zero
-    noisy = _kept_counts(raw, epsilon) if placing else np.maximum(raw, 0.0)
+    # over declared bounds (the values' own span, no empty stretches) in fewer than PLACING_BINS bins, each
+    # holding few noise scales of rows, the floor cut real bins more often than made-up ones (simulated, the
+    # tuning half's small tables: KS complement 0.813 -> 0.839): there the noise is only clipped at zero. A
+    # private range is made of powers of two, its empty stretches are likely, and the floor stays
+    noisy = np.maximum(raw, 0.0) if declared and not placing else _kept_counts(raw, epsilon)
     masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / len(noisy)
     if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
         # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
