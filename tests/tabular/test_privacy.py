@@ -189,8 +189,9 @@ def test_a_column_of_many_zeros_keeps_them_exact_and_the_values_beside_them():
     # beside the zeros' bin, which holds the most rows, the other values were strays: every range was zero alone
     assert np.mean(found) >= 0.6
     assert abs(np.mean(shares) - 0.56) < 0.04  # against the zeros' own noisy count, not what thin bins keep
-    # spread over the even bin around zero, dry days came out as rain between 0 and 1 mm
-    assert np.mean(fits["zero bin"]) > np.mean(fits["spread"]) + 0.15
+    # spread over the bin around zero, dry days came out as rain between 0 and 1 mm (0.72 against 0.57; 0.70
+    # against 0.52 with even bins, before few bins over a range from zero were spaced by the logarithm)
+    assert np.mean(fits["zero bin"]) > np.mean(fits["spread"]) + 0.12
 
 
 def test_missing_values_are_counted_in_the_range_s_histogram():
