@@ -25,7 +25,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   to, for `numeric_encoding="modes"`). Values at exactly zero, where their magnitude bin clears the bar alone, are a
   share of their own (`_with_zero_atom`).
 - whether a number or date column has missing values: a Laplace-noised count of them against a threshold, a
-  cell of the range's histogram (or, with public bounds, beside the count of values present);
+  cell of the range's histogram (or, with public bounds, of the shape histogram where the budget plan bought a
+  row count, else beside the count of values present);
 - data-dependent details that would leak single rows are dropped: numbers are rounded by their kind
   (integers) and never snapped onto real values, identifiers are numbered from 1, and the stored null rates
   are left out.
@@ -150,18 +151,18 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         low, high, total, zeros, noisy_missing = private_range(numbers, spec.name, epsilon / 2, rng, missing)
         count_epsilon = shape_epsilon = epsilon / 2
         low, high = with_far_tail(low, high, total, shape_epsilon)
-    elif rows is None:  # with no range to find, a quarter counts the values present and missing (which sizes
-        # the bins)
+    else:
         low, high, zeros = float(public[0]) - origin, float(public[1]) - origin, False
-        present, noisy_missing = np.asarray([len(numbers), missing]) + rng.laplace(0, 4 / epsilon, 2)
-        total, count_epsilon, shape_epsilon = max(1.0, present), epsilon / 4, epsilon * 3 / 4
-    else:  # the table's noisy row count, already paid for, sizes the bins, and the missing values are one more
-        # cell of the shape's partition (each row is missing or in one bin): the whole budget goes to the shape
-        # (simulated, the tuning half's small tables: KS complement 0.785 -> 0.813)
-        low, high, zeros = float(public[0]) - origin, float(public[1]) - origin, False
-        noisy_missing = missing + rng.laplace(0, 1 / epsilon)
-        total = max(1.0, rows - max(noisy_missing, 0.0))
-        count_epsilon = shape_epsilon = epsilon
+        if rows is None:  # with no range to find, a quarter counts the values present and missing (which sizes
+            # the bins)
+            present, noisy_missing = np.asarray([len(numbers), missing]) + rng.laplace(0, 4 / epsilon, 2)
+            total, count_epsilon, shape_epsilon = max(1.0, present), epsilon / 4, epsilon * 3 / 4
+        else:  # the table's noisy row count, already paid for, sizes the bins, and the missing values are one
+            # more cell of the shape's partition (each row is missing or in one bin): the whole budget goes to the
+            # shape (simulated, the tuning half's small tables: KS complement 0.785 -> 0.813)
+            noisy_missing = missing + rng.laplace(0, 1 / epsilon)
+            total = max(1.0, rows - max(noisy_missing, 0.0))
+            count_epsilon = shape_epsilon = epsilon
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
     edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None)
