@@ -103,7 +103,8 @@ class TabularConfig:
     discriminator_dims: tuple[int, ...] | None = None  # None: (256, 256), or (128, 128) under DP (see below)
     pack: int = 10
     focus_columns: tuple[str, ...] = ()  # condition training on these categorical columns only
-    text_epochs: int = 30  # maximum-likelihood epochs of each text column's character model
+    text_epochs: int | None = None  # maximum-likelihood epochs of each text column's character model; None: 30,
+    # or as many as 600 steps take on few values (it stops once its held-out loss stalls)
     text_hidden_dim: int = 128
 
     def __post_init__(self) -> None:
@@ -120,7 +121,8 @@ class TabularConfig:
         _require(all(d >= 1 for d in self.generator_dims), "generator_dims", "sizes must be positive")
         _require(all(d >= 1 for d in self.discriminator_dims or ()), "discriminator_dims", "sizes must be positive")
         _require(self.pack >= 1, "pack", f"must be at least 1, got {self.pack}")
-        _require(self.text_epochs >= 1, "text_epochs", f"must be at least 1, got {self.text_epochs}")
+        _require(self.text_epochs is None or self.text_epochs >= 1, "text_epochs",
+                 f"must be at least 1, got {self.text_epochs}")
         _require(self.text_hidden_dim >= 1, "text_hidden_dim", "must be at least 1")
 
 

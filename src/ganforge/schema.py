@@ -20,6 +20,7 @@ MIN_ROWS = 10
 CATEGORICAL_NUMERIC_LEVELS = 10  # a number column with this few distinct values is a category
 ID_MIN_ROWS = 20
 TEXT_MIN_CHARACTERS = 20  # free text: most values have spaces and the median is at least this long
+MOSTLY_DISTINCT = 0.5  # strings with at least this share of distinct values are generated anew, not drawn
 UNMODELLED = ("id", "constant", "text")  # kinds the table GAN does not see
 
 
@@ -111,8 +112,9 @@ def infer_kind(column: pd.Series) -> tuple[str, str | None]:
     return kind, fmt
 
 
-def infer_kind_and_reason(column: pd.Series) -> tuple[str, str | None, str]:
-    """(kind, datetime format, the reason in a few words)."""
+def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str, str | None, str]:
+    """(kind, datetime format, the reason in a few words). `private`: for a fit under differential privacy,
+    where a category's rare levels are never released, so mostly distinct strings may stay a category."""
     values = column.dropna()
     if len(values) == 0:
         return "constant", None, "every value is missing"
@@ -145,6 +147,15 @@ def infer_kind_and_reason(column: pd.Series) -> tuple[str, str | None, str]:
         return "text", None, "free text: mostly distinct strings of several words"
     if distinct == len(values) >= ID_MIN_ROWS:
         return "id", None, "a different text in every row"
+    if len(values) >= ID_MIN_ROWS and distinct >= MOSTLY_DISTINCT * len(values):
+        name = str(column.name or "")
+        if private:
+            return "categorical", None, (f"text with {distinct} levels in {len(values)} values; under differential "
+                                         "privacy only levels held by enough rows are released")
+        # names, titles, models, codes: as a category, synthetic rows could only copy them, and most point at one
+        # training row
+        return "text", None, (f"mostly distinct strings ({distinct} of {len(values)}), generated anew rather than "
+                              f"copied; --column-kind {name}=categorical draws the seen values")
     return "categorical", None, f"text with {distinct} levels"
 
 
@@ -309,9 +320,9 @@ def _check_override(column: pd.Series, name: str, kind: str) -> str | None:
 
 
 def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
-                 declared: str = "declared") -> list[ColumnSpec]:
+                 declared: str = "declared", private: bool = False) -> list[ColumnSpec]:
     """One ColumnSpec per column, in the table's order; `overrides` maps column -> kind (`declared` says by
-    whom, for the reason)."""
+    whom, for the reason); `private` as for `infer_kind_and_reason`."""
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(frame.columns))
     if unknown:
@@ -327,7 +338,7 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
                 raise GanforgeError(f"column {name!r}: unknown kind {kind!r}; use one of {', '.join(COLUMN_KINDS)}")
             fmt, reason = _check_override(column, name, kind), declared
         else:
-            kind, fmt, reason = infer_kind_and_reason(column)
+            kind, fmt, reason = infer_kind_and_reason(column, private)
         specs.append(ColumnSpec(name=name, kind=kind, dtype=str(column.dtype),
                                 null_rate=float(column.isna().mean()), datetime_format=fmt, reason=reason))
     return specs

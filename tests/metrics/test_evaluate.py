@@ -49,6 +49,27 @@ def test_a_fresh_sample_passes_privacy_and_detection(train, holdout, fresh):
     assert "no sign" in results["verdict"]["privacy"]
 
 
+def few_categories(rows: int, seed: int) -> pd.DataFrame:
+    """Three small categories: fresh real rows repeat training rows by chance (a survey of coded answers)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"sex": rng.choice(["f", "m"], rows), "rate": rng.integers(1, 6, rows),
+                         "child": rng.choice(["yes", "no"], rows, p=[0.3, 0.7])})
+
+
+def test_copies_are_a_leak_only_beyond_what_fresh_real_rows_copy():
+    train, holdout = few_categories(400, 0), few_categories(200, 1)
+    results = evaluate(train, few_categories(300, 2), holdout=holdout)
+    fresh = results["privacy"]
+    assert fresh["exact_copies"] > 0.9 and fresh["holdout_copies"] > 0.9  # 20 combinations: all seen in training
+    assert not fresh["copies_beyond_holdout"] and "copy" not in results["verdict"]["privacy"]
+
+    wide_train, wide_holdout = make_table(600, seed=0), make_table(600, seed=1)
+    copying = pd.concat([wide_train.iloc[:30], make_table(270, seed=2)], ignore_index=True)  # 10% copies
+    results = evaluate(wide_train, copying, holdout=wide_holdout)
+    assert results["privacy"]["holdout_copies"] == 0.0 and results["privacy"]["copies_beyond_holdout"]
+    assert "copy a training row (of fresh real rows, 0.0%)" in results["verdict"]["privacy"]
+
+
 def test_independent_columns_lose_pair_trends_and_are_detected(train, fresh):
     faithful = evaluate(train, fresh)
     shuffled = evaluate(train, independent_columns(fresh))

@@ -52,11 +52,26 @@ def test_text_columns_survive_save_and_load(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(50, seed=4), model.sample(50, seed=4))
 
 
-def test_free_text_is_inferred_and_names_stay_categories_unless_declared():
+def test_free_text_and_mostly_distinct_names_are_text_and_repeated_labels_stay_categories():
     sentences = pd.Series([f"the {w} item number {i} was delivered late" for i, w in
                            enumerate(["red", "blue", "green", "small", "large"] * 8)])
     assert infer_kind(sentences)[0] == "text"
-    assert infer_schema(people())[0].kind == "categorical"
+    table = people()
+    assert table["name"].nunique() > table["name"].count() / 2  # as a category, most names would point at one row
+    name, group, _ = infer_schema(table)
+    assert name.kind == "text" and "--column-kind name=categorical" in name.reason and group.kind == "categorical"
+    half = pd.Series(["a", "b", "c", "d"] * 8 + [f"x{i}" for i in range(30)])  # 34 levels in 62 values
+    assert infer_kind(half)[0] == "text" and infer_kind(half.iloc[:50])[0] == "categorical"  # 22 levels in 50
+    private = infer_schema(table, private=True)[0]  # its rare levels are never released there
+    assert private.kind == "categorical" and "differential privacy" in private.reason
+
+
+def test_mostly_distinct_names_fit_under_differential_privacy_as_a_category_that_releases_none_of_them():
+    table = people(600)
+    model = TabularSynthesizer(**{**TINY, "epochs": 1}, dp_epsilon=5.0, dp_delta=1e-4).fit(table)
+    assert model.schema_[0].kind == "categorical"
+    counts = table["name"].value_counts()
+    assert not model.sample(300, seed=0)["name"].isin(set(counts[counts <= 2].index)).any()
 
 
 def test_text_columns_are_refused_under_differential_privacy():

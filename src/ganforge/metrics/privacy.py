@@ -80,6 +80,16 @@ def _row_keys(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame.astype(str), index=False)
 
 
+def _beyond(synthetic_hits: np.ndarray, holdout_hits: np.ndarray) -> bool:
+    """Whether synthetic rows copy training rows more often than fresh real rows do: a one-sided two-proportion
+    test at two standard errors."""
+    if len(holdout_hits) == 0:
+        return bool(synthetic_hits.any())
+    pooled = (synthetic_hits.sum() + holdout_hits.sum()) / (len(synthetic_hits) + len(holdout_hits))
+    error = np.sqrt(pooled * (1 - pooled) * (1 / len(synthetic_hits) + 1 / len(holdout_hits)))
+    return bool(synthetic_hits.mean() - holdout_hits.mean() > 2 * error)
+
+
 def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame, schema: list[ColumnSpec],
             seed: int = 0, max_rows: int = 5000) -> dict:
     """Distance to closest record (DCR) and membership inference, with the holdout as non-members.
@@ -88,7 +98,9 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
       much below holdout means memorisation);
     - share_closer_to_train: share of synthetic rows nearer to train than to an equal-size train sample's
       counterpart, the holdout (0.5 is ideal; near 1.0 means copies), averaged over several train samples;
-    - exact_copies: share of synthetic rows identical to a training row (0 is best);
+    - exact_copies: share of synthetic rows identical to a training row, beside holdout_copies, the same share
+      for fresh real rows (a table of a few categories repeats rows by chance); copies_beyond_holdout says
+      whether the first exceeds the second by more than two standard errors of their difference;
     - membership_auc: ROC AUC of an attacker scoring real rows by closeness to the synthetic data, training
       rows against holdout rows (0.5 is ideal);
     - density_membership_auc: the same for a density-ratio attacker (DOMIAS-like, see above).
@@ -117,7 +129,9 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
     near_synthetic = NearestNeighbors(n_neighbors=1).fit(x_synthetic)
     member_scores = -near_synthetic.kneighbors(np.vstack([x_train, x_holdout]))[0][:, 0]
     labels = np.r_[np.ones(len(x_train)), np.zeros(len(x_holdout))]
-    copies = _row_keys(synthetic[train.columns]).isin(set(_row_keys(train)))
+    train_keys = set(_row_keys(train))
+    copies = _row_keys(synthetic[train.columns]).isin(train_keys)
+    holdout_copies = _row_keys(holdout[train.columns]).isin(train_keys)
     density_auc = density_membership_auc(x_train, x_holdout, x_synthetic, rng)
     return {
         "dcr_synthetic_median": round(float(np.median(dcr_synthetic)), 4),
@@ -126,6 +140,8 @@ def privacy(train: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame,
         "dcr_holdout_5th_percentile": round(float(np.percentile(dcr_holdout, 5)), 4),
         "share_closer_to_train": round(float(np.mean(shares)), 4),
         "exact_copies": round(float(copies.mean()), 4),
+        "holdout_copies": round(float(holdout_copies.mean()), 4),
+        "copies_beyond_holdout": _beyond(copies.to_numpy(), holdout_copies.to_numpy()),
         "membership_auc": round(float(roc_auc_score(labels, member_scores)), 4) if size > 1 else None,
         "density_membership_auc": None if density_auc is None else round(density_auc, 4),
         "rows_compared": int(size),

@@ -189,7 +189,7 @@ class TabularSynthesizer(Synthesizer):
         if dp.enabled:
             self._check_private(data, distributed)
             tabular = self.tabular_config = replace(tabular, pack=1)  # DP clips row by row
-            schema = infer_schema(data, tabular.column_kinds)
+            schema = infer_schema(data, tabular.column_kinds, private=True)
             plan = plan_budget(dp, schema, total_rows, tabular.numeric_encoding == "quantile", rng)
             transform = fit_private_transform(data, schema, tabular, dp, *plan.statistics, rng,
                                               (plan.row_count or {}).get("rows"))
