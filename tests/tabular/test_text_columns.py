@@ -74,6 +74,12 @@ def test_mostly_distinct_names_fit_under_differential_privacy_as_a_category_that
     assert not model.sample(300, seed=0)["name"].isin(set(counts[counts <= 2].index)).any()
 
 
+def test_a_private_fit_that_can_release_no_name_says_to_declare_the_column_an_identifier():
+    with pytest.raises(GanforgeError, match=r"column 'name': most of its values are distinct \(names or codes\?\): "
+                                            r"no value is held by .*declare --column-kind name=id"):
+        TabularSynthesizer(**{**TINY, "epochs": 1}, dp_epsilon=1.0, dp_delta=1e-4).fit(people(600).dropna())
+
+
 def test_text_columns_are_refused_under_differential_privacy():
     with pytest.raises(GanforgeError, match="'name' is free text.*--column-kind name=id"):
         TabularSynthesizer(**{**TINY, "epochs": 1}, column_kinds={"name": "text"}, dp_epsilon=5.0,
