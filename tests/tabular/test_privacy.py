@@ -405,7 +405,9 @@ def test_the_generator_fitted_to_noisy_marginals_keeps_a_strong_dependence():
     real = (table["vote"] == "Y").groupby(table["statusquo"] > 0.3).mean()
     fake = (rows["vote"] == "Y").groupby(rows["statusquo"] > 0.3).mean()
     assert real[True] == 1.0 and real[False] == 0.0
-    assert fake[True] - fake[False] > 0.4  # independent columns would give about 0
+    # independent columns would give about 0; the noise is fresh each run: 0.39-0.53 over eleven runs, so 0.4
+    # failed now and then
+    assert fake[True] - fake[False] > 0.3
 
 
 def test_a_single_column_gives_the_marginals_share_to_dp_sgd():
