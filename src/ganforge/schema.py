@@ -87,9 +87,15 @@ def guess_datetime_format(values: pd.Series) -> str | None:
     return None
 
 
+def mostly_distinct(values: pd.Series, distinct: int | None = None) -> bool:
+    """At least MOSTLY_DISTINCT of the (non-missing) `values` differ: names, codes, titles, free text."""
+    values = values.dropna()
+    return (values.nunique() if distinct is None else distinct) >= MOSTLY_DISTINCT * len(values)
+
+
 def _is_free_text(values: pd.Series, distinct: int) -> bool:
     """Sentences, titles, addresses: mostly distinct strings of several words."""
-    if (len(values) < ID_MIN_ROWS or distinct < len(values) / 2
+    if (len(values) < ID_MIN_ROWS or not mostly_distinct(values, distinct)
             or not all(isinstance(v, str) for v in values.iloc[:100])):
         return False
     text = values.astype(str)
@@ -147,7 +153,7 @@ def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str
         return "text", None, "free text: mostly distinct strings of several words"
     if distinct == len(values) >= ID_MIN_ROWS:
         return "id", None, "a different text in every row"
-    if len(values) >= ID_MIN_ROWS and distinct >= MOSTLY_DISTINCT * len(values):
+    if len(values) >= ID_MIN_ROWS and mostly_distinct(values, distinct):
         name = str(column.name or "")
         if private:
             return "categorical", None, (f"text with {distinct} levels in {len(values)} values; under differential "

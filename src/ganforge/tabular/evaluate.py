@@ -47,9 +47,9 @@ def verdict(results: dict) -> dict[str, str]:
     if "privacy" in results:
         p = results["privacy"]
         warnings = []
-        if p["exact_copies"] > 0.01 and p.get("copies_beyond_holdout", True):
+        if p["exact_copies"] > 0.01 and p["copies_beyond_holdout"]:
             warnings.append(f"{p['exact_copies']:.1%} of rows copy a training row (of fresh real rows, "
-                            f"{p.get('holdout_copies', 0.0):.1%})")
+                            f"{p['holdout_copies']:.1%})")
         if p["share_closer_to_train"] > 0.6:
             warnings.append(f"{p['share_closer_to_train']:.0%} of rows sit closer to training rows than to "
                             "holdout rows")

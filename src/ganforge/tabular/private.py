@@ -47,7 +47,7 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from ..schema import CODE_NAME, MOSTLY_DISTINCT, ColumnSpec, datetime_seconds
+from ..schema import CODE_NAME, ColumnSpec, datetime_seconds, mostly_distinct
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
@@ -133,7 +133,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
             try:
                 levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
             except _TooFew as failure:
-                if values.nunique() < MOSTLY_DISTINCT * values.count():
+                if not mostly_distinct(values):
                     raise
                 # names or codes: no count of theirs will ever clear the bar, and their levels cannot be listed
                 raise _TooFew(spec.name, f"most of its values are distinct (names or codes?): {failure.reason}",
