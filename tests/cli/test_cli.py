@@ -29,9 +29,10 @@ def test_fit_sample_info_end_to_end(workdir):
     assert "wgan-gp" in info.stdout and "torch" in info.stdout
 
 
-def test_rejection_sampling_is_reported_and_can_be_switched_off(workdir):
+def test_rejection_sampling_and_category_calibration_are_reported(workdir):
     info = ganforge("info", "model", cwd=workdir)
     assert "rejection:" in info.stdout, info.stdout
+    assert "categories: the generator's category shares were off by up to" in info.stdout, info.stdout
     plain = ganforge("sample", "model", "-n", "300", "--out", "plain.csv", "--seed", "2", "--no-rejection",
                      cwd=workdir)
     assert plain.returncode == 0, plain.stderr

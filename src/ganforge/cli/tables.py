@@ -99,6 +99,13 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
                             guarantee=model.privacy_, kinds={spec.name: spec.kind for spec in model.schema_})
 
 
+def _calibration_line(gap: dict) -> str:
+    kept = (f", {gap['kept_gap']:.3f} ({gap['kept_column']}) among the rows rejection sampling keeps"
+            if gap["on_kept_rows"] else "")
+    return (f"the generator's category shares were off by up to {gap['largest_gap']:.3f} ({gap['column']}){kept}; "
+            "sampling tilts them to the training shares")
+
+
 def _print_fit(model, out: Path) -> None:
     training = model.training_
     if training["stopped_by"] == "divergence":
@@ -117,6 +124,8 @@ def _print_fit(model, out: Path) -> None:
                    f"at first, {scores['curve'][-1][1]:.3f} at the end ({kept})")
     if "rejection" in training:
         click.echo(f"rejection sampling: {training['rejection']['reason']}")
+    if "calibration" in training:
+        click.echo(f"category calibration: {_calibration_line(training['calibration'])}")
     click.echo("columns:")
     for spec in model.schema_:
         click.echo(f"  {spec.name}: {spec.kind} ({spec.reason})")
@@ -216,6 +225,8 @@ def info_table(model_dir: Path, config: dict, as_json: bool) -> None:
             click.echo(f"            {line}")
     if "rejection" in training:
         click.echo(f"rejection:  {training['rejection']['reason']}")
+    if "calibration" in training:
+        click.echo(f"categories: {_calibration_line(training['calibration'])}")
     history = training.get("history") or []
     if history:
         click.echo(f"last loss:  D {history[-1]['loss_d']:.4f}, G {history[-1]['loss_g']:.4f}")

@@ -37,6 +37,7 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
+from .calibration import TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
 from .marginals import Cells, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 MODEL_TYPE = "tabular"
 REJECTION_PREFIX = "rejection"
 SAMPLE_CHUNK = 8192
+KEPT_MAX_DRAWS = 50_000  # generated rows a round of refitting the tilt on the critic's kept rows may draw
 MAX_REJECTION_FACTOR = 100
 
 
@@ -268,7 +270,11 @@ class TabularSynthesizer(Synthesizer):
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
         self.sampler_ = self._generation_sampler(transform, device)
+        self.tilt_, calibration = self._fit_tilt(codes, distributed)
         self.rejection_, rejection = self._fit_rejection(scalars, codes, distributed)
+        if self.rejection_ is not None and self.tilt_ is not None:  # the critic drops some categories' rows more
+            self.tilt_, kept = self._refit_tilt(codes)
+            calibration.update(kept)
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
@@ -277,6 +283,8 @@ class TabularSynthesizer(Synthesizer):
                           "learning_rates": list(train.learning_rates)}
         if rejection is not None:
             self.training_["rejection"] = rejection
+        if calibration is not None:
+            self.training_["calibration"] = calibration
         self.notes_ = notes
         if selection is not None:
             for round_, value in selection.curve:  # the report draws the score beside the losses
@@ -324,6 +332,58 @@ class TabularSynthesizer(Synthesizer):
                  "would hide any dependence", count["rows"])
         return marginals
 
+    def _fit_tilt(self, codes: np.ndarray, distributed) -> tuple[Tensor | None, dict | None]:
+        """Offsets on the generator's category logits that bring every one-hot block to its training shares
+        (see `calibration`), and how far off the shares were. Not under DP, where the real shares are read
+        only with noise, nor under torchrun, where each process holds part of the rows."""
+        layout = self.transform_.layout
+        if (not self.tabular_config.calibrate_marginals or not layout.block_sizes or self.privacy_config.enabled
+                or distributed is not None):
+            return None, None
+        generator = self.generator_.eval()
+        device = next(generator.parameters()).device
+        torch_rng = torch.Generator(device=device).manual_seed(self.train_config.seed or 0)
+        with torch.no_grad():
+            noise = torch.randn(TILT_ROWS, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
+            logits = generator(noise, self.sampler_.generation_batch(TILT_ROWS, torch_rng))[:, layout.n_scalars:]
+        target = block_shares(codes, layout.block_sizes)
+        largest, column = self._largest_gap(mean_shares(logits, layout), target)
+        tilt = fit_tilt(logits, target, layout)
+        return (torch.as_tensor(tilt, dtype=torch.float32, device=device),
+                {"largest_gap": largest, "column": column, "on_kept_rows": False})
+
+    def _largest_gap(self, shares: np.ndarray, target: np.ndarray) -> tuple[float, str]:
+        """The largest gap between a category's share and its training share, and its column."""
+        gaps = np.abs(shares - target)
+        owners = [column.spec.name for column in self.transform_.columns for _ in column.block_sizes]
+        return round(float(gaps.max()), 4), owners[np.repeat(np.arange(len(owners)),
+                                                             self.transform_.layout.block_sizes)[np.argmax(gaps)]]
+
+    def _refit_tilt(self, codes: np.ndarray) -> tuple[Tensor, dict]:
+        """The tilt refitted on the rows the row critic keeps, all rounds from the same draws, and how far off
+        the kept rows' shares were before."""
+        layout, critic = self.transform_.layout, self.rejection_
+        generator = self.generator_.eval()
+        device = next(generator.parameters()).device
+        blocks = Blocks(layout, device)
+
+        @torch.no_grad()
+        def kept_codes(tilt: np.ndarray) -> np.ndarray:
+            torch_rng = torch.Generator(device=device).manual_seed((self.train_config.seed or 0) + 1)
+            offsets, kept, drawn = torch.as_tensor(tilt, dtype=torch.float32, device=device), [], 0
+            while sum(map(len, kept)) < TILT_ROWS and drawn < KEPT_MAX_DRAWS:
+                scalars, batch = self._draw(generator, SAMPLE_CHUNK, torch_rng, None, blocks, offsets)
+                kept.append(batch[critic.keep(scalars, batch, layout, torch_rng)].cpu().numpy())
+                drawn += SAMPLE_CHUNK
+            return np.concatenate(kept)
+
+        target = block_shares(codes, layout.block_sizes)
+        tilt, before = refit_on_kept(self.tilt_.cpu().numpy().astype(np.float64), target, layout.block_sizes,
+                                     kept_codes)
+        largest, column = self._largest_gap(before, target)
+        return (torch.as_tensor(tilt, dtype=torch.float32, device=device),
+                {"on_kept_rows": True, "kept_gap": largest, "kept_column": column})
+
     def _fit_rejection(self, scalars: np.ndarray, codes: np.ndarray,
                        distributed) -> tuple[RejectionSampler | None, dict | None]:
         """The row critic for rejection sampling, when asked for and allowed."""
@@ -340,7 +400,7 @@ class TabularSynthesizer(Synthesizer):
 
         def draw(rows: int, torch_rng: torch.Generator) -> tuple[Tensor, Tensor]:
             with torch.no_grad():
-                return self._draw(generator, rows, torch_rng, None, blocks)
+                return self._draw(generator, rows, torch_rng, None, blocks, self.tilt_)
 
         sampler, summary = fit_rejection_sampler(scalars, codes, self.transform_.layout, draw, device,
                                                  seed=self.train_config.seed or 0)
@@ -348,14 +408,16 @@ class TabularSynthesizer(Synthesizer):
         return sampler, summary
 
     def _draw(self, generator: torch.nn.Module, rows: int, torch_rng: torch.Generator,
-              fixed: tuple[int, int] | None, blocks: Blocks) -> tuple[Tensor, Tensor]:
-        """Generated rows in the encoded form: scalars in (-1, 1) and one code per block."""
+              fixed: tuple[int, int] | None, blocks: Blocks, tilt: Tensor | None) -> tuple[Tensor, Tensor]:
+        """Generated rows in the encoded form: scalars in (-1, 1) and one code per block, drawn from the
+        logits plus `tilt` (see `calibration`)."""
         device = next(generator.parameters()).device
         noise = torch.randn(rows, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
         condition = self.sampler_.generation_batch(rows, torch_rng, fixed)
         raw = generator(noise, condition)
         n_scalars = self.transform_.layout.n_scalars
-        return torch.tanh(raw[:, :n_scalars]), blocks.sample(raw[:, n_scalars:], torch_rng)
+        logits = raw[:, n_scalars:] if tilt is None else raw[:, n_scalars:] + tilt
+        return torch.tanh(raw[:, :n_scalars]), blocks.sample(logits, torch_rng)
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""
@@ -457,7 +519,7 @@ class TabularSynthesizer(Synthesizer):
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
-            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks)
+            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_)
             if critic is not None:
                 kept = critic.keep(scalars, codes, layout, torch_rng)
                 scalars, codes = scalars[kept], codes[kept]
@@ -492,6 +554,8 @@ class TabularSynthesizer(Synthesizer):
                   "training": self.training_, "privacy_config": to_dict(self.privacy_config),
                   "privacy": self.privacy_}
         weights = self.generator_.state_dict()
+        if self.tilt_ is not None:
+            config["category_tilt"] = [float(value) for value in self.tilt_.cpu()]  # exact: samples repeat
         if self.rejection_ is not None:
             config["rejection"] = self.rejection_.state()
             weights = {**weights, **{f"{REJECTION_PREFIX}.{key}": value
@@ -517,7 +581,11 @@ class TabularSynthesizer(Synthesizer):
         own = {key: value for key, value in weights.items()
                if not key.startswith((TEXT_PREFIX + ".", REJECTION_PREFIX + "."))}
         load_weights(generator, own, path)
-        model.rejection_ = None
+        model.rejection_, tilt = None, config.get("category_tilt")
+        if tilt is not None and len(tilt) != sum(transform.layout.block_sizes):
+            raise GanforgeError(f"{source}: category_tilt has {len(tilt)} values for "
+                                f"{sum(transform.layout.block_sizes)} category entries")
+        model.tilt_ = None if tilt is None else torch.as_tensor(tilt, dtype=torch.float32, device=torch_device)
         if config.get("rejection") is not None:
             critic_weights = {key[len(REJECTION_PREFIX) + 1:]: value for key, value in weights.items()
                               if key.startswith(REJECTION_PREFIX + ".")}

@@ -1,0 +1,68 @@
+"""Categories come out at their training shares. Numbers are calibrated by ranks (see `encoders`); each one-hot
+block by a tilt, one offset per category added to the generator's logits, found so that the sampled share of
+every category equals its share of the training rows (the prior-shift correction of Saerens et al. 2002). It is
+the smallest change, in KL divergence, to each row's categorical distribution that gets the shares right, so
+rows keep what the generator learned about how columns go together. Rejection sampling drops some categories'
+rows more than others', so where a row critic is kept the tilt is refitted on the rows it keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from .networks import Blocks
+from .transform import Layout
+
+TILT_ROWS = 10_000  # generated rows the shares are measured on (kept rows, where a critic drops some)
+MAX_ROUNDS = 100
+TOLERANCE = 0.01  # largest gap between a category's log share and its target's
+KEPT_ROUNDS = 4  # refits on the rows a row critic keeps (sampled, so fewer rounds and a bounded step)
+MAX_STEP = 1.0
+
+
+def block_shares(codes: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
+    """Each block's code frequencies, concatenated; a code never seen counts half a row, so its log is finite."""
+    shares = []
+    for block, size in enumerate(sizes):
+        counts = np.maximum(np.bincount(codes[:, block], minlength=size).astype(np.float64), 0.5)
+        shares.append(counts / counts.sum())
+    return np.concatenate(shares) if shares else np.zeros(0)
+
+
+@torch.no_grad()
+def mean_shares(logits: torch.Tensor, layout: Layout) -> np.ndarray:
+    """The share of each category that sampling from `logits` gives on average."""
+    return Blocks(layout, logits.device).log_softmax(logits.double()).exp().mean(0).cpu().numpy()
+
+
+@torch.no_grad()
+def fit_tilt(logits: torch.Tensor, target: np.ndarray, layout: Layout) -> np.ndarray:
+    """The offsets that bring the mean softmax of `logits` (generated rows x every one-hot entry) to `target`."""
+    blocks = Blocks(layout, logits.device)
+    goal = torch.as_tensor(np.log(target), dtype=torch.float64, device=logits.device)
+    logits = logits.double()
+    tilt = torch.zeros(logits.shape[1], dtype=torch.float64, device=logits.device)
+    for _ in range(MAX_ROUNDS):
+        gap = goal - blocks.log_softmax(logits + tilt).exp().mean(0).clamp_min(1e-12).log()
+        tilt += gap
+        if float(gap.abs().max()) < TOLERANCE:
+            break
+    return tilt.cpu().numpy()
+
+
+def refit_on_kept(tilt: np.ndarray, target: np.ndarray, sizes: tuple[int, ...],
+                  kept_codes: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Moves `tilt` until the rows a row critic keeps have the target shares. `kept_codes(tilt)` gives the codes
+    of the kept rows of one fixed set of draws, so each round sees the same noise. Also returns the kept rows'
+    shares before the first move."""
+    tilt, first = tilt.copy(), None
+    for _ in range(KEPT_ROUNDS):
+        shares = block_shares(kept_codes(tilt), sizes)
+        first = shares if first is None else first
+        gap = np.log(target) - np.log(shares)
+        if np.abs(gap).max() < TOLERANCE:
+            break
+        tilt += np.clip(gap, -MAX_STEP, MAX_STEP)
+    return tilt, first
