@@ -71,6 +71,9 @@ def test_a_fitted_model_samples_categories_at_their_training_shares(tmp_path):
     for column in ("kind", "flag"):
         assert _gap(table[column], ours[column]) < 0.025
     assert max(_gap(table[c], theirs[c]) for c in ("kind", "flag")) > 0.05  # 100 steps leave them off
+    found = calibrated.training_["calibration"]  # what fit and info report: the worst share and its column
+    worst = max(("kind", "flag"), key=lambda c: _gap(table[c], raw.sample(20_000, seed=0)[c]))
+    assert found["largest_gap"] > 0.03 and found["column"] == worst
     # the tilt keeps what the generator learned: the rare kind still comes with its larger sizes
     assert ours.loc[ours.kind == "rare", "size"].median() > ours.loc[ours.kind == "common", "size"].median()
     calibrated.save(tmp_path / "model")

@@ -355,9 +355,9 @@ class TabularSynthesizer(Synthesizer):
     def _largest_gap(self, shares: np.ndarray, target: np.ndarray) -> tuple[float, str]:
         """The largest gap between a category's share and its training share, and its column."""
         gaps = np.abs(shares - target)
-        owners = [column.spec.name for column in self.transform_.columns for _ in column.block_sizes]
-        return round(float(gaps.max()), 4), owners[np.repeat(np.arange(len(owners)),
-                                                             self.transform_.layout.block_sizes)[np.argmax(gaps)]]
+        owners = [column.spec.name for column in self.transform_.columns  # one name per one-hot entry
+                  for size in column.block_sizes for _ in range(size)]
+        return round(float(gaps.max()), 4), owners[int(np.argmax(gaps))]
 
     def _refit_tilt(self, codes: np.ndarray) -> tuple[Tensor, dict]:
         """The tilt refitted on the rows the row critic keeps, all rounds from the same draws, and how far off
