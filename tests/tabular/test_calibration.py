@@ -1,10 +1,14 @@
 """Categories at their training shares: the tilt on the generator's logits, and what a fitted model samples."""
 
+import json
+
 import numpy as np
 import pandas as pd
+import pytest
 import torch
 
 from ganforge import TabularSynthesizer
+from ganforge.errors import GanforgeError
 from ganforge.tabular.calibration import block_shares, fit_tilt, refit_on_kept
 from ganforge.tabular.networks import Blocks
 from ganforge.tabular.transform import Layout
@@ -79,3 +83,8 @@ def test_a_fitted_model_samples_categories_at_their_training_shares(tmp_path):
     calibrated.save(tmp_path / "model")
     again = TabularSynthesizer.load(tmp_path / "model")
     pd.testing.assert_frame_equal(again.sample(500, seed=3), calibrated.sample(500, seed=3))
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    config["category_tilt"] = config["category_tilt"][:-1]  # a hand-edited or damaged file
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(GanforgeError, match="category_tilt has"):
+        TabularSynthesizer.load(tmp_path / "model")
