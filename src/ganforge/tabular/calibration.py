@@ -31,10 +31,14 @@ def block_shares(codes: np.ndarray, sizes: tuple[int, ...]) -> np.ndarray:
     return np.concatenate(shares) if shares else np.zeros(0)
 
 
+def _mean_shares(blocks: Blocks, logits: torch.Tensor) -> torch.Tensor:
+    return blocks.log_softmax(logits).exp().mean(0)
+
+
 @torch.no_grad()
 def mean_shares(logits: torch.Tensor, layout: Layout) -> np.ndarray:
     """The share of each category that sampling from `logits` gives on average."""
-    return Blocks(layout, logits.device).log_softmax(logits.double()).exp().mean(0).cpu().numpy()
+    return _mean_shares(Blocks(layout, logits.device), logits.double()).cpu().numpy()
 
 
 @torch.no_grad()
@@ -45,7 +49,7 @@ def fit_tilt(logits: torch.Tensor, target: np.ndarray, layout: Layout) -> np.nda
     logits = logits.double()
     tilt = torch.zeros(logits.shape[1], dtype=torch.float64, device=logits.device)
     for _ in range(MAX_ROUNDS):
-        gap = goal - blocks.log_softmax(logits + tilt).exp().mean(0).clamp_min(1e-12).log()
+        gap = goal - _mean_shares(blocks, logits + tilt).clamp_min(1e-12).log()
         tilt += gap
         if float(gap.abs().max()) < TOLERANCE:
             break

@@ -270,10 +270,11 @@ class TabularSynthesizer(Synthesizer):
         self.schema_, self.transform_, self.generator_ = schema, transform, result.generator
         self.text_models_ = text_models
         self.sampler_ = self._generation_sampler(transform, device)
-        self.tilt_, calibration = self._fit_tilt(codes, distributed)
+        shares = block_shares(codes, transform.layout.block_sizes)  # what the category calibration aims at
+        self.tilt_, calibration = self._fit_tilt(shares, distributed)
         self.rejection_, rejection = self._fit_rejection(scalars, codes, distributed)
         if self.rejection_ is not None and self.tilt_ is not None:  # the critic drops some categories' rows more
-            self.tilt_, kept = self._refit_tilt(codes)
+            self.tilt_, kept = self._refit_tilt(shares)
             calibration.update(kept)
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
@@ -332,9 +333,9 @@ class TabularSynthesizer(Synthesizer):
                  "would hide any dependence", count["rows"])
         return marginals
 
-    def _fit_tilt(self, codes: np.ndarray, distributed) -> tuple[Tensor | None, dict | None]:
+    def _fit_tilt(self, target: np.ndarray, distributed) -> tuple[Tensor | None, dict | None]:
         """Offsets on the generator's category logits that bring every one-hot block to its training shares
-        (see `calibration`), and how far off the shares were. Not under DP, where the real shares are read
+        `target` (see `calibration`), and how far off the shares were. Not under DP, where the real shares are read
         only with noise, nor under torchrun, where each process holds part of the rows."""
         layout = self.transform_.layout
         if (not self.tabular_config.calibrate_marginals or not layout.block_sizes or self.privacy_config.enabled
@@ -346,7 +347,6 @@ class TabularSynthesizer(Synthesizer):
         with torch.no_grad():
             noise = torch.randn(TILT_ROWS, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
             logits = generator(noise, self.sampler_.generation_batch(TILT_ROWS, torch_rng))[:, layout.n_scalars:]
-        target = block_shares(codes, layout.block_sizes)
         largest, column = self._largest_gap(mean_shares(logits, layout), target)
         tilt = fit_tilt(logits, target, layout)
         return (torch.as_tensor(tilt, dtype=torch.float32, device=device),
@@ -359,7 +359,7 @@ class TabularSynthesizer(Synthesizer):
                   for size in column.block_sizes for _ in range(size)]
         return round(float(gaps.max()), 4), owners[int(np.argmax(gaps))]
 
-    def _refit_tilt(self, codes: np.ndarray) -> tuple[Tensor, dict]:
+    def _refit_tilt(self, target: np.ndarray) -> tuple[Tensor, dict]:
         """The tilt refitted on the rows the row critic keeps, all rounds from the same draws, and how far off
         the kept rows' shares were before."""
         layout, critic = self.transform_.layout, self.rejection_
@@ -377,7 +377,6 @@ class TabularSynthesizer(Synthesizer):
                 drawn += SAMPLE_CHUNK
             return np.concatenate(kept)
 
-        target = block_shares(codes, layout.block_sizes)
         tilt, before = refit_on_kept(self.tilt_.cpu().numpy().astype(np.float64), target, layout.block_sizes,
                                      kept_codes)
         largest, column = self._largest_gap(before, target)
