@@ -24,6 +24,8 @@ def test_evaluate_writes_metrics_and_report(tables):
     assert 0 <= metrics["fidelity"]["overall"] <= 1 and "_distances" not in metrics
     assert (tables / "report.html").stat().st_size > 10_000
     assert "privacy:" in result.stdout
+    fidelity = metrics["fidelity"]
+    assert f"over the {fidelity['pairs_scored']} of {fidelity['pairs_total']} with a strong real" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

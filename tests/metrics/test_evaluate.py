@@ -180,3 +180,18 @@ def test_closer_to_train_share_steadies_on_a_small_holdout(train, fresh, monkeyp
     single = shares()
     assert averaged.std() < 0.6 * single.std()
     assert abs(averaged.mean() - 0.5) < 0.1
+
+
+def test_pair_trends_count_only_strongly_associated_pairs():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=400)
+    linked = pd.DataFrame({"x": x, "y": x + 0.3 * rng.normal(size=400), "z": rng.normal(size=400)})
+    fidelity = evaluate(linked, linked.sample(frac=1, random_state=1).reset_index(drop=True))["fidelity"]
+    assert (fidelity["pairs_scored"], fidelity["pairs_total"]) == (1, 3)  # only x-y is strongly correlated
+    assert fidelity["column_pair_trends"] > 0.95
+
+    unlinked = pd.DataFrame({"a": rng.normal(size=400), "b": rng.normal(size=400)})
+    results = evaluate(unlinked, unlinked.iloc[::-1].reset_index(drop=True))
+    assert results["fidelity"]["column_pair_trends"] is None and results["fidelity"]["pairs_scored"] == 0
+    assert results["fidelity"]["overall"] == results["fidelity"]["column_shapes"]
+    assert "the shapes alone" in results["verdict"]["fidelity"]

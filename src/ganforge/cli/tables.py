@@ -193,12 +193,19 @@ def evaluate_and_report(real, synthetic, holdout, target, out: Path | None, repo
                    force=force)
         written("report", report)
     fidelity = results["fidelity"]
-    pairs_score = fidelity["column_pair_trends"]
-    click.echo(f"quality {fidelity['overall']:.3f} (shapes {fidelity['column_shapes']:.3f}, pairs "
-               f"{pairs_score if pairs_score is None else round(pairs_score, 3)}); "
+    click.echo(f"quality {fidelity['overall']:.3f} (shapes {fidelity['column_shapes']:.3f}, {pairs_text(fidelity)}); "
                f"detection AUC {results['detection'].get('auc')}")
     for key, text in results["verdict"].items():
         click.echo(f"  {key}: {text}")
+
+
+def pairs_text(fidelity: dict) -> str:
+    """SDMetrics scores the pairs the real data associates strongly; say how many that was."""
+    if fidelity["column_pair_trends"] is None:
+        return "pairs not scored: none is strongly associated in the real data" if fidelity.get("pairs_total") \
+            else "no column pairs"
+    return (f"pairs {fidelity['column_pair_trends']:.3f} over the {fidelity['pairs_scored']} of "
+            f"{fidelity['pairs_total']} with a strong real association")
 
 
 def info_table(model_dir: Path, config: dict, as_json: bool) -> None:

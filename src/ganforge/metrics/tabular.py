@@ -33,7 +33,10 @@ def sdmetrics_metadata(schema: list[ColumnSpec]) -> dict:
 def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpec]) -> dict:
     """SDMetrics' QualityReport: per-column shape similarity (KS complement for numbers and dates,
     total-variation complement for categories), column-pair trends (correlation and contingency similarity)
-    and their mean. All in [0, 1], higher is better."""
+    and their mean. All in [0, 1], higher is better. SDMetrics (0.32 on) scores only the pairs that the real
+    data associates strongly (correlation above 0.5, association above 0.3): weak pairs match trivially.
+    `pairs_scored` of `pairs_total` says how many counted; with none, the trends are None and overall is the
+    shapes alone."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from sdmetrics.reports.single_table import QualityReport
@@ -43,10 +46,14 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list[ColumnSpe
     properties = report.get_properties().set_index("Property")["Score"]
     shapes = report.get_details("Column Shapes")
     pairs = report.get_details("Column Pair Trends")
+    scored = (pairs["Meets Threshold?"].astype("boolean").fillna(False) & pairs["Score"].notna()
+              if "Meets Threshold?" in pairs else pairs.get("Score", pd.Series(dtype=float)).notna())
     return {
         "overall": _number(report.get_score()),
         "column_shapes": _number(properties.get("Column Shapes")),
         "column_pair_trends": _number(properties.get("Column Pair Trends")),
+        "pairs_scored": int(scored.sum()),
+        "pairs_total": len(pairs),
         "per_column": {row["Column"]: {"metric": row["Metric"], "score": _number(row["Score"])}
                        for _, row in shapes.iterrows()},
         "worst_pairs": [{"columns": [row["Column 1"], row["Column 2"]], "metric": row["Metric"],

@@ -28,7 +28,8 @@ def _cards(results: dict) -> list[dict]:
              {"value": f"{fidelity['column_shapes']:.2f}", "label": "column shapes",
               "grade": _grade(fidelity["column_shapes"], 0.9, 0.8)}]
     if fidelity["column_pair_trends"] is not None:
-        cards.append({"value": f"{fidelity['column_pair_trends']:.2f}", "label": "column-pair trends",
+        counted = f"{fidelity.get('pairs_scored')} of {fidelity.get('pairs_total')} pairs strongly associated"
+        cards.append({"value": f"{fidelity['column_pair_trends']:.2f}", "label": f"column-pair trends ({counted})",
                       "grade": _grade(fidelity["column_pair_trends"], 0.9, 0.8)})
     if detection.get("auc") is not None:
         cards.append({"value": f"{detection['auc']:.2f}", "label": "detection AUC (0.5 is best)",

@@ -35,6 +35,8 @@ def verdict(results: dict) -> dict[str, str]:
     words["fidelity"] = (f"statistics close to the real data (quality {score:.2f} of 1)" if score >= 0.9 else
                          f"statistics roughly like the real data (quality {score:.2f} of 1)" if score >= 0.8 else
                          f"statistics far from the real data (quality {score:.2f} of 1)")
+    if results["fidelity"].get("pairs_total") and results["fidelity"]["column_pair_trends"] is None:
+        words["fidelity"] += "; the shapes alone: no column pair is strongly associated in the real data"
     auc = results["detection"].get("auc")
     if auc is not None:
         words["detection"] = (f"rows hard to tell from real ones (detector AUC {auc:.2f}; 0.5 is perfect)"
