@@ -14,7 +14,7 @@ from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
-from ganforge.tabular.marginals import DEPENDENCE_SHOWN, Cells, measure, zcdp_rho
+from ganforge.tabular.marginals import DEPENDENCE_SHOWN, SELECT_SHARE, Cells, measure, select_pairs, zcdp_rho
 from ganforge.tabular.private import (
     fit_private_transform,
     integer_levels,
@@ -325,10 +325,15 @@ def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     spent = model.privacy_
     statistics, marginals = spent["statistics"]["epsilon"], spent["marginals"]["epsilon"]
     assert spent["training"] is None and model.training_["stopped_by"] == "marginals"  # the default: no DP-SGD
-    # the pairs were bought: every pair of the seven columns, and of a number's missing-value indicator where its
-    # noisy count of missing values (none here) passed by noise (`statusquo` in 2 of 20 runs)
-    pairs = len(Cells(model.transform_.layout).pairs)
-    assert spent["marginals"]["pairs"] == pairs >= 21 and marginals == pytest.approx(0.3)
+    # the pairs were bought: as many as the seven columns less one (or eight, with a number's missing-value
+    # indicator where its noisy count of missing values, none here, passed by noise: `statusquo` in 2 of 20 runs),
+    # chosen from all their pairs, and `fit` names them
+    columns = Cells(model.transform_.layout).columns
+    assert spent["marginals"]["pairs"] == len(spent["marginals"]["chosen"]) == columns - 1 >= 6
+    assert spent["marginals"]["chosen_from"] == columns * (columns - 1) // 2 and marginals == pytest.approx(0.3)
+    chosen = next(line for line in budget_lines(spent) if line.startswith("pair marginals bought"))
+    assert f"furthest from independence, chosen privately of {columns * (columns - 1) // 2} with 25%" in chosen
+    assert all(" & " in pair and pair in chosen for pair in spent["marginals"]["chosen"])
     assert statistics + spent["row_count"]["epsilon"] + marginals == pytest.approx(1.0)
     assert spent["epsilon"] == pytest.approx(1.0)
     assert set(spent["statistics"]["bought"]) == set(survey(5).columns)
@@ -396,6 +401,30 @@ def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
     between = owner[:, None] != owner[None, :]
     residual = (noisy.counts - exact.counts)[between]
     assert residual.std() == pytest.approx(noisy.sigma, rel=0.1)  # the noise is what the accounting says
+
+
+def test_the_pairs_furthest_from_independence_are_chosen_privately_and_measured_with_the_rest():
+    table = survey(3000)
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
+                                      1.0, 1e-6, np.random.default_rng(0))
+    scalars, codes = transform.encode(table, np.random.default_rng(0))
+    cells = Cells(transform.layout)
+    known = cells.known_shares(transform.category_counts(), quantile=True)
+    every = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)  # no row count: all pairs
+    assert every.measured is None and every.pairs == len(cells.pairs)
+
+    chosen = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known, rows_hint=2990)
+    assert chosen.pairs == len(chosen.measured) == cells.columns - 1
+    # the selection's share of rho is spent, and the rest sets the noise on the fewer tables
+    assert chosen.sigma == pytest.approx(np.sqrt(chosen.pairs / (2 * (1 - SELECT_SHARE) * zcdp_rho(0.3, 5e-6))))
+    assert chosen.sigma < 0.65 * every.sigma  # 6 tables of 21, at three quarters of the rho
+    row_cells = cells.of_rows(scalars, codes)
+    strongest = select_pairs(cells, row_cells, known, 3000, 1, 1e12, np.random.default_rng(0))[0]  # no noise
+    assert strongest in chosen.measured  # statusquo and vote, which decides it above 0.3
+    for a, b in set(cells.pairs) - set(chosen.measured):  # nothing measured, nothing stored
+        assert not chosen.counts[cells.span(a), cells.span(b)].any()
+    for a in range(cells.columns):  # every column's counts still sum to the rows
+        assert np.diag(chosen.counts[cells.span(a), cells.span(a)]).sum() == pytest.approx(chosen.rows, rel=0.05)
 
 
 def test_the_generator_fitted_to_noisy_marginals_keeps_a_strong_dependence():
@@ -516,7 +545,12 @@ def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_colu
     assert deviations.std() > 0.5 * kept.sigma  # the measured counts, noise and all, not the products
 
 
-def test_a_small_table_gives_the_pairs_share_to_its_statistics_and_the_fit_says_why():
+def test_a_small_table_gives_the_pairs_share_to_its_statistics_and_the_fit_says_why(monkeypatch):
+    # the private noise is fresh entropy; here one fixed draw, as a row count 90 or more too high (3% of draws)
+    # buys the pairs of 150 rows
+    fresh = np.random.default_rng
+    monkeypatch.setattr(np.random, "default_rng", lambda *args, **kwargs: fresh(*args, **kwargs) if args or kwargs
+                        else fresh(3))
     table = survey(150)
     public = dict(dp_public_bounds={"age": [18, 70], "statusquo": [-2, 2]},
                   dp_public_categories={"region": ["C", "M", "N", "S", "SA"], "sex": ["F", "M"],

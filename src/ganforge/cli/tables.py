@@ -321,10 +321,13 @@ def budget_lines(privacy: dict) -> list[str]:
                      f"generator learned independent columns from them for {marginals['fit_steps']:,} steps "
                      "(more rows or a larger --dp-epsilon buy the pairs)")
     elif marginals:
-        lines.append(f"pair marginals bought the joint counts of {marginals['pairs']:,} column pairs "
-                     f"({marginals['cells']:,} cells in all) with Gaussian noise of {marginals['noise_sigma']:.3g} "
-                     f"rows each (zCDP rho {marginals['rho']:.3g}); the generator was fitted to them for "
-                     f"{marginals['fit_steps']:,} steps")
+        which = (f"the {marginals['pairs']:,} column pairs furthest from independence, chosen privately of "
+                 f"{marginals['chosen_from']:,} with {marginals['selection_share']:.0%} of their share "
+                 f"({', '.join(marginals['chosen'])})," if "chosen" in marginals else
+                 f"{marginals['pairs']:,} column pairs ({marginals['cells']:,} cells in all)")
+        lines.append(f"pair marginals bought the joint counts of {which} with Gaussian noise of "
+                     f"{marginals['noise_sigma']:.3g} rows each (zCDP rho {marginals['rho']:.3g}); the generator was "
+                     f"fitted to them for {marginals['fit_steps']:,} steps")
         if marginals.get("independent"):
             lines.append(f"  that noise hides any dependence: columns that determined each other would stand only "
                          f"{marginals['strongest_dependence']:.2g} noise deviations out of it, so the generator "

@@ -4,9 +4,11 @@ Under differential privacy, DP-SGD teaches the generator through a critic whose 
 all of its weights; at epsilon 1 on tables of a few thousand rows that noise drowns what the critic learns
 (pair trends fell below independent columns). Marginal methods (MST, AIM) spend the budget on counts instead,
 and so does this step. The encoded table is cut into cells: every number (its normal score) into BINS equally
-likely bins, every one-hot block by its codes (a long block's rarest codes share its last cell). The joint
-counts of every pair of those columns are measured once with Gaussian noise, which composes in zero-
-concentrated DP (Bun & Steinke 2016) and is converted to (epsilon, delta). The generator is then fitted to
+likely bins, every one-hot block by its codes (a long block's rarest codes share its last cell). A quarter
+of the budget chooses, privately, the pairs of those columns furthest from independence, as many as the
+columns less one (as many as MST measures); their joint counts are measured once with Gaussian noise, which
+composes in zero-concentrated DP (Bun & Steinke 2016) and is converted to (epsilon, delta). The generator
+is then fitted to
 the noisy counts (the idea of GEM, Liu et al. 2021): the soft cells of a batch of its rows, averaged, should
 reproduce every measured marginal. The fit reads only the noisy counts, so it is post-processing, and the
 generator can serve as it is or as the start of DP-SGD.
@@ -33,6 +35,10 @@ FIT_BATCH = 1024
 FIT_LEARNING_RATE = 1e-3
 AVERAGE_DECAY = 0.995  # the fitted weights are their moving average (tuning half: +0.04 quality, less spread)
 SOFTNESS = 0.02  # width, in the encoder's scaled normal scores, of the soft edge between two bins
+SELECT_SHARE = 0.25  # of the pairs' rho spent choosing which to measure (tuning half: 0.1 and 0.25 tried)
+# as many pairs are measured as the columns less one (tuning half at epsilon 1, before the scores were centred:
+# half as many lost 0.06 in one run, twice as many 0.012, all of them 0.017); the others get no target, since
+# the chosen pairs link them (an independence target at a quarter of a measured pair's weight lost 0.013)
 DEPENDENCE_SHOWN = 2.5  # noise deviations the strongest possible dependence must reach for the pairs to count (tuning
 # half: at 2.3-2.4 the small tables at epsilon 3 did better without the pairs, at 2.6 `cigar` at 0.5 did better with)
 
@@ -115,6 +121,7 @@ class Measurement:
     rho: float
     pairs: int
     strongest: float = math.inf  # noise deviations the strongest dependence of this many rows would reach
+    measured: list[tuple[int, int]] | None = None  # the pairs measured, where not all were
 
     @property
     def independent(self) -> bool:
@@ -122,8 +129,60 @@ class Measurement:
         return self.strongest < DEPENDENCE_SHOWN
 
 
+def cell_names(transform) -> list[str]:
+    """Each cell column's table column: the numbers' scores first, then the one-hot blocks (a number's
+    missing-value indicator named as such), as `Cells` orders them."""
+    scalars = [c.spec.name for c in transform.columns for _ in range(c.scalar_count)]
+    blocks = [c.spec.name if c.is_discrete else f"{c.spec.name} (missing)"
+              for c in transform.columns for _ in c.block_sizes]
+    return scalars + blocks
+
+
+def measured_pairs(columns: int) -> int:
+    return max(columns - 1, 0)
+
+
+def partners_of(column: int, pairs: list[tuple[int, int]]) -> list[int]:
+    return [b if a == column else a for a, b in pairs if column in (a, b)]
+
+
+def select_pairs(cells: Cells, row_cells: np.ndarray, known: dict[int, np.ndarray], rows: float, wanted: int,
+                 rho: float, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """The `wanted` pairs furthest from independence, chosen privately: `wanted` picks of the exponential
+    mechanism at rho / wanted each (epsilon^2 / 8 of rho apiece, Cesar & Rogers 2021), drawn at once as the
+    top of the scores plus Gumbel noise (Durfee & Rogers 2019). A pair's score sums, over the rows, the outer
+    product of its two cells' indicators centred on the columns' shares (the column statistics', already
+    public; even cells where they say nothing), as an L1 norm: a covariance of the cells, which a share the
+    statistics got wrong (a count column's coarse distribution function) barely moves, where the plain
+    distance to the product of the shares picked every pair of such a column. Less what sampling alone would
+    give independent columns at the noisy row count (as AIM discounts a marginal's expected error), and in
+    units of the most one row can move it. Measuring only the chosen pairs, at the rest of the rho, cuts each
+    table's noise by the square root of how many fewer there are."""
+    def shares(column: int) -> np.ndarray:
+        return known.get(column, np.full(cells.sizes[column], 1 / cells.sizes[column]))
+
+    scores = []
+    for a, b in cells.pairs:
+        size_a, size_b = cells.sizes[a], cells.sizes[b]
+        joint = np.bincount(row_cells[:, a] * size_b + row_cells[:, b], minlength=size_a * size_b)
+        joint = joint.reshape(size_a, size_b).astype(np.float64)
+        share_a, share_b = shares(a), shares(b)
+        # (e_i - share_a) (e_j - share_b) summed over the rows
+        centred = (joint - np.outer(joint.sum(axis=1), share_b) - np.outer(share_a, joint.sum(axis=0))
+                   + joint.sum() * np.outer(share_a, share_b))
+        expected = np.outer(share_a, share_b)
+        chance = np.sqrt(2 * rows * expected * (1 - expected) / np.pi).sum()  # so many cells are no head start
+        # one row moves the score by at most |e_i - share_a|_1 |e_j - share_b|_1
+        sensitivity = 4 * (1 - share_a.min()) * (1 - share_b.min())
+        scores.append((np.abs(centred).sum() - chance) / sensitivity)
+    pick_epsilon = math.sqrt(8 * rho / wanted)
+    noisy = np.asarray(scores) + rng.gumbel(0.0, 2 / pick_epsilon, len(scores))
+    return [cells.pairs[i] for i in sorted(np.argsort(-noisy)[:wanted])]
+
+
 def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float, delta: float,
-            rng: np.random.Generator, known_shares: dict[int, np.ndarray] | None = None) -> Measurement:
+            rng: np.random.Generator, known_shares: dict[int, np.ndarray] | None = None,
+            rows_hint: float | None = None) -> Measurement:
     """Every pair's joint counts plus Gaussian noise at (epsilon, delta) in total. Adding or removing a row
     changes one cell of each pair's table by one, so each table has L2 sensitivity 1 and costs 1 / (2 sigma^2)
     of rho. Each column's own counts are the average over its pairs of their noisy sums: post-processing.
@@ -131,8 +190,13 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
     come from `known_shares` (`Cells.known_shares`) where given."""
     rho = zcdp_rho(epsilon, delta)
     pairs = cells.pairs
-    sigma = pair_noise(cells.columns, epsilon, delta)
     row_cells = cells.of_rows(scalars, codes)
+    wanted = measured_pairs(cells.columns)
+    selecting = rows_hint is not None and wanted < len(pairs)
+    if selecting:
+        pairs = select_pairs(cells, row_cells, known_shares or {}, rows_hint, wanted, SELECT_SHARE * rho, rng)
+    measuring = rho * (1 - SELECT_SHARE) if selecting else rho
+    sigma = math.sqrt(len(pairs) / (2 * measuring))
     counts = np.zeros((cells.width, cells.width))
     totals = []
     for a, b in pairs:
@@ -143,10 +207,13 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
         totals.append(noisy.sum())
     rows = max(float(np.mean(totals)), 1.0)
     for a in range(cells.columns):  # each column's counts: the row sums of its pairs' tables, averaged
-        partners = [b for b in range(cells.columns) if b != a]
-        sums = np.mean([counts[cells.span(a), cells.span(b)].sum(axis=1) for b in partners], axis=0)
+        partners = partners_of(a, pairs)
+        sums = (np.mean([counts[cells.span(a), cells.span(b)].sum(axis=1) for b in partners], axis=0) if partners
+                else rows * (known_shares or {}).get(a, np.full(cells.sizes[a], 1 / cells.sizes[a])))
         counts[cells.span(a), cells.span(a)] = np.diag(sums)
-    measurement = Measurement(counts, rows, sigma, rho, len(pairs), strongest_dependence(cells.sizes, rows, sigma))
+    measurement = Measurement(counts, rows, sigma, rho, len(pairs),
+                              strongest_dependence(cells.sizes, rows, sigma, pairs),
+                              measured=pairs if selecting else None)
     if measurement.independent:
         _independent(cells, measurement, known_shares or {})
     return measurement
@@ -167,13 +234,14 @@ def pair_noise(columns: int, epsilon: float, delta: float) -> float:
     return math.sqrt(max(1, columns * (columns - 1) // 2) / (2 * zcdp_rho(epsilon, delta)))
 
 
-def strongest_dependence(sizes: list[int], rows: float, sigma: float) -> float:
+def strongest_dependence(sizes: list[int], rows: float, sigma: float,
+                         pairs: list[tuple[int, int]] | None = None) -> float:
     """How far above the noise the pair tables could show any dependence at all: the interaction of columns
     that determine each other (every row on a diagonal of k = the smaller column's cells: rows^2 (k-1)/k^2 in
     each table), summed over the pairs, in standard deviations of the noise's own summed squares. Below a few,
     the tables hold nothing but noise, and a generator fitted to them turns it into strong made-up correlations
     (107 rows at epsilon 1: ozone and temperature correlated -0.52 where the rows say +0.71)."""
-    pairs = [(a, b) for a in range(len(sizes)) for b in range(a + 1, len(sizes))]
+    pairs = pairs if pairs is not None else [(a, b) for a in range(len(sizes)) for b in range(a + 1, len(sizes))]
     if not pairs:
         return math.inf
     smaller = np.asarray([min(sizes[a], sizes[b]) for a, b in pairs], dtype=np.float64)
@@ -215,12 +283,20 @@ class MarginalFit:
         self.rows = measurement.rows
         self.target = torch.as_tensor(measurement.counts / measurement.rows, dtype=torch.float32, device=device)
         owner = np.repeat(np.arange(cells.columns), cells.sizes)
-        self.pair_mask = torch.as_tensor(owner[:, None] < owner[None, :], device=device)  # every pair once
+        targets = np.triu(np.ones((cells.columns, cells.columns), bool), k=1)  # every pair once
+        if measurement.measured is not None and not measurement.independent:  # only the pairs measured
+            targets[:] = False
+            for a, b in measurement.measured:
+                targets[a, b] = True
+        self.pair_mask = torch.as_tensor(targets[owner[:, None], owner[None, :]], device=device)
         self.column_target = torch.diagonal(self.target).clone()  # every column's own distribution
         sizes = np.asarray(cells.sizes, dtype=np.float64)
-        partners = max(1, cells.columns - 1)
+        measured = measurement.measured if measurement.measured is not None else cells.pairs
         # a column's count averages its partners' row sums: variance sigma^2 * (sum of their sizes) / partners^2
-        variance = measurement.sigma ** 2 * (sizes.sum() - sizes) / partners ** 2
+        # (a column in no measured pair has its statistics' shares, weighed as if it had one partner its size)
+        variance = measurement.sigma ** 2 * np.asarray(
+            [sum(sizes[b] for b in partners_of(a, measured)) / len(partners_of(a, measured)) ** 2
+             if partners_of(a, measured) else sizes[a] for a in range(cells.columns)])
         self.column_weight = torch.as_tensor(np.repeat(1 / variance, cells.sizes), dtype=torch.float32, device=device)
         self.pair_weight = 1 / measurement.sigma ** 2
         self.scale = 1 / max(1, cells.columns)  # per column, so learning rates mean the same on any table
@@ -275,10 +351,12 @@ class MarginalFit:
 
 def warm_start(generator: torch.nn.Module, cells: Cells, scalars: np.ndarray, codes: np.ndarray,
                sampler: ConditionSampler, noise_dim: int, epsilon: float, delta: float, rng: np.random.Generator,
-               steps: int, seed: int = 0, known_shares: dict[int, np.ndarray] | None = None) -> dict:
+               steps: int, seed: int = 0, known_shares: dict[int, np.ndarray] | None = None,
+               rows_hint: float | None = None) -> dict:
     """Measure the marginals at (epsilon, delta) and fit `generator` to them; returns what was bought.
-    `known_shares`: what the column statistics tell of each cell column (`Cells.known_shares`)."""
-    measurement = measure(cells, scalars, codes, epsilon, delta, rng, known_shares)
+    `known_shares`: what the column statistics tell of each cell column (`Cells.known_shares`); `rows_hint`:
+    a noisy row count, with which the pairs to measure are chosen (without it, all are measured)."""
+    measurement = measure(cells, scalars, codes, epsilon, delta, rng, known_shares, rows_hint)
     return {"epsilon": epsilon, "delta": delta} | fit_to(generator, cells, measurement, sampler, noise_dim, steps, seed)
 
 
@@ -287,7 +365,10 @@ def fit_to(generator: torch.nn.Module, cells: Cells, measurement: Measurement, s
     """Fit `generator` to a measurement (post-processing); returns what it was fitted to."""
     device = next(generator.parameters()).device
     curve = MarginalFit(cells, measurement, sampler, noise_dim, device).fit(generator, steps, seed=seed)
-    return {"rho": measurement.rho, "noise_sigma": round(measurement.sigma, 4), "pairs": measurement.pairs,
+    chosen = {} if measurement.measured is None else {
+        "chosen_from": len(cells.pairs), "selection_share": SELECT_SHARE,
+        "chosen": [[int(a), int(b)] for a, b in measurement.measured]}
+    return chosen | {"rho": measurement.rho, "noise_sigma": round(measurement.sigma, 4), "pairs": measurement.pairs,
             "cells": cells.width, "fit_steps": steps, "fit_curve": curve, "rows": round(measurement.rows),
             "strongest_dependence": round(min(measurement.strongest, 1e9), 2),
             "independent": measurement.independent}

@@ -38,7 +38,7 @@ from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
 from .calibration import TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
-from .marginals import Cells, fit_to, unmeasured, warm_start
+from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
@@ -319,7 +319,10 @@ class TabularSynthesizer(Synthesizer):
         if "marginals" in plan.parts:  # the generator first learns the noisy two-way marginals
             marginals = warm_start(generator, cells, scalars, codes, sampler, tabular.embedding_dim,
                                    *plan.parts["marginals"], rng, dp.dp_marginal_steps, seed=seed or 0,
-                                   known_shares=known)
+                                   known_shares=known, rows_hint=(plan.row_count or {}).get("rows"))
+            if "chosen" in marginals:  # by the columns' names, for `fit` and `info`
+                names = cell_names(transform)
+                marginals["chosen"] = [f"{names[a]} & {names[b]}" for a, b in marginals["chosen"]]
             log.info("fitted the generator to %d noisy pair marginals (noise %.3g)", marginals["pairs"],
                      marginals["noise_sigma"])
             return marginals
