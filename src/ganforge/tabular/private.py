@@ -738,8 +738,8 @@ def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config:
     return {"epsilon_budget": config.dp_epsilon, "delta_budget": config.dp_delta,
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
             "covers": "every use of the real rows: a row count, the column statistics (category lists and counts, "
-                      "numeric ranges and distribution functions, condition frequencies), the two-way marginals the "
-                      "generator is fitted to, and discriminator training (DP-SGD)",
+                      "numeric ranges and distribution functions, condition frequencies), which column pairs to "
+                      "measure, the two-way marginals the generator is fitted to, and discriminator training (DP-SGD)",
             "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
                            "(declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}
