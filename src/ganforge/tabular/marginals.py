@@ -26,7 +26,7 @@ from scipy.special import ndtri
 from .encoders import NORMAL_SCALE
 from .networks import Blocks
 from .sampler import ConditionSampler
-from .transform import Layout
+from .transform import Layout, TableTransform
 
 Tensor = torch.Tensor
 BINS = 5  # equally likely bins per number; chosen on the privacy benchmark's tuning half (8, 5, 4, 3 tried)
@@ -129,7 +129,7 @@ class Measurement:
         return self.strongest < DEPENDENCE_SHOWN
 
 
-def cell_names(transform) -> list[str]:
+def cell_names(transform: TableTransform) -> list[str]:
     """Each cell column's table column: the numbers' scores first, then the one-hot blocks (a number's
     missing-value indicator named as such), as `Cells` orders them."""
     scalars = [c.spec.name for c in transform.columns for _ in range(c.scalar_count)]
@@ -183,9 +183,10 @@ def select_pairs(cells: Cells, row_cells: np.ndarray, known: dict[int, np.ndarra
 def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float, delta: float,
             rng: np.random.Generator, known_shares: dict[int, np.ndarray] | None = None,
             rows_hint: float | None = None) -> Measurement:
-    """Every pair's joint counts plus Gaussian noise at (epsilon, delta) in total. Adding or removing a row
-    changes one cell of each pair's table by one, so each table has L2 sensitivity 1 and costs 1 / (2 sigma^2)
-    of rho. Each column's own counts are the average over its pairs of their noisy sums: post-processing.
+    """The chosen pairs' joint counts (`select_pairs`, with a noisy row count `rows_hint`; every pair's
+    without) plus Gaussian noise at (epsilon, delta) in total. Adding or removing a row changes one cell of
+    each pair's table by one, so each table has L2 sensitivity 1 and costs 1 / (2 sigma^2) of rho. Each
+    column's own counts are the average over its measured pairs of their noisy sums: post-processing.
     Where the pairs are too noisy to show any dependence, they give way to independent columns whose shares
     come from `known_shares` (`Cells.known_shares`) where given."""
     rho = zcdp_rho(epsilon, delta)
