@@ -131,6 +131,15 @@ def test_an_empty_bin_that_passes_by_noise_far_out_does_not_stretch_the_range():
     assert low <= 0 and high >= np.percentile(prices[:1000], 99)
 
 
+def test_a_scale_around_zero_keeps_both_sides_where_one_side_passed():
+    scale = np.random.default_rng(0).normal(0, 1, 3000).clip(-1.8, 2.05)  # at a column's epsilon of 0.04, each
+    both = 0  # side's bins hold counts near the bar for any of the many bins: one side alone passed in 164 of 200
+    for seed in range(200):  # draws, both in 36
+        low, high, *_ = private_range(scale, "statusquo", 0.021, np.random.default_rng(seed))
+        both += low < -1 and high > 1
+    assert both > 180  # the mirror of the side found, one test with its own bar, brings back the other (196)
+
+
 def test_a_range_stops_near_its_values_and_its_histogram_makes_up_no_far_values():
     from ganforge.tabular.private import noisy_histogram
 
