@@ -400,12 +400,18 @@ def test_zcdp_conversion_gives_back_the_epsilon_asked_for():
         assert rho + 2 * np.sqrt(rho * np.log(1 / delta)) == pytest.approx(epsilon)
 
 
-def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
-    table = survey(2000)
+def encoded_survey(rows: int, epsilon: float = 1.0, delta: float = 1e-6):
+    """A survey table through a private transform (statistics at (epsilon, delta)): the transform, its encoded
+    rows and their cells."""
+    table = survey(rows)
     transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
-                                      1.0, 1e-6, np.random.default_rng(0))
+                                      epsilon, delta, np.random.default_rng(0))
     scalars, codes = transform.encode(table, np.random.default_rng(0))
-    cells = Cells(transform.layout)
+    return transform, scalars, codes, Cells(transform.layout)
+
+
+def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
+    transform, scalars, codes, cells = encoded_survey(2000)
     exact = measure(cells, scalars, codes, 1e9, 0.5, np.random.default_rng(1))  # a budget with no noise to speak of
     assert exact.rows == pytest.approx(2000, abs=1)
     assert exact.pairs == cells.columns * (cells.columns - 1) // 2
@@ -418,11 +424,7 @@ def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
 
 
 def test_the_pairs_furthest_from_independence_are_chosen_privately_and_measured_with_the_rest():
-    table = survey(3000)
-    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
-                                      1.0, 1e-6, np.random.default_rng(0))
-    scalars, codes = transform.encode(table, np.random.default_rng(0))
-    cells = Cells(transform.layout)
+    transform, scalars, codes, cells = encoded_survey(3000)
     known = cells.known_shares(transform.category_counts(), quantile=True)
     every = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)  # no row count: all pairs
     assert every.measured is None and every.pairs == len(cells.pairs)
@@ -531,11 +533,7 @@ def test_a_refused_integer_coded_category_asks_for_its_levels_and_trains_once_th
 
 
 def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_columns():
-    table = survey(150)
-    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
-                                      1e6, 0.5, np.random.default_rng(0))
-    scalars, codes = transform.encode(table, np.random.default_rng(0))
-    cells = Cells(transform.layout)
+    transform, scalars, codes, cells = encoded_survey(150, 1e6, 0.5)
     known = cells.known_shares(transform.category_counts(), quantile=True)
     small = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)
     assert small.strongest < DEPENDENCE_SHOWN
