@@ -450,8 +450,9 @@ def _with_mirror(noisy: np.ndarray, first: int, last: int, epsilon: float) -> tu
 def _mirror_threshold(size: int) -> float:
     """The level, in units of 1/epsilon, that a sum of `size` unit Laplace draws exceeds with chance
     MIRROR_RISK; drawn once from a fixed seed."""
-    draws = np.random.default_rng(size).laplace(0, 1, (200_000, size)).sum(axis=1)
-    return float(np.quantile(draws, 1 - MIRROR_RISK))
+    rng = np.random.default_rng(size)
+    sums = np.concatenate([rng.laplace(0, 1, (20_000, size)).sum(axis=1) for _ in range(10)])  # in chunks:
+    return float(np.quantile(sums, 1 - MIRROR_RISK))  # a mirror may span a hundred bins
 
 
 def _strays(noisy: np.ndarray, marked: np.ndarray, apart: int | None = None) -> list[np.ndarray]:
