@@ -435,7 +435,8 @@ def test_the_pairs_furthest_from_independence_are_chosen_privately_and_measured_
     assert chosen.sigma == pytest.approx(np.sqrt(chosen.pairs / (2 * (1 - SELECT_SHARE) * zcdp_rho(0.3, 5e-6))))
     assert chosen.sigma < 0.65 * every.sigma  # 6 tables of 21, at three quarters of the rho
     row_cells = cells.of_rows(scalars, codes)
-    strongest = select_pairs(cells, row_cells, known, 3000, 1, 1e12, np.random.default_rng(0))[0]  # no noise
+    joints = {(a, b): cells.joint(row_cells, a, b) for a, b in cells.pairs}
+    strongest = select_pairs(cells, joints, known, 3000, 1, 1e12, np.random.default_rng(0))[0]  # no noise
     assert strongest in chosen.measured  # statusquo and vote, which decides it above 0.3
     for a, b in set(cells.pairs) - set(chosen.measured):  # nothing measured, nothing stored
         assert not chosen.counts[cells.span(a), cells.span(b)].any()

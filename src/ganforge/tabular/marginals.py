@@ -75,6 +75,12 @@ class Cells:
     def pairs(self) -> list[tuple[int, int]]:
         return [(a, b) for a in range(self.columns) for b in range(a + 1, self.columns)]
 
+    def joint(self, row_cells: np.ndarray, a: int, b: int) -> np.ndarray:
+        """The rows' counts in every cell pair of cell columns a and b (sizes[a] x sizes[b])."""
+        size_a, size_b = self.sizes[a], self.sizes[b]
+        return np.bincount(row_cells[:, a] * size_b + row_cells[:, b], minlength=size_a * size_b).reshape(
+            size_a, size_b).astype(np.float64)
+
     def of_rows(self, scalars: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Each real row's cell in every cell column (rows x columns)."""
         bins = [np.searchsorted(self.edges, scalars[:, j], side="right") for j in range(scalars.shape[1])]
@@ -138,16 +144,12 @@ def cell_names(transform: TableTransform) -> list[str]:
     return scalars + blocks
 
 
-def measured_pairs(columns: int) -> int:
-    return max(columns - 1, 0)
-
-
 def partners_of(column: int, pairs: list[tuple[int, int]]) -> list[int]:
     return [b if a == column else a for a, b in pairs if column in (a, b)]
 
 
-def select_pairs(cells: Cells, row_cells: np.ndarray, known: dict[int, np.ndarray], rows: float, wanted: int,
-                 rho: float, rng: np.random.Generator) -> list[tuple[int, int]]:
+def select_pairs(cells: Cells, joints: dict[tuple[int, int], np.ndarray], known: dict[int, np.ndarray], rows: float,
+                 wanted: int, rho: float, rng: np.random.Generator) -> list[tuple[int, int]]:
     """The `wanted` pairs furthest from independence, chosen privately: `wanted` picks of the exponential
     mechanism at rho / wanted each (epsilon^2 / 8 of rho apiece, Cesar & Rogers 2021), drawn at once as the
     top of the scores plus Gumbel noise (Durfee & Rogers 2019). A pair's score sums, over the rows, the outer
@@ -162,11 +164,8 @@ def select_pairs(cells: Cells, row_cells: np.ndarray, known: dict[int, np.ndarra
         return known.get(column, np.full(cells.sizes[column], 1 / cells.sizes[column]))
 
     scores = []
-    for a, b in cells.pairs:
-        size_a, size_b = cells.sizes[a], cells.sizes[b]
-        joint = np.bincount(row_cells[:, a] * size_b + row_cells[:, b], minlength=size_a * size_b)
-        joint = joint.reshape(size_a, size_b).astype(np.float64)
-        share_a, share_b = shares(a), shares(b)
+    for a, b in cells.pairs:  # `joints`: every pair's counts (`Cells.joint`)
+        joint, share_a, share_b = joints[a, b], shares(a), shares(b)
         # (e_i - share_a) (e_j - share_b) summed over the rows
         centred = (joint - np.outer(joint.sum(axis=1), share_b) - np.outer(share_a, joint.sum(axis=0))
                    + joint.sum() * np.outer(share_a, share_b))
@@ -192,18 +191,17 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
     rho = zcdp_rho(epsilon, delta)
     pairs = cells.pairs
     row_cells = cells.of_rows(scalars, codes)
-    wanted = measured_pairs(cells.columns)
+    joints = {(a, b): cells.joint(row_cells, a, b) for a, b in pairs}
+    wanted = cells.columns - 1
     selecting = rows_hint is not None and wanted < len(pairs)
     if selecting:
-        pairs = select_pairs(cells, row_cells, known_shares or {}, rows_hint, wanted, SELECT_SHARE * rho, rng)
+        pairs = select_pairs(cells, joints, known_shares or {}, rows_hint, wanted, SELECT_SHARE * rho, rng)
     measuring = rho * (1 - SELECT_SHARE) if selecting else rho
     sigma = math.sqrt(len(pairs) / (2 * measuring))
     counts = np.zeros((cells.width, cells.width))
     totals = []
     for a, b in pairs:
-        size_a, size_b = cells.sizes[a], cells.sizes[b]
-        joint = np.bincount(row_cells[:, a] * size_b + row_cells[:, b], minlength=size_a * size_b)
-        noisy = joint.reshape(size_a, size_b) + rng.normal(0, sigma, (size_a, size_b))
+        noisy = joints[a, b] + rng.normal(0, sigma, joints[a, b].shape)
         counts[cells.span(a), cells.span(b)], counts[cells.span(b), cells.span(a)] = noisy, noisy.T
         totals.append(noisy.sum())
     rows = max(float(np.mean(totals)), 1.0)
@@ -296,9 +294,9 @@ class MarginalFit:
         measured = measurement.measured if measurement.measured is not None else cells.pairs
         # a column's count averages its partners' row sums: variance sigma^2 * (sum of their sizes) / partners^2
         # (a column in no measured pair has its statistics' shares, weighed as if it had one partner its size)
+        partners = [partners_of(a, measured) for a in range(cells.columns)]
         variance = measurement.sigma ** 2 * np.asarray(
-            [sum(sizes[b] for b in partners_of(a, measured)) / len(partners_of(a, measured)) ** 2
-             if partners_of(a, measured) else sizes[a] for a in range(cells.columns)])
+            [sizes[own].sum() / len(own) ** 2 if own else sizes[a] for a, own in enumerate(partners)])
         self.column_weight = torch.as_tensor(np.repeat(1 / variance, cells.sizes), dtype=torch.float32, device=device)
         self.pair_weight = 1 / measurement.sigma ** 2
         self.scale = 1 / max(1, cells.columns)  # per column, so learning rates mean the same on any table
