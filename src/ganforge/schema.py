@@ -102,12 +102,23 @@ def _is_free_text(values: pd.Series, distinct: int) -> bool:
     return bool(text.str.contains(" ").mean() >= 0.8 and text.str.len().median() >= TEXT_MIN_CHARACTERS)
 
 
-# Names that mark whole numbers as codes for categories rather than quantities: states, zip and ICD codes,
-# regions, school ids or product numbers, races. Matched at the start of the name or of a word in it (state,
-# state_code, schidkn, zipCode); "school" alone is left out, as it more often counts years of schooling.
-CODE_NAME = re.compile(r"(^|[^a-z])(state|fips|zip|postcode|postal|code|region|county|district|country|nation|"
-                       r"schid|schoolid|school_id|category|categ|class|type|group|sector|industry|occupation|race|ethn|"
-                       r"gender|sex|status|dept|department|station|site|store|product|brand|icd|id)", re.IGNORECASE)
+# Words that mark whole numbers as codes for categories rather than quantities: states, zip and ICD codes,
+# regions, school ids or product numbers, races. A word of the name must be one of them, alone or joined to a
+# code suffix or another such word (state, state_code, STATEFIP, schidkn, zipCode, producttype); a quantity about
+# a coded thing is not a code (statemb, a state's maximum benefit, 138 amounts that a prefix match took for
+# codes; classsize). "school" alone is left out, as it more often counts years of schooling.
+CODE_WORDS = ("state|fips|zip|postcode|postal|code|region|county|district|country|nation|schid|schoolid|category|"
+              "categ|class|type|group|sector|industry|occupation|race|ethn|ethnic|ethnicity|gender|sex|status|dept|"
+              "department|station|site|store|product|brand|icd|id")
+CODE_WORD = re.compile(rf"(?:{CODE_WORDS})(?:_?(?:{CODE_WORDS}|cd|codes|fip|icp|no|num|nr|key|kn))?\d*", re.IGNORECASE)
+NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # snake_case, camelCase and ALLCAPS words
+
+
+def reads_as_codes(name: str) -> bool:
+    """Whether a column's name says its whole numbers are codes."""
+    return any(CODE_WORD.fullmatch(word) for word in NAME_WORDS.findall(str(name)))
+
+
 CODE_MAX_LEVELS = 200
 CODE_MIN_ROWS_PER_LEVEL = 3
 
@@ -139,7 +150,7 @@ def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str
         if distinct <= CATEGORICAL_NUMERIC_LEVELS:
             return "categorical", None, f"{distinct} distinct numbers"
         name = str(column.name or "")
-        if (integral and CODE_NAME.search(name) and distinct <= CODE_MAX_LEVELS
+        if (integral and reads_as_codes(name) and distinct <= CODE_MAX_LEVELS
                 and len(values) >= CODE_MIN_ROWS_PER_LEVEL * distinct):
             return "categorical", None, (f"whole numbers with {distinct} levels under a name that reads as codes "
                                          f"({name!r}); --column-kind {name}=integer if they are quantities")

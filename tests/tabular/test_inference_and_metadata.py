@@ -16,6 +16,9 @@ rng = np.random.default_rng(0)
 @pytest.mark.parametrize("name, values, kind", [
     ("state", rng.integers(1, 51, 600), "categorical"),  # US state codes: 50 levels, named as codes
     ("schidkn", rng.integers(1, 80, 2000), "categorical"),  # school ids
+    ("STATEFIP", rng.integers(1, 57, 2000), "categorical"),  # a code word joined to a code suffix
+    ("statemb", rng.choice(rng.choice(np.arange(84, 294), 138, replace=False), 3000), "integer"),  # a state's
+    # maximum benefit: a quantity about a coded thing, whose name only begins with a code word
     ("zip_code", rng.choice([10001, 10002, 94105, 60601, 73301] * 4 + list(range(20000, 20030)), 500), "categorical"),
     ("satisfaction", rng.integers(1, 8, 300), "categorical"),  # a 1-7 survey answer
     ("children", rng.poisson(1.5, 400), "categorical"),  # a count with few values: encoded as levels

@@ -47,7 +47,7 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from ..schema import CODE_NAME, ColumnSpec, datetime_seconds, mostly_distinct
+from ..schema import ColumnSpec, datetime_seconds, mostly_distinct, reads_as_codes
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
@@ -130,7 +130,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
         public = None if public is None else _declared_levels(public, values, spec.name)
-        if spec.kind == "categorical" and public is None and CODE_NAME.search(spec.name) and _whole_numbers(values):
+        if spec.kind == "categorical" and public is None and reads_as_codes(spec.name) and _whole_numbers(values):
             levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
         else:
             try:
