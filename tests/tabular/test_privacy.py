@@ -484,6 +484,17 @@ def test_codes_near_the_cut_are_all_released_and_more_budget_releases_no_fewer()
         assert min(found) >= 70, (epsilon, found)
 
 
+def test_codes_that_clear_the_cut_stand_for_their_run_only_where_they_hold_most_of_it():
+    rng = np.random.default_rng(0)  # 51 census state codes between 11 and 95, 3,400 rows, a few states large
+    census = np.concatenate([np.arange(11, 17), np.arange(21, 24), np.arange(31, 36), np.arange(41, 48),
+                             np.arange(51, 60), np.arange(61, 65), np.arange(71, 75), np.arange(81, 89),
+                             np.arange(91, 96)])
+    states = pd.Series(rng.choice(census, 3400, p=rng.dirichlet(np.full(51, 2.0))), name="state")
+    found = [set(integer_levels(states, "state", 0.037, 2.8e-7, np.random.default_rng(seed))[0]) & set(census)
+             for seed in range(20)]
+    assert min(len(levels) for levels in found) >= 12, sorted(len(levels) for levels in found)  # was 1 in a draw
+
+
 def test_rows_of_hidden_levels_are_spread_over_the_released_ones():
     from ganforge.tabular.encoders import CategoricalEncoder
 

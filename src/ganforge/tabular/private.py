@@ -63,6 +63,7 @@ FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that pa
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
 GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
+CODES_HELD = 0.5  # share of a run's noisy rows the released codes must hold, or the run is released blurred
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
@@ -292,14 +293,24 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
         chosen = inside[noisy[inside] > 2 / epsilon * math.log(len(inside) / EMPTY_BIN_RISK)]
         dense = np.median(noisy[inside]) > 2 / epsilon
         keep = np.union1d(keep, inside[noisy[inside] > 0] if dense or not len(chosen) else chosen)
-    elif len(keep) == 0 and len(candidates) <= MAX_BLURRED_CODES:
-        keep = np.flatnonzero(noisy > 0)
+        if _holds_little(noisy, np.intersect1d(keep, inside), inside):
+            keep = np.union1d(keep, inside[noisy[inside] > 0])
+    elif len(candidates) <= MAX_BLURRED_CODES and _holds_little(noisy, keep, np.arange(len(candidates))):
+        keep = np.union1d(keep, np.flatnonzero(noisy > 0))
     if len(keep) == 0:  # over a wide range a blurred release would be mostly made-up codes
         raise _TooFew(name, f"no code is held by the {math.ceil(cut):,} rows a release needs",
                       f"--dp-categories {name}=A,B,...")
     levels = [int(candidates[i]) if i < len(candidates) else None for i in keep]
     order = np.argsort(-noisy[keep], kind="stable")
     return [levels[i] for i in order], [int(max(round(noisy[keep][i]), 1)) for i in order]
+
+
+def _holds_little(noisy: np.ndarray, kept: np.ndarray, among: np.ndarray) -> bool:
+    """Whether the codes that cleared the cut hold too little of the noisy rows `among` their candidates to
+    stand for them, so that those are better released blurred: 51 state codes of 3,413 rows at a column's
+    epsilon of 0.037 came out as the one code 93 in 8 draws of 40 (1 in 40 blurred where they hold less than
+    CODES_HELD; their shares 0.64 -> 0.58 from the truth in total variation, and 0.36 -> 0.20 at 0.11)."""
+    return np.clip(noisy[kept], 0, None).sum() < CODES_HELD * np.clip(noisy[among], 0, None).sum()
 
 
 def _release_bar(epsilon: float, delta: float) -> float:
