@@ -7,13 +7,14 @@ slice belongs to which column and which blocks can carry a condition (the catego
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
+from .derived import Derivation, find_derivations
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
@@ -78,6 +79,8 @@ class ColumnTransform:
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                calibrate: bool = False) -> pd.Series:
         n = len(scalars)
+        if "derived" in self.extra:  # filled by TableTransform.decode from its sources
+            return pd.Series(np.full(n, np.nan), name=self.spec.name)
         if self.spec.kind == "constant":
             values = np.full(n, self.extra["value"], dtype=object)
         elif self.spec.kind == "id":
@@ -194,7 +197,14 @@ class TableTransform:
     @classmethod
     def fit(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig,
             rng: np.random.Generator) -> TableTransform:
-        return cls([ColumnTransform.fit(frame[spec.name], spec, config, rng) for spec in schema])
+        """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
+        are not encoded, only computed back from their sources."""
+        rules = {d.column: d for d in find_derivations(frame, schema)} if config.derive_columns else {}
+        return cls([ColumnTransform(replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not "
+                                                         "generated"), None,
+                                    {"derived": rules[spec.name].state()})
+                    if spec.name in rules else ColumnTransform.fit(frame[spec.name], spec, config, rng)
+                    for spec in schema])
 
     def _layout(self) -> Layout:
         n_blocks, conditional, sizes = 0, [], []
@@ -263,7 +273,14 @@ class TableTransform:
                                                   calibrate).reset_index(drop=True)
             scalar_at += n_scalars
             block_at += n_blocks
-        return pd.DataFrame(out)
+        frame = pd.DataFrame(out)
+        for column in self.columns:
+            if "derived" in column.extra:
+                values = Derivation.from_state(column.extra["derived"]).apply(frame)
+                if column.spec.kind == "integer":
+                    values = np.round(values)
+                frame[column.spec.name] = _restore_dtype(pd.Series(values, name=column.spec.name), column.spec.dtype)
+        return frame
 
     def state(self) -> list[dict]:
         return [column.state() for column in self.columns]

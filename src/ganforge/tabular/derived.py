@@ -1,0 +1,182 @@
+"""Numbers that other numbers determine in every training row: a sum or difference of other columns (experience =
+age - schooling - 6, a total of its parts) or a monotone function of one (a wage's logarithm, a temperature in
+two units). A generator only comes near such a rule, and a critic tells rows by it at once (a public survey of
+2,107 rows: detection AUC 0.94, 0.86 with its log wage and experience computed from their sources), so these
+columns are not generated: each is computed from its sources after sampling, by the rule the training rows obey.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from ..schema import ColumnSpec
+
+TOLERANCE = 1e-6  # largest deviation from the rule in any training row, in units of the column's largest value
+# (values kept as 32-bit floats, 666.650024, obey a rule to 1e-7 of themselves)
+MIN_ROWS = 20  # fewer rows than this say nothing about a rule
+MIN_DISTINCT = 10  # a monotone rule needs this many distinct source values to be told from a coincidence
+MAX_COLUMNS = 64  # numbers looked at (every pair is tried for a monotone rule)
+MAX_ROWS = 100_000  # rows a rule is looked for in, evenly spread over a larger table
+MAX_KNOTS = 2_000  # points kept of a monotone rule, evenly by rank; it is interpolated between them
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """How `column` follows from `sources`: linear (`coefficients`, the intercept first) or monotone (the
+    rule's `knots`, source values rising, with the column's values at them)."""
+
+    column: str
+    rule: str
+    sources: tuple[str, ...]
+    coefficients: tuple[float, ...] = ()
+    knots: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+    decimals: int | None = None  # the most any training value was written with
+
+
+    def apply(self, frame: pd.DataFrame) -> np.ndarray:
+        values = [frame[name].to_numpy(np.float64, na_value=np.nan) for name in self.sources]
+        if self.rule == "linear":
+            result = self.coefficients[0] + sum(c * v for c, v in zip(self.coefficients[1:], values))
+        else:
+            result = np.interp(values[0], *self.knots)
+        return result if self.decimals is None else np.round(result, self.decimals)
+
+    def describe(self) -> str:
+        if self.rule == "monotone":
+            return f"a monotone function of {self.sources[0]} in every training row"
+        terms = [(c, f"{'' if abs(abs(c) - 1) < 1e-9 else f'{abs(c):.6g} * '}{name}")
+                 for c, name in zip(self.coefficients[1:], self.sources)]
+        if abs(self.coefficients[0]) > 1e-9:
+            terms.append((self.coefficients[0], f"{abs(self.coefficients[0]):.6g}"))
+        terms.sort(key=lambda term: term[0] < 0)  # "100 - a - b", not "-a - b + 100"
+        text = ("-" if terms[0][0] < 0 else "") + terms[0][1]
+        text += "".join(f" {'-' if c < 0 else '+'} {written}" for c, written in terms[1:])
+        return f"{text} in every training row"
+
+    def state(self) -> dict:
+        return {"column": self.column, "rule": self.rule, "sources": list(self.sources),
+                "coefficients": list(self.coefficients), "knots": [list(self.knots[0]), list(self.knots[1])],
+                "decimals": self.decimals}
+
+    @classmethod
+    def from_state(cls, state: dict) -> Derivation:
+        return cls(state["column"], state["rule"], tuple(state["sources"]), tuple(state["coefficients"]),
+                   (tuple(state["knots"][0]), tuple(state["knots"][1])), state["decimals"])
+
+
+def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Derivation]:
+    """The numbers (without missing values) that a rule over other such numbers gives exactly in every row. Of
+    the columns a rule ties, the later is derived (for a linear rule, the one least sensitive to its sources'
+    errors); a source is never itself derived."""
+    names = [spec.name for spec in schema if spec.kind in ("continuous", "integer")
+             and frame[spec.name].notna().all() and frame[spec.name].nunique() > 1][:MAX_COLUMNS]
+    if len(frame) < MIN_ROWS or len(names) < 2:
+        return []
+    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    values = np.column_stack([frame[name].to_numpy(np.float64)[rows] for name in names])  # (a Parquet table
+    # gives one column at a time)
+    written = [_decimals(values[:, j]) for j in range(len(names))]
+    # how far a rule may miss: a share of the column's largest value, plus half the last written decimal of values
+    # written to a few (percentages to two decimals add up to 100 only that closely)
+    slack = np.stack([np.abs(values).max(axis=0) * TOLERANCE,
+                       [0.5 * 10.0 ** -d if d is not None and d >= 1 else 0.0 for d in written]])
+    order = np.argsort(values, axis=0, kind="stable")
+    derived: list[Derivation] = []
+    taken: set[int] = set()  # derived columns and the sources of derived columns
+    for target in reversed(range(len(names))):
+        if target in taken:
+            continue
+        free = [i for i in range(len(names)) if i != target and names[i] not in {d.column for d in derived}]
+        found = (_linear(values, slack, target, free, names, taken)
+                 or _monotone(values, slack, order, target, free, names))
+        if found is not None:
+            column = names.index(found.column)
+            derived.append(replace(found, decimals=written[column]))
+            taken |= {column} | {names.index(source) for source in found.sources}
+    return derived
+
+
+def _decimals(column: np.ndarray) -> int | None:
+    """The fewest decimals (up to 10) that write every value, so a derived value is written like them."""
+    for decimals in range(11):
+        if np.abs(column - np.round(column, decimals)).max() <= 1e-9 * max(1.0, np.abs(column).max()):
+            return decimals
+    return None
+
+
+def _linear(values: np.ndarray, slack: np.ndarray, target: int, free: list[int], names: list[str],
+            sources_of_others: set[int]) -> Derivation | None:
+    if not free or len(values) <= 2 * (len(free) + 1):
+        return None
+    coefficients = _exact(values, slack, target, free)
+    if coefficients is None:
+        return None
+    used = list(free)  # fewest sources: each dropped, smallest share first, where the rule stays exact without it
+    # (a table's totals tie its parts too, and a least-squares fit spreads weight over every such tie)
+    spread = dict(zip(free, values[:, free].std(axis=0)))
+    for source in sorted(free, key=lambda i: abs(coefficients[1 + free.index(i)]) * spread[i]):
+        fewer = [i for i in used if i != source]
+        if fewer and (kept := _exact(values, slack, target, fewer)) is not None:
+            used, coefficients = fewer, kept
+    target, used, coefficients = _steadiest(values, slack, target, used, coefficients, sources_of_others)
+    for decimals in range(7):  # -1 rather than -1.00000001, 0.5 rather than 0.49999999, where the rule holds
+        tidy = np.round(coefficients, decimals)  # as well with them
+        if _holds(values, slack, target, used, tidy):
+            coefficients = tidy
+            break
+    return Derivation(names[target], "linear", tuple(names[i] for i in used), tuple(coefficients))
+
+
+def _steadiest(values: np.ndarray, slack: np.ndarray, target: int, sources: list[int], coefficients: np.ndarray,
+               sources_of_others: set[int]) -> tuple[int, list[int], np.ndarray]:
+    """Which column of a linear rule to derive: the one the others give with the least amplified error, since
+    the generator's errors in the sources carry over (a mean of two scores, not one score as twice the mean
+    less the other: a school table's detection AUC 0.56 -> 0.61 with the maths score derived that way)."""
+    weights = dict(zip([target, *sources], [1.0, *(-np.asarray(coefficients[1:]))]))
+    scaled = dict(zip(weights, np.abs(list(weights.values())) * values[:, list(weights)].std(axis=0)))
+
+    def amplification(column: int) -> float:
+        return (sum(scaled.values()) - scaled[column]) / scaled[column]
+
+    best = min((i for i in weights if i not in sources_of_others), key=amplification)
+    if best == target:
+        return target, sources, coefficients
+    others = [i for i in weights if i != best]
+    refitted = _exact(values, slack, best, others)
+    return (target, sources, coefficients) if refitted is None else (best, others, refitted)
+
+
+def _exact(values: np.ndarray, slack: np.ndarray, target: int, sources: list[int]) -> np.ndarray | None:
+    """The intercept and weights of `sources` that give the target column in every row, or None."""
+    design = np.column_stack([np.ones(len(values)), values[:, sources]])
+    coefficients, *_ = np.linalg.lstsq(design, values[:, target], rcond=None)
+    return coefficients if _holds(values, slack, target, sources, coefficients) else None
+
+
+def _holds(values: np.ndarray, slack: np.ndarray, target: int, sources: list[int], coefficients) -> bool:
+    weights = np.asarray(coefficients[1:])
+    given = coefficients[0] + values[:, sources] @ weights
+    bound = slack[:, target].sum() + np.abs(weights) @ slack[1, sources]
+    return bool(np.abs(given - values[:, target]).max() <= bound)
+
+
+def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: int, free: list[int],
+              names: list[str]) -> Derivation | None:
+    for source in free:
+        rank = order[:, source]
+        x, y = values[rank, source], values[rank, target]
+        same = np.diff(x) == 0
+        step = np.diff(y)
+        if np.abs(step[same]).max(initial=0.0) > 2 * slack[:, target].sum():
+            continue  # one source value with two target values: not a function
+        rising, keys = step[~same], np.flatnonzero(np.r_[True, ~same])
+        if (len(keys) < MIN_DISTINCT or len(np.unique(y)) < MIN_DISTINCT  # (values written to a few decimals
+                or not (np.all(rising >= 0) or np.all(rising <= 0))):  # can tie where the rule does not)
+            continue
+        kept = np.unique(np.linspace(0, len(keys) - 1, min(len(keys), MAX_KNOTS)).round().astype(int))
+        knots = (tuple(float(v) for v in x[keys][kept]), tuple(float(v) for v in y[keys][kept]))
+        return Derivation(names[target], "monotone", (names[source],), (), knots)
+    return None

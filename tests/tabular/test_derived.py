@@ -1,0 +1,83 @@
+"""Numbers that other numbers determine in every row are computed from them, not generated."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganforge.config import TabularConfig, TrainConfig
+from ganforge.schema import infer_schema
+from ganforge.tabular.derived import find_derivations
+from ganforge.tabular.synthesizer import TabularSynthesizer
+
+
+def survey(rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 65, rows)
+    schooling = np.minimum(rng.integers(8, 19, rows), age - 7)
+    wage = np.round(rng.lognormal(6, 0.5, rows))
+    return pd.DataFrame({"age": age, "schooling": schooling, "experience": age - schooling - 6,
+                         "log_wage": np.log(wage), "wage": wage.astype(int),
+                         "region": rng.choice(["north", "south", "east"], rows), "hours": rng.normal(40, 8, rows)})
+
+
+def test_a_sum_of_columns_and_a_monotone_function_are_found_and_said():
+    frame = survey()
+    rules = {rule.column: rule for rule in find_derivations(frame, infer_schema(frame))}
+    assert set(rules) == {"experience", "wage"}
+    assert rules["experience"].describe() == "age - schooling - 6 in every training row"
+    assert rules["wage"].sources == ("log_wage",) and rules["wage"].rule == "monotone"
+    assert np.abs(rules["experience"].apply(frame) - frame["experience"]).max() == 0
+    assert np.abs(rules["wage"].apply(frame) - frame["wage"]).max() == 0
+
+
+def test_near_rules_noise_and_too_few_rows_give_none():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=500), rng.normal(size=500)
+    near = pd.DataFrame({"a": a, "b": b, "c": a + b + rng.normal(0, 1e-3, 500),
+                         "d": np.exp(a) + rng.normal(0, 1e-3, 500)})
+    assert find_derivations(near, infer_schema(near)) == []
+    tiny = survey(rows=15)
+    assert find_derivations(tiny, infer_schema(tiny)) == []
+
+
+def test_a_total_of_parts_takes_the_fewest_sources_and_values_written_to_two_decimals_still_obey():
+    rng = np.random.default_rng(2)
+    parts = rng.dirichlet(np.ones(4), 300) * 100
+    frame = pd.DataFrame(np.round(parts, 2), columns=["white", "black", "asian", "other"])
+    frame.insert(0, "population", rng.integers(1_000, 90_000, 300))
+    rules = find_derivations(frame, infer_schema(frame))
+    assert len(rules) == 1 and {rules[0].column, *rules[0].sources} == {"white", "black", "asian", "other"}
+    assert rules[0].describe().startswith("100 - ") and rules[0].decimals == 2
+    assert np.abs(rules[0].apply(frame) - frame[rules[0].column]).max() < 0.021
+
+
+@pytest.mark.parametrize("derive", [True, False])
+def test_sampled_rows_obey_the_rules_in_the_columns_own_order_and_types(derive):
+    frame = survey()
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100, derive_columns=derive)).fit(frame)
+    rows = model.sample(300, seed=0)
+    assert list(rows.columns) == list(frame.columns) and rows.dtypes.equals(frame.dtypes)
+    broken = (rows["experience"] != rows["age"] - rows["schooling"] - 6).mean()
+    reasons = {spec.name: spec.reason for spec in model.schema_}
+    if derive:
+        assert broken == 0 and reasons["experience"].startswith("derived: age - schooling - 6")
+        off = np.abs(np.log(rows["wage"]) - rows["log_wage"])  # interpolated between the training wages, rounded
+        assert off.max() < 0.05 and off.median() < 0.005
+    else:
+        assert broken > 0.5 and not reasons["experience"].startswith("derived")
+
+
+def test_derived_columns_survive_save_and_load(tmp_path):
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(survey())
+    model.save(tmp_path / "model")
+    again = TabularSynthesizer.load(tmp_path / "model")
+    assert again.sample(200, seed=3).equals(model.sample(200, seed=3))
+
+
+def test_no_rule_reads_a_derived_column():
+    rng = np.random.default_rng(0)
+    d, a = rng.normal(size=300), rng.normal(size=300) * 5
+    frame = pd.DataFrame({"d": d, "a": a, "b": 2 * d, "c": a + 2 * d})  # two rules sharing a column
+    rules = find_derivations(frame, infer_schema(frame))
+    derived = {rule.column for rule in rules}
+    assert len(rules) == 2 and not derived & {source for rule in rules for source in rule.sources}
