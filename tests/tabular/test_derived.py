@@ -6,7 +6,7 @@ import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
-from ganforge.tabular.derived import find_derivations
+from ganforge.tabular.derived import find_derivations, find_pins
 from ganforge.tabular.synthesizer import TabularSynthesizer
 
 
@@ -81,3 +81,34 @@ def test_no_rule_reads_a_derived_column():
     rules = find_derivations(frame, infer_schema(frame))
     derived = {rule.column for rule in rules}
     assert len(rules) == 2 and not derived & {source for rule in rules for source in rule.sources}
+
+
+def parents(rows: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    no_father = rng.random(rows) < 0.25
+    education = np.where(no_father, 9.94, np.round(rng.normal(11, 3, rows), 1))
+    wage = np.where(rng.random(rows) < 0.2, np.nan, rng.lognormal(6, 0.4, rows))
+    employed = np.where(np.isnan(wage), "no", "yes")
+    overtime = np.where(rng.random(rows) < 0.6, 0, rng.integers(1, 30, rows))
+    return pd.DataFrame({"no_father": np.where(no_father, "yes", "no"), "father_education": education,
+                         "employed": employed, "wage": wage, "overtime": overtime,
+                         "group": rng.choice(list("abcdefghij"), rows)})
+
+
+def test_a_level_that_fixes_a_number_pins_it_and_chance_agreement_does_not():
+    frame = parents()
+    frame.loc[:9, ["group", "overtime"]] = ["k", 0]  # ten rows of a group, all without overtime: chance
+    pins = find_pins(frame, infer_schema(frame), set())
+    assert pins["father_education"] == [["no_father", "yes", 9.94]]
+    assert pins["wage"] == [["employed", "no", None]]  # missing wherever employed is no
+    assert "overtime" not in pins
+    frame.loc[:39, ["group", "overtime"]] = ["k", 0]  # forty such rows are not
+    assert find_pins(frame, infer_schema(frame), set())["overtime"] == [["group", "k", 0]]
+
+
+def test_sampled_rows_keep_the_pinned_values():
+    frame = parents()
+    rows = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame).sample(400, seed=0)
+    fatherless = rows["no_father"] == "yes"
+    assert fatherless.any() and (rows.loc[fatherless, "father_education"] == 9.94).all()
+    assert rows.loc[rows["employed"] == "no", "wage"].isna().all()

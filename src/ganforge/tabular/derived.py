@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import ColumnSpec
+from .encoders import to_python
 
 TOLERANCE = 1e-6  # largest deviation from the rule in any training row, in units of the column's largest value
 # (values kept as 32-bit floats, 666.650024, obey a rule to 1e-7 of themselves)
@@ -21,6 +22,8 @@ MIN_DISTINCT = 10  # a monotone rule needs this many distinct source values to b
 MAX_COLUMNS = 64  # numbers looked at (every pair is tried for a monotone rule)
 MAX_ROWS = 100_000  # rows a rule is looked for in, evenly spread over a larger table
 MAX_KNOTS = 2_000  # points kept of a monotone rule, evenly by rank; it is interpolated between them
+PIN_MIN_ROWS = 10  # rows of a category's level that must all hold one value of a number to pin it
+PIN_CHANCE = 1e-6  # how unlikely that must be by chance: the value's share, raised to the level's rows
 
 
 @dataclass(frozen=True)
@@ -180,3 +183,44 @@ def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: 
         knots = (tuple(float(v) for v in x[keys][kept]), tuple(float(v) for v in y[keys][kept]))
         return Derivation(names[target], "monotone", (names[source],), (), knots)
     return None
+
+
+def find_pins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> dict[str, list[list]]:
+    """Numbers that one level of a category fixes in every one of its rows: {number: [[category, level, value],
+    ...]} (value None: missing). A parent's education imputed as 9.94 wherever "no father" is yes, a town's tax
+    rate, a school's teacher: the generator draws numbers near the value, and a critic tells the rows by it.
+    A pin needs PIN_MIN_ROWS rows, and odds below PIN_CHANCE that its rows would share a value this common by
+    chance (so ten rows that all hold the most frequent of three values do not make one)."""
+    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
+    numbers = [spec.name for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived]
+    if len(frame) < MIN_ROWS or not categories or not numbers:
+        return {}
+    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in numbers[:MAX_COLUMNS]})
+    pins: dict[str, list[list]] = {}
+    for category in categories:
+        codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
+        groups = table.groupby(codes)
+        sizes, distinct, first = groups.size(), groups.nunique(dropna=False), groups.first()
+        for number in table.columns:
+            shares = table[number].value_counts(normalize=True, dropna=False)
+            for code in sizes.index[(sizes.index >= 0) & (sizes >= PIN_MIN_ROWS) & (distinct[number] == 1)]:
+                value = first.at[code, number]
+                share = shares.get(value, 0.0) if pd.notna(value) else table[number].isna().mean()
+                if 0 < share < 1 and share ** sizes[code] < PIN_CHANCE:
+                    pins.setdefault(number, []).append([category, to_python(levels[code]), to_python(value)])
+    return pins
+
+
+def apply_pins(frame: pd.DataFrame, pins: list[list], column: str) -> pd.Series:
+    values = frame[column]
+    for category, level, value in pins:
+        values = values.mask((frame[category] == level).to_numpy(), np.nan if value is None else value)
+    return values
+
+
+def describe_pins(pins: list[list]) -> str:
+    shown = ", ".join(f"{'missing' if value is None else f'{value:g}'} where {category} is {level}"
+                      for category, level, value in pins[:3])
+    more = f" and {len(pins) - 3} more" if len(pins) > 3 else ""
+    return f"one value wherever a level of another column says so ({shown}{more})"

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
-from .derived import Derivation, find_derivations
+from .derived import Derivation, apply_pins, describe_pins, find_derivations, find_pins
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
@@ -198,13 +198,24 @@ class TableTransform:
     def fit(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig,
             rng: np.random.Generator) -> TableTransform:
         """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
-        are not encoded, only computed back from their sources."""
+        are not encoded, only computed back from their sources, and numbers a category's level fixes are set
+        to that value wherever the level is drawn."""
         rules = {d.column: d for d in find_derivations(frame, schema)} if config.derive_columns else {}
-        return cls([ColumnTransform(replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not "
-                                                         "generated"), None,
-                                    {"derived": rules[spec.name].state()})
-                    if spec.name in rules else ColumnTransform.fit(frame[spec.name], spec, config, rng)
-                    for spec in schema])
+        pins = find_pins(frame, schema, set(rules)) if config.derive_columns else {}
+        columns = []
+        for spec in schema:
+            if spec.name in rules:
+                rule = rules[spec.name]
+                reason = f"derived: {rule.describe()}; computed, not generated"
+                columns.append(ColumnTransform(replace(spec, reason=reason), None, {"derived": rule.state()}))
+            elif spec.name in pins:
+                pinned = replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}")
+                column = ColumnTransform.fit(frame[spec.name], pinned, config, rng)
+                column.extra["pins"] = pins[spec.name]
+                columns.append(column)
+            else:
+                columns.append(ColumnTransform.fit(frame[spec.name], spec, config, rng))
+        return cls(columns)
 
     def _layout(self) -> Layout:
         n_blocks, conditional, sizes = 0, [], []
@@ -274,6 +285,9 @@ class TableTransform:
             scalar_at += n_scalars
             block_at += n_blocks
         frame = pd.DataFrame(out)
+        for column in self.columns:  # pinned values first: a derived column may read them
+            if "pins" in column.extra:
+                frame[column.spec.name] = apply_pins(frame, column.extra["pins"], column.spec.name)
         for column in self.columns:
             if "derived" in column.extra:
                 values = Derivation.from_state(column.extra["derived"]).apply(frame)
