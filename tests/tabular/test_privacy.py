@@ -2,6 +2,7 @@
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,15 @@ from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
-from ganforge.tabular.marginals import DEPENDENCE_SHOWN, SELECT_SHARE, Cells, measure, select_pairs, zcdp_rho
+from ganforge.tabular.marginals import (
+    DEPENDENCE_SHOWN,
+    SELECT_SHARE,
+    Cells,
+    cell_names,
+    measure,
+    select_pairs,
+    zcdp_rho,
+)
 from ganforge.tabular.private import (
     fit_private_transform,
     integer_levels,
@@ -442,6 +451,22 @@ def test_the_pairs_furthest_from_independence_are_chosen_privately_and_measured_
         assert not chosen.counts[cells.span(a), cells.span(b)].any()
     for a in range(cells.columns):  # every column's counts still sum to the rows
         assert np.diag(chosen.counts[cells.span(a), cells.span(a)]).sum() == pytest.approx(chosen.rows, rel=0.05)
+
+
+def test_a_column_with_one_level_released_is_never_chosen_for_a_pair():
+    table = survey(2000)
+    table["sex"] = np.where(np.arange(2000) < 3, "M", "F")  # three men: only "F" is released
+    transform = fit_private_transform(table, infer_schema(table), TabularConfig(), PrivacyConfig(dp_epsilon=1),
+                                      1.0, 1e-6, np.random.default_rng(0))
+    scalars, codes = transform.encode(table, np.random.default_rng(0))
+    cells = Cells(transform.layout)
+    sex = cell_names(transform).index("sex")
+    assert cells.sizes[sex] == 1
+    known = cells.known_shares(transform.category_counts(), quantile=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # its score was a division by zero
+        chosen = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known, rows_hint=2000)
+    assert not any(sex in pair for pair in chosen.measured)
 
 
 def test_the_generator_fitted_to_noisy_marginals_keeps_a_strong_dependence():

@@ -173,7 +173,8 @@ def select_pairs(cells: Cells, joints: dict[tuple[int, int], np.ndarray], known:
         chance = np.sqrt(2 * rows * expected * (1 - expected) / np.pi).sum()  # so many cells are no head start
         # one row moves the score by at most |e_i - share_a|_1 |e_j - share_b|_1
         sensitivity = 4 * (1 - share_a.min()) * (1 - share_b.min())
-        scores.append((np.abs(centred).sum() - chance) / sensitivity)
+        # a column of one cell (a category with one level released) tells nothing: never chosen
+        scores.append((np.abs(centred).sum() - chance) / sensitivity if sensitivity > 0 else -math.inf)
     pick_epsilon = math.sqrt(8 * rho / wanted)
     noisy = np.asarray(scores) + rng.gumbel(0.0, 2 / pick_epsilon, len(scores))
     return [cells.pairs[i] for i in sorted(np.argsort(-noisy)[:wanted])]
