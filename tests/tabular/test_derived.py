@@ -40,15 +40,16 @@ def test_near_rules_noise_and_too_few_rows_give_none():
     assert find_derivations(tiny, infer_schema(tiny)) == []
 
 
-def test_a_total_of_parts_takes_the_fewest_sources_and_values_written_to_two_decimals_still_obey():
+def test_shares_written_to_two_decimals_obey_their_total_and_a_sum_of_many_parts_stays_generated():
     rng = np.random.default_rng(2)
-    parts = rng.dirichlet(np.ones(4), 300) * 100
-    frame = pd.DataFrame(np.round(parts, 2), columns=["white", "black", "asian", "other"])
-    frame.insert(0, "population", rng.integers(1_000, 90_000, 300))
+    frame = pd.DataFrame(np.round(rng.dirichlet(np.ones(3), 300) * 100, 2), columns=["white", "black", "other"])
+    frame.insert(0, "population", rng.integers(1_000, 90_000, 300))  # a column no rule involves
     rules = find_derivations(frame, infer_schema(frame))
-    assert len(rules) == 1 and {rules[0].column, *rules[0].sources} == {"white", "black", "asian", "other"}
+    assert len(rules) == 1 and {rules[0].column, *rules[0].sources} == {"white", "black", "other"}
     assert rules[0].describe().startswith("100 - ") and rules[0].decimals == 2
-    assert np.abs(rules[0].apply(frame) - frame[rules[0].column]).max() < 0.021
+    assert np.abs(rules[0].apply(frame) - frame[rules[0].column]).max() < 0.016
+    parts = pd.DataFrame(rng.integers(0, 1_000, (300, 4)), columns=list("abcd")).assign(total=lambda f: f.sum(axis=1))
+    assert find_derivations(parts, infer_schema(parts)) == []  # four generated parts would carry their errors into it
 
 
 @pytest.mark.parametrize("derive", [True, False])
