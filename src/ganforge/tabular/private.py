@@ -47,7 +47,7 @@ from pandas.api import types
 
 from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
-from ..schema import CATEGORICAL_NUMERIC_LEVELS, ColumnSpec, datetime_seconds, mostly_distinct, reads_as_codes
+from ..schema import ColumnSpec, datetime_seconds, mostly_distinct, reads_as_codes
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
 from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
@@ -63,7 +63,6 @@ FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that pa
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
 GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
-THIN_LEVEL = 2.0  # a level this many times the release bar is released by threshold (see _levels_too_thin)
 CODES_HELD = 0.5  # share of a run's noisy rows the released codes must hold, or the run is released blurred
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
@@ -132,8 +131,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
         public = None if public is None else _declared_levels(public, values, spec.name)
-        if spec.kind == "categorical" and public is None and _whole_numbers(values) and (
-                reads_as_codes(spec.name) or _levels_too_thin(rows, epsilon, delta)):
+        if spec.kind == "categorical" and public is None and reads_as_codes(spec.name) and _whole_numbers(values):
             levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
         else:
             try:
@@ -313,16 +311,6 @@ def _holds_little(noisy: np.ndarray, kept: np.ndarray, among: np.ndarray) -> boo
     epsilon of 0.037 came out as the one code 93 in 8 draws of 40 (1 in 40 blurred where they hold less than
     CODES_HELD; their shares 0.64 -> 0.58 from the truth in total variation, and 0.36 -> 0.20 at 0.11)."""
     return np.clip(noisy[kept], 0, None).sum() < CODES_HELD * np.clip(noisy[among], 0, None).sum()
-
-
-def _levels_too_thin(rows: float | None, epsilon: float, delta: float) -> bool:
-    """Whether a category of a few whole numbers (years 1-10, a family-education class 1-9) should take its
-    levels from a private range of the numbers rather than by threshold: where the noisy row count, shared
-    over the most levels such a column has, gives a level under THIN_LEVEL times the rows a release needs
-    (a 2,107-row survey at epsilon 1, 28 columns: no class of 9 held the 622 rows, and the fit was refused).
-    Elsewhere the threshold stays (every whole-number category through the range cost plentiful levels the
-    half of the budget the range takes: males at epsilon 3, 0.777 -> 0.761)."""
-    return rows is not None and rows / CATEGORICAL_NUMERIC_LEVELS < THIN_LEVEL * _release_bar(epsilon, delta)
 
 
 def _release_bar(epsilon: float, delta: float) -> float:
