@@ -38,6 +38,9 @@ def test_near_rules_noise_and_too_few_rows_give_none():
     assert find_derivations(near, infer_schema(near)) == []
     tiny = survey(rows=15)
     assert find_derivations(tiny, infer_schema(tiny)) == []
+    start = np.sort(rng.integers(1_600_000_000, 1_700_000_000, 300))  # sessions of 5-30 minutes, in seconds:
+    sessions = pd.DataFrame({"start": start, "end": start + rng.integers(300, 1_800, 300)})  # the ends rise with
+    assert find_derivations(sessions, infer_schema(sessions)) == []  # the starts, but no rule gives them
 
 
 def test_shares_written_to_two_decimals_obey_their_total_and_a_sum_of_many_parts_stays_generated():

@@ -1,8 +1,10 @@
-"""Numbers that other numbers determine in every training row: a sum or difference of other columns (experience =
-age - schooling - 6, a total of its parts) or a monotone function of one (a wage's logarithm, a temperature in
-two units). A generator only comes near such a rule, and a critic tells rows by it at once (a public survey of
-2,107 rows: detection AUC 0.94, 0.86 with its log wage and experience computed from their sources), so these
-columns are not generated: each is computed from its sources after sampling, by the rule the training rows obey.
+"""Numbers that other columns determine in every training row. A linear rule over one or two other numbers
+(experience = age - schooling - 6, a mean of two scores) or a monotone function of one (a wage's logarithm, a
+price index by year): a generator only comes near such a rule, and a critic tells rows by it at once (a public
+survey of 2,107 rows: detection AUC 0.94, 0.80 with its log wage and experience computed from their sources), so
+these columns are not generated but computed from their sources after sampling. And a number that one level of
+a category fixes (an imputed 9.94 wherever "no father" is yes): it is set to that value wherever the level is
+drawn.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ import pandas as pd
 from ..schema import ColumnSpec
 from .encoders import to_python
 
-TOLERANCE = 1e-6  # largest deviation from the rule in any training row, in units of the column's largest value
-# (values kept as 32-bit floats, 666.650024, obey a rule to 1e-7 of themselves)
+FLOAT32_SLACK = 2.0 ** -22  # what a rule may miss by, in units of the column's largest value, where its values
+# are 32-bit floats with fractions (666.650024 obeys a rule to 1e-7 of itself); 1e-12 elsewhere, so that two
+# timestamps in nanoseconds seconds apart are not taken for one
 MIN_ROWS = 20  # fewer rows than this say nothing about a rule
 MIN_DISTINCT = 10  # a monotone rule needs this many distinct source values to be told from a coincidence
+MIN_CURVATURE = 1e-4  # a monotone rule must leave this share of the column's variance to a straight line: closer
+# to one, the two columns only rise together (an end a short while after its start), and interpolating would
+# lose what lies between them
 MAX_COLUMNS = 64  # numbers looked at (every pair is tried for a monotone rule)
 MAX_SOURCES = 2  # a linear rule over more sources stays generated: a sum of many generated parts strays
 # further (a monthly employment table's totals, 84 rows: detection AUC 0.797 derived over up to seven parts,
@@ -40,7 +46,6 @@ class Derivation:
     coefficients: tuple[float, ...] = ()
     knots: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     decimals: int | None = None  # the most any training value was written with
-
 
     def apply(self, frame: pd.DataFrame) -> np.ndarray:
         values = [frame[name].to_numpy(np.float64, na_value=np.nan) for name in self.sources]
@@ -85,10 +90,11 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
     values = np.column_stack([frame[name].to_numpy(np.float64)[rows] for name in names])  # (a Parquet table
     # gives one column at a time)
     written = [_decimals(values[:, j]) for j in range(len(names))]
-    # how far a rule may miss: a share of the column's largest value, plus half the last written decimal of values
-    # written to a few (percentages to two decimals add up to 100 only that closely)
-    slack = np.stack([np.abs(values).max(axis=0) * TOLERANCE,
-                       [0.5 * 10.0 ** -d if d is not None and d >= 1 else 0.0 for d in written]])
+    # how far a rule may miss: the column's own precision, plus half the last written decimal of values written
+    # to a few (percentages to two decimals add up to 100 only that closely)
+    single = np.asarray([_single_precision(values[:, j]) for j in range(len(names))])
+    slack = np.stack([np.abs(values).max(axis=0) * np.where(single, FLOAT32_SLACK, 1e-12),
+                      [0.5 * 10.0 ** -d if d is not None and d >= 1 else 0.0 for d in written]])
     order = np.argsort(values, axis=0, kind="stable")
     derived: list[Derivation] = []
     taken: set[int] = set()  # derived columns and the sources of derived columns
@@ -103,6 +109,16 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
             derived.append(replace(found, decimals=written[column]))
             taken |= {column} | {names.index(source) for source in found.sources}
     return derived
+
+
+def _single_precision(column: np.ndarray) -> bool:
+    """Whether a column's values have fractions and are 32-bit floats, or at most the 9 significant digits one is
+    written with, so that a rule may hold only to that precision (timestamps in seconds or nanoseconds have more)."""
+    head = column[:1000]
+    written = np.asarray([float(f"{value:.9g}") for value in head])
+    cast = head.astype(np.float32).astype(np.float64)  # (a 32-bit float written to 15 digits is near its cast)
+    single = bool(np.all(np.abs(cast - head) <= 1e-12 * np.abs(head))) or np.array_equal(written, head)
+    return bool(single and np.any(column % 1 != 0))
 
 
 def _decimals(column: np.ndarray) -> int | None:
@@ -184,6 +200,8 @@ def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: 
         if (len(keys) < MIN_DISTINCT or len(np.unique(y)) < MIN_DISTINCT  # (values written to a few decimals
                 or not (np.all(rising >= 0) or np.all(rising <= 0))):  # can tie where the rule does not)
             continue
+        if 1 - np.corrcoef(x, y)[0, 1] ** 2 < MIN_CURVATURE:
+            continue  # two columns that only move together, as a start and an end a short while later
         kept = np.unique(np.linspace(0, len(keys) - 1, min(len(keys), MAX_KNOTS)).round().astype(int))
         knots = (tuple(float(v) for v in x[keys][kept]), tuple(float(v) for v in y[keys][kept]))
         return Derivation(names[target], "monotone", (names[source],), (), knots)
