@@ -38,3 +38,21 @@ def test_bad_metadata_is_one_line_and_nothing_is_written(tmp_path):
     assert result.returncode == 2
     assert "meta.json: column 'state': unknown sdtype 'colour'" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "model").exists()
+
+
+def test_info_on_a_table_file_says_what_fit_would_make_of_it_without_training(tmp_path):
+    codes_table(tmp_path)
+    table = pd.read_csv(tmp_path / "people.csv")
+    table["income_k"] = table["income"] / 1000 + 1  # in thousands, a rule of the income
+    table.to_csv(tmp_path / "people.csv", index=False)
+    result = run_ganforge("info", "people.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "400 rows x 4 columns" in result.stdout
+    assert "state: categorical (whole numbers with 50 levels under a name that reads as codes" in result.stdout
+    lines = {line.split(":")[0].strip(): line for line in result.stdout.splitlines() if line.startswith("  ")}
+    assert ("derived: 0.001 * income + 1 in every training row" in lines["income_k"]
+            or "derived: 1000 * income_k - 1000 in every training row" in lines["income"])
+    assert "read 24 cell(s) such as 'unknown' as missing" in result.stdout
+    listed = json.loads(run_ganforge("info", "people.csv", "--json", cwd=tmp_path).stdout)
+    assert [c["kind"] for c in listed["columns"]] == ["categorical", "continuous", "integer", "continuous"]
+    assert not any(p.is_dir() for p in tmp_path.iterdir())  # nothing trained, nothing written

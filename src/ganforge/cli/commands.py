@@ -271,12 +271,18 @@ def _as_typed(*flags: str) -> str:
 
 
 @cli.command()
-@click.argument("model_dir", metavar="MODEL", type=click.Path(path_type=Path))
+@click.argument("model_dir", metavar="MODEL_OR_TABLE", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the metadata as JSON.")
 def info(model_dir: Path, as_json: bool) -> None:
-    """What a model was trained on and how: columns (or images), epochs, loss, versions."""
+    """What a model was trained on and how: columns (or images), epochs, loss, versions. Given a table file
+    instead, what `fit` would make of its columns."""
+    from ..io import TABLE_SUFFIXES
     from ..persist import read_model_config
 
+    if model_dir.is_file() and model_dir.suffix.lower() in TABLE_SUFFIXES:
+        from .tables import info_table_file
+
+        return info_table_file(model_dir, as_json)
     config = read_model_config(model_dir)  # the settings alone: info needs neither the weights nor torch
     kind = config["model_type"]
     if kind == "audio":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from dataclasses import replace
@@ -385,3 +386,28 @@ def declared_kinds(metadata: Path | None, column_kind: tuple[str, ...], table) -
     return {**declared, **pairs(column_kind, "--column-kind")}
 
 
+
+
+def info_table_file(path: Path, as_json: bool) -> None:
+    """What `fit` would make of a table's columns, before any training: each kind and why, the derived and
+    pinned numbers."""
+    from ..config import TabularConfig
+    from ..io import read_table
+    from ..schema import check_table, infer_schema, read_numbers_in_text
+    from ..tabular.transform import rules_and_pins, with_rule_reasons
+
+    table, notes = read_numbers_in_text(read_table(path))
+    check_table(table)
+    schema = infer_schema(table)
+    specs = with_rule_reasons(schema, *rules_and_pins(table, schema, TabularConfig()))
+    if as_json:
+        click.echo(json.dumps({"table": str(path), "rows": len(table), "notes": notes,
+                               "columns": [{"name": s.name, "kind": s.kind, "reason": s.reason} for s in specs]},
+                              indent=2))
+        return
+    click.echo(f"table: {path}, {len(table):,} rows x {len(table.columns)} columns, as `ganforge fit` takes them "
+               "(--column-kind changes a kind)")
+    for note in notes:
+        click.echo(f"note: {note}")
+    for spec in specs:
+        click.echo(f"  {spec.name}: {spec.kind} ({spec.reason})")

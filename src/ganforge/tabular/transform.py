@@ -123,6 +123,24 @@ class ColumnTransform:
         return cls(ColumnSpec(**state["spec"]), encoder, state["extra"])
 
 
+def rules_and_pins(frame: pd.DataFrame, schema: list[ColumnSpec],
+                   config: TabularConfig) -> tuple[dict[str, Derivation], dict[str, list[list]]]:
+    """The derived columns' rules and the pinned numbers' levels (`derived`), where `derive_columns` asks."""
+    if not config.derive_columns:
+        return {}, {}
+    rules = {rule.column: rule for rule in find_derivations(frame, schema)}
+    return rules, find_pins(frame, schema, set(rules))
+
+
+def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation],
+                      pins: dict[str, list[list]]) -> list[ColumnSpec]:
+    """The columns with what `fit` and `info` say of a derived or pinned one."""
+    return [replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not generated")
+            if spec.name in rules else
+            replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}") if spec.name in pins else spec
+            for spec in schema]
+
+
 def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
                     decimals: int | None) -> ContinuousEncoder | QuantileEncoder:
     if config.numeric_encoding == "quantile":
@@ -200,21 +218,16 @@ class TableTransform:
         """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
         are not encoded, only computed back from their sources, and numbers a category's level fixes are set
         to that value wherever the level is drawn."""
-        rules = {d.column: d for d in find_derivations(frame, schema)} if config.derive_columns else {}
-        pins = find_pins(frame, schema, set(rules)) if config.derive_columns else {}
+        rules, pins = rules_and_pins(frame, schema, config)
         columns = []
-        for spec in schema:
+        for spec in with_rule_reasons(schema, rules, pins):
             if spec.name in rules:
-                rule = rules[spec.name]
-                reason = f"derived: {rule.describe()}; computed, not generated"
-                columns.append(ColumnTransform(replace(spec, reason=reason), None, {"derived": rule.state()}))
-            elif spec.name in pins:
-                pinned = replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}")
-                column = ColumnTransform.fit(frame[spec.name], pinned, config, rng)
-                column.extra["pins"] = pins[spec.name]
-                columns.append(column)
+                columns.append(ColumnTransform(spec, None, {"derived": rules[spec.name].state()}))
             else:
-                columns.append(ColumnTransform.fit(frame[spec.name], spec, config, rng))
+                column = ColumnTransform.fit(frame[spec.name], spec, config, rng)
+                if spec.name in pins:
+                    column.extra["pins"] = pins[spec.name]
+                columns.append(column)
         return cls(columns)
 
     def _layout(self) -> Layout:
