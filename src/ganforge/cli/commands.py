@@ -279,7 +279,7 @@ def info(model_dir: Path, as_json: bool) -> None:
     from ..io import TABLE_SUFFIXES
     from ..persist import read_model_config
 
-    if model_dir.is_file() and model_dir.suffix.lower() in TABLE_SUFFIXES:
+    if model_dir.suffix.lower() in TABLE_SUFFIXES and not model_dir.is_dir():
         from .tables import info_table_file
 
         return info_table_file(model_dir, as_json)

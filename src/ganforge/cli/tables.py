@@ -32,6 +32,7 @@ MANY_LEVELS = 500  # a categorical column with this many levels gets a hint abou
 def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     from ..io import ParquetColumns, read_table
     from ..persist import check_model_destination
+    from ..schema import check_table
     from ..tabular.synthesizer import TabularSynthesizer
 
     force, report = o["force"], o["report"]
@@ -64,6 +65,7 @@ def fit_table(data: Path, out: Path, o: dict[str, Any]) -> None:
     table = ParquetColumns(data) if is_parquet and report is None else read_table(data)
     if getattr(table, "attrs", {}).get("read_as"):
         click.echo(f"note: {data}: read as {table.attrs['read_as']}", err=True)
+    check_table(table, str(data))  # (the API checks again, but names no file)
     target = o["target"]
     if target is not None and target not in table.columns:
         raise GanforgeError(f"--target {target!r} is not a column of {data}")
@@ -397,7 +399,7 @@ def info_table_file(path: Path, as_json: bool) -> None:
     from ..tabular.transform import rules_and_pins, with_rule_reasons
 
     table, notes = read_numbers_in_text(read_table(path))
-    check_table(table)
+    check_table(table, str(path))
     schema = infer_schema(table)
     specs = with_rule_reasons(schema, *rules_and_pins(table, schema, TabularConfig()))
     if as_json:
