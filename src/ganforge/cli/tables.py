@@ -388,8 +388,6 @@ def declared_kinds(metadata: Path | None, column_kind: tuple[str, ...], table) -
     return {**declared, **pairs(column_kind, "--column-kind")}
 
 
-
-
 def info_table_file(path: Path, as_json: bool) -> None:
     """What `fit` would make of a table's columns, before any training: each kind and why, the derived and
     pinned numbers."""

@@ -105,6 +105,10 @@ class Cells:
                 shares[self.layout.n_scalars + block] = merged / merged.sum()
         return shares
 
+    def shares(self, column: int, known: dict[int, np.ndarray]) -> np.ndarray:
+        """A cell column's shares as the column statistics tell them (`known_shares`), else even."""
+        return known.get(column, np.full(self.sizes[column], 1 / self.sizes[column]))
+
     def merge_matrix(self, device: torch.device) -> Tensor:
         """(one-hot positions x block cells): sums a block's softmax into its cells."""
         positions = int(sum(self.layout.block_sizes))
@@ -160,12 +164,9 @@ def select_pairs(cells: Cells, joints: dict[tuple[int, int], np.ndarray], known:
     give independent columns at the noisy row count (as AIM discounts a marginal's expected error), and in
     units of the most one row can move it. Measuring only the chosen pairs, at the rest of the rho, cuts each
     table's noise by the square root of how many fewer there are."""
-    def shares(column: int) -> np.ndarray:
-        return known.get(column, np.full(cells.sizes[column], 1 / cells.sizes[column]))
-
     scores = []
     for a, b in cells.pairs:  # `joints`: every pair's counts (`Cells.joint`)
-        joint, share_a, share_b = joints[a, b], shares(a), shares(b)
+        joint, share_a, share_b = joints[a, b], cells.shares(a, known), cells.shares(b, known)
         # (e_i - share_a) (e_j - share_b) summed over the rows
         centred = (joint - np.outer(joint.sum(axis=1), share_b) - np.outer(share_a, joint.sum(axis=0))
                    + joint.sum() * np.outer(share_a, share_b))
@@ -209,7 +210,7 @@ def measure(cells: Cells, scalars: np.ndarray, codes: np.ndarray, epsilon: float
     for a in range(cells.columns):  # each column's counts: the row sums of its pairs' tables, averaged
         partners = partners_of(a, pairs)
         sums = (np.mean([counts[cells.span(a), cells.span(b)].sum(axis=1) for b in partners], axis=0) if partners
-                else rows * (known_shares or {}).get(a, np.full(cells.sizes[a], 1 / cells.sizes[a])))
+                else rows * cells.shares(a, known_shares or {}))
         counts[cells.span(a), cells.span(a)] = np.diag(sums)
     # whether any dependence would show is judged as if every pair had been measured, at the noise that would
     # have had (the line DEPENDENCE_SHOWN was tuned for): judged on the chosen pairs' lower noise, `mpg` (164

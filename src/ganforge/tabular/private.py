@@ -466,10 +466,6 @@ def _mirror_threshold(size: int) -> float:
     return float(np.quantile(sums, 1 - MIRROR_RISK))  # a mirror may span a hundred bins
 
 
-def _strays(noisy: np.ndarray, marked: np.ndarray, apart: int | None = None) -> list[np.ndarray]:
-    return _groups(noisy, marked, apart)[1]
-
-
 def _groups(noisy: np.ndarray, marked: np.ndarray, apart: int | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """The group of marked bins holding the most noisy mass (groups split where more than STRAY_GAP unmarked
     bins lie between), and the others, one index array per group. The bin `apart` (zero's, in a range) is
@@ -579,7 +575,7 @@ def _kept_counts(noisy: np.ndarray, epsilon: float) -> np.ndarray:
         kept = np.where(thin, np.where(passes, together / np.maximum(members, 1), 0.0)[runs], kept)
     if kept.any():
         stray_bar = max(NOISE_FLOOR + STRAY_MARGIN, math.log(count / (2 * EMPTY_BIN_RISK))) / epsilon
-        for group in _strays(kept, kept > 0):
+        for group in _groups(kept, kept > 0)[1]:
             if kept[group].max() <= stray_bar:
                 kept[group] = 0.0
     return kept

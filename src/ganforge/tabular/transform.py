@@ -29,6 +29,7 @@ class ColumnTransform:
     def __init__(self, spec: ColumnSpec, encoder: CategoricalEncoder | ContinuousEncoder | QuantileEncoder | None,
                  extra: dict | None = None):
         self.spec, self.encoder, self.extra = spec, encoder, dict(extra or {})
+        self.rule = Derivation.from_state(self.extra["derived"]) if "derived" in self.extra else None
 
     @classmethod
     def fit(cls, values: pd.Series, spec: ColumnSpec, config: TabularConfig,
@@ -79,7 +80,7 @@ class ColumnTransform:
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                calibrate: bool = False) -> pd.Series:
         n = len(scalars)
-        if "derived" in self.extra:  # filled by TableTransform.decode from its sources
+        if self.rule is not None:  # filled by TableTransform.decode from its sources
             return pd.Series(np.full(n, np.nan), name=self.spec.name)
         if self.spec.kind == "constant":
             values = np.full(n, self.extra["value"], dtype=object)
@@ -302,11 +303,9 @@ class TableTransform:
             if "pins" in column.extra:
                 frame[column.spec.name] = apply_pins(frame, column.extra["pins"], column.spec.name)
         for column in self.columns:
-            if "derived" in column.extra:
-                values = Derivation.from_state(column.extra["derived"]).apply(frame)
-                if column.spec.kind == "integer":
-                    values = np.round(values)
-                frame[column.spec.name] = _restore_dtype(pd.Series(values, name=column.spec.name), column.spec.dtype)
+            if column.rule is not None:  # (written with the training values' decimals: none for whole numbers)
+                values = pd.Series(column.rule.apply(frame), name=column.spec.name)
+                frame[column.spec.name] = _restore_dtype(values, column.spec.dtype)
         return frame
 
     def state(self) -> list[dict]:
