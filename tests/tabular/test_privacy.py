@@ -30,6 +30,7 @@ from ganforge.tabular.private import (
     noisy_levels,
     plan_budget,
     private_range,
+    small_number_levels,
     statistics_bought,
     with_far_tail,
 )
@@ -553,6 +554,52 @@ def test_a_private_fit_refuses_to_resume(tmp_path):
     model = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0})
     with pytest.raises(GanforgeError, match="cannot resume"):
         model.fit(survey(2000), checkpoint_dir=tmp_path / "c", resume=True)
+
+
+def test_a_flag_of_whole_numbers_keeps_both_levels_where_a_threshold_keeps_one():
+    rng = np.random.default_rng(0)
+    flag = pd.Series(rng.permutation(np.repeat([0, 1], [180, 120])), name="smoke")
+    epsilon, delta = 0.1, 1e-6  # an unknown level needs 1 + ln(1/(2 delta))/0.1 = 132 rows; 0-15 need 74
+    # alone, 37 beside a kept one
+    draws = [np.random.default_rng(seed) for seed in range(20)]
+    by_threshold = [noisy_levels(flag, "smoke", epsilon, delta, rng)[0] for rng in draws]
+    draws = [np.random.default_rng(seed) for seed in range(20)]
+    windowed = [small_number_levels(flag, "smoke", epsilon, delta, rng) for rng in draws]
+    assert sum(1 in levels for levels in by_threshold) <= 6
+    assert all(sorted(levels) == [0, 1] for levels, _ in windowed)
+    assert all(abs(counts[levels.index(1)] - 120) < 60 for levels, counts in windowed)
+    rare = pd.DataFrame({"smoke": np.repeat([0, 1], [295, 5])})  # the fit says what a one-level release means
+    transform = fit_private_transform(rare, infer_schema(rare), TabularConfig(), PrivacyConfig(dp_epsilon=0.1),
+                                      0.1, 1e-6, np.random.default_rng(0))
+    assert "comes out constant" in statistics_bought(transform)["smoke"]
+    assert "--dp-categories smoke=A,B,..." in statistics_bought(transform)["smoke"]
+
+
+def test_small_whole_numbers_make_up_few_levels_and_larger_ones_still_need_the_threshold():
+    rng = np.random.default_rng(1)
+    values = pd.Series(rng.choice([1, 2, 3, 2008], 2000, p=[0.3, 0.3, 0.3, 0.1]).astype(float), name="grade")
+    values[:40] = np.nan
+    made_up, years = 0, 0
+    for seed in range(40):
+        levels, counts = small_number_levels(values, "grade", 0.3, 1e-6, np.random.default_rng(seed))
+        assert {1, 2, 3} <= set(levels) and counts == sorted(counts, reverse=True)
+        made_up += len(set(levels) - {1, 2, 3, 2008, None})
+        years += 2008 in levels
+    assert made_up <= 2 and years == 40  # an empty candidate passes with chance under 5% a draw
+    rare = pd.Series([5] * 30 + [3000] * 3, name="grade")  # 3 rows of an unknown key stay hidden
+    assert small_number_levels(rare, "grade", 1.0, 1e-6, np.random.default_rng(0))[0] == [5]
+    with pytest.raises(GanforgeError, match="no value is held by the 74 rows"):
+        small_number_levels(pd.Series([7] * 30, name="grade"), "grade", 0.1, 1e-6, np.random.default_rng(0))
+
+
+def test_a_boolean_column_keeps_both_levels_at_any_epsilon():
+    rng = np.random.default_rng(2)
+    table = pd.DataFrame({"member": rng.random(150) < 0.3, "score": rng.normal(10, 2, 150).round(2)})
+    schema = infer_schema(table)
+    assert schema[0].kind == "boolean"
+    config = PrivacyConfig(dp_epsilon=0.1, dp_public_bounds={"score": [0, 20]})
+    transform = fit_private_transform(table, schema, TabularConfig(), config, 0.1, 1e-6, np.random.default_rng(0))
+    assert sorted(transform.columns[0].encoder.levels) == [False, True]
 
 
 def test_a_refused_integer_coded_category_asks_for_its_levels_and_trains_once_they_are_declared():

@@ -6,10 +6,12 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   when its noisy count clears 1 + ln(1 / (2 delta)) / epsilon (Laplace thresholding), so a level held by one
   row stays hidden. With public levels declared, those are counted with noise and all kept. Integer codes
   under a name that reads as codes (states, schools) take candidate levels from a private range of their codes
-  instead (`integer_levels`), which needs no row count per level; a few far-apart numbers (incomes 2,500 ...
-  75,000) are released by threshold. (Every whole-number category through the range was tried: a small
-  table's years were released rather than refused, but the half of the budget the range takes cost far-apart
-  codes and plentiful levels more: males at epsilon 3, 0.777 -> 0.761 quality.)
+  instead (`integer_levels`), which needs no row count per level; other whole-number categories take the
+  numbers 0-15 as candidates known in advance (`small_number_levels`), and their other values (incomes 2,500
+  ... 75,000) are released by threshold. Booleans have their two levels from their type. (Every whole-number
+  category through the range was tried: a small table's years were released rather than refused, but the half
+  of the budget the range takes cost far-apart codes and plentiful levels more: males at epsilon 3, 0.777 ->
+  0.761 quality.)
 - numbers and dates (seconds from 2000-01-01): one Laplace-noised histogram over fixed power-of-two magnitude
   bins finds the range (unless public bounds are declared). Pairs of neighbouring bins are summed too, against
   thresholds for the summed noise, and widen the range where they pass (a column spread thinly over many bins;
@@ -62,6 +64,8 @@ FILL_RUNS = (8, 64)  # runs of neighbouring shape bins pooled, in turn, where ea
 FINE_GROUPINGS = (1, 2)  # neighbouring magnitude bins summed; every run that passes widens the range
 COARSE_GROUPINGS = (4, 8, 16, 32)  # tried in turn only when no fine run passes
 GROUPINGS = FINE_GROUPINGS + COARSE_GROUPINGS
+SMALL_NUMBERS = 16  # a whole-number category's candidate levels 0-15 (`small_number_levels`)
+LONE_RISK = 0.01  # chance that some empty one of them passes on its own (a made-up level of a cut's rows)
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
 CODES_HELD = 0.5  # share of a run's noisy rows the released codes must hold, or the run is released blurred
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
@@ -131,8 +135,11 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
         public = None if public is None else _declared_levels(public, values, spec.name)
-        if spec.kind == "categorical" and public is None and reads_as_codes(spec.name) and _whole_numbers(values):
-            levels, counts = integer_levels(values, spec.name, epsilon, delta, rng)
+        if spec.kind == "boolean" and public is None and types.is_bool_dtype(values.dtype):
+            public = [False, True]  # the type fixes the levels, as it fixes a category's whole numbers
+        if spec.kind == "categorical" and public is None and _whole_numbers(values):
+            levels, counts = (integer_levels if reads_as_codes(spec.name) else small_number_levels)(
+                values, spec.name, epsilon, delta, rng)
         else:
             try:
                 levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
@@ -303,6 +310,38 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     levels = [int(candidates[i]) if i < len(candidates) else None for i in keep]
     order = np.argsort(-noisy[keep], kind="stable")
     return [levels[i] for i in order], [int(max(round(noisy[keep][i]), 1)) for i in order]
+
+
+def small_number_levels(values: pd.Series, name: str, epsilon: float, delta: float,
+                        rng: np.random.Generator) -> tuple[list, list[int]]:
+    """Levels of a whole-number category (flags 0/1, counts of visits, classes 1-9) where the whole numbers 0 to
+    SMALL_NUMBERS - 1 are the candidates, known before any row is read: each one's noisy count is released
+    where it clears a cut for that many candidates (an empty one passes with chance under EMPTY_BIN_RISK),
+    about half the rows a level of unknown key needs. The other values and the missing ones are released as
+    unknown keys (`noisy_levels`). A row is in one part or the other by its own value, so each part spends the
+    whole epsilon (parallel composition)."""
+    numbers = values.to_numpy(np.float64, na_value=np.nan)
+    small = (numbers >= 0) & (numbers < SMALL_NUMBERS)
+    noisy = np.bincount(numbers[small].astype(np.int64), minlength=SMALL_NUMBERS) + rng.laplace(
+        0, 1 / epsilon, SMALL_NUMBERS)
+    cut = math.log(SMALL_NUMBERS / LONE_RISK) / epsilon
+    kept = noisy > cut
+    while True:  # a neighbour of a kept number needs less: whole-number levels come in runs (0-1, 1-5)
+        beside = ~kept & (np.convolve(kept, [1, 1, 1], "same") > 0) & (noisy > math.log(2 / EMPTY_BIN_RISK) / epsilon)
+        if not beside.any():
+            break
+        kept |= beside
+    keep = np.flatnonzero(kept)
+    levels, counts = [int(i) for i in keep], [int(max(round(noisy[i]), 1)) for i in keep]
+    try:
+        other_levels, other_counts = noisy_levels(values[~small], name, epsilon, delta, rng)
+    except _TooFew:
+        if not levels:
+            raise _TooFew(name, f"no value is held by the {math.ceil(cut):,} rows a release needs",
+                          f"--dp-categories {name}=A,B,...") from None
+        other_levels, other_counts = [], []
+    order = np.argsort(-np.asarray(counts + other_counts), kind="stable")
+    return [(levels + other_levels)[i] for i in order], [(counts + other_counts)[i] for i in order]
 
 
 def _holds_little(noisy: np.ndarray, kept: np.ndarray, among: np.ndarray) -> bool:
@@ -660,7 +699,9 @@ def statistics_bought(transform: TableTransform) -> dict[str, str]:
         encoder, name = column.encoder, column.spec.name
         if isinstance(encoder, CategoricalEncoder):
             count = len(encoder.levels)
-            bought[name] = f"{count} level{'s' if count != 1 else ''} released (rarer ones stay hidden)"
+            bought[name] = (f"{count} levels released (rarer ones stay hidden)" if count > 1 else
+                            "1 level released: the column comes out constant (its other levels are held by too few "
+                            f"rows; --dp-categories {name}=A,B,... declares them)")
         elif isinstance(encoder, QuantileEncoder):
             bought[name] = _distribution_bought(encoder, column.spec.kind == "datetime")
         elif isinstance(encoder, ContinuousEncoder):
