@@ -51,6 +51,33 @@ def test_datetimes_and_timezones_come_back():
     assert back["day"].tolist() == frame["day"].tolist()
 
 
+def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
+    days = pd.Series(pd.date_range("2012-01-01", "2015-12-31", freq="D"))
+    frame = pd.DataFrame({"day": days.where(np.arange(len(days)) % 50 != 7).dt.strftime("%Y/%m/%d"),
+                          "short": pd.date_range("2020-01-01", periods=len(days), freq="h")})
+    transform, back = round_trip(frame)
+    assert [c.scalar_count for c in transform.columns] == [2, 1]  # 14 months of hours: one number
+    assert "day of the year" in transform.columns[0].spec.reason
+    assert back["day"].fillna("missing").tolist() == frame["day"].fillna("missing").tolist()  # 29 February too
+    scalars, codes = transform.encode(frame, np.random.default_rng(0))
+    july = (days.dt.month == 7).to_numpy()
+    assert np.ptp(scalars[july, 1]) < 0.2 < np.ptp(scalars[july, 0])  # every July in one place of the second
+    plain, _ = round_trip(frame, seasonal_dates=False)
+    assert plain.columns[0].scalar_count == 1
+
+
+def test_dates_decoded_from_any_scores_keep_the_days_the_column_holds_and_its_range():
+    months = pd.Series(pd.date_range("1990-03-01", "1999-11-01", freq="MS")).dt.strftime("%Y-%m-%d")
+    frame = pd.DataFrame({"month": months})
+    transform, _ = round_trip(frame)
+    rng = np.random.default_rng(1)
+    scalars = np.tanh(rng.normal(size=(2000, 2))).astype(np.float32)  # what an untrained generator gives
+    codes = np.zeros((2000, 0), np.int32)
+    back = pd.to_datetime(transform.decode(scalars, codes, rng, calibrate=True)["month"])
+    assert (back.dt.day == 1).all()  # monthly data stays on the first of the month
+    assert back.min() >= pd.Timestamp("1990-03-01") and back.max() <= pd.Timestamp("1999-11-01")
+
+
 def test_seconds_past_what_a_timestamp_holds_come_back_as_its_ends():
     frame = pd.DataFrame({"day": pd.date_range("2020-01-01", periods=50, freq="D").strftime("%Y-%m-%d")})
     transform, _ = round_trip(frame)

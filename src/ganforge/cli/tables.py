@@ -391,15 +391,19 @@ def declared_kinds(metadata: Path | None, column_kind: tuple[str, ...], table) -
 def info_table_file(path: Path, as_json: bool) -> None:
     """What `fit` would make of a table's columns, before any training: each kind and why, the derived and
     pinned numbers."""
+    import numpy as np
+
     from ..config import TabularConfig
     from ..io import read_table
-    from ..schema import check_table, infer_schema, read_numbers_in_text
-    from ..tabular.transform import rules_and_pins, with_rule_reasons
+    from ..schema import check_table, datetime_seconds, infer_schema, read_numbers_in_text
+    from ..tabular.transform import rules_and_pins, seasonal, with_rule_reasons, with_seasons
 
     table, notes = read_numbers_in_text(read_table(path))
     check_table(table, str(path))
-    schema = infer_schema(table)
-    specs = with_rule_reasons(schema, *rules_and_pins(table, schema, TabularConfig()))
+    schema, config = infer_schema(table), TabularConfig()
+    specs = [with_seasons(spec) if spec.kind == "datetime" and seasonal(
+        datetime_seconds(table[spec.name], spec).to_numpy(np.float64), config) else spec
+        for spec in with_rule_reasons(schema, *rules_and_pins(table, schema, config))]
     if as_json:
         click.echo(json.dumps({"table": str(path), "rows": len(table), "notes": notes,
                                "columns": [{"name": s.name, "kind": s.kind, "reason": s.reason} for s in specs]},

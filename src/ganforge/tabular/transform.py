@@ -15,7 +15,7 @@ import pandas as pd
 from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
 from .derived import Derivation, apply_pins, describe_pins, find_derivations, find_pins
-from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
+from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
 
@@ -26,7 +26,8 @@ TIMESTAMP_SECONDS = ((pd.Timestamp.min.ceil("D") - EPOCH).total_seconds(),
 class ColumnTransform:
     """One column: converts its values to what its encoder wants and back to the column's own dtype."""
 
-    def __init__(self, spec: ColumnSpec, encoder: CategoricalEncoder | ContinuousEncoder | QuantileEncoder | None,
+    def __init__(self, spec: ColumnSpec,
+                 encoder: CategoricalEncoder | ContinuousEncoder | QuantileEncoder | SeasonalEncoder | None,
                  extra: dict | None = None):
         self.spec, self.encoder, self.extra = spec, encoder, dict(extra or {})
         self.rule = Derivation.from_state(self.extra["derived"]) if "derived" in self.extra else None
@@ -50,6 +51,9 @@ class ColumnTransform:
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
+            if seasonal(seconds.to_numpy(np.float64), config):
+                return cls(with_seasons(spec), SeasonalEncoder.fit(seconds.to_numpy(np.float64)),
+                           {"step_seconds": step})
             return cls(spec, _number_encoder(seconds.to_numpy(np.float64), config, rng, 6), {"step_seconds": step})
         decimals = 0 if kind == "integer" else None
         return cls(spec, _number_encoder(values.to_numpy(np.float64, na_value=np.nan), config, rng, decimals))
@@ -88,7 +92,7 @@ class ColumnTransform:
             values = _sample_ids(self.extra, n, rng)
         elif self.spec.kind == "text":
             return pd.Series(np.full(n, None, dtype=object), name=self.spec.name)
-        elif isinstance(self.encoder, QuantileEncoder):
+        elif isinstance(self.encoder, (QuantileEncoder, SeasonalEncoder)):
             values = self.encoder.decode(scalars, codes, rng, calibrate)
         else:
             values = self.encoder.decode(scalars, codes, rng)
@@ -119,7 +123,8 @@ class ColumnTransform:
         encoder_state = state["encoder"]
         encoder = None
         if encoder_state is not None:
-            kinds = {"categorical": CategoricalEncoder, "continuous": ContinuousEncoder, "quantile": QuantileEncoder}
+            kinds = {"categorical": CategoricalEncoder, "continuous": ContinuousEncoder, "quantile": QuantileEncoder,
+                     "seasonal": SeasonalEncoder}
             encoder = kinds[encoder_state["type"]].from_state(encoder_state)
         return cls(ColumnSpec(**state["spec"]), encoder, state["extra"])
 
@@ -140,6 +145,16 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation],
             if spec.name in rules else
             replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}") if spec.name in pins else spec
             for spec in schema]
+
+
+def seasonal(seconds: np.ndarray, config: TabularConfig) -> bool:
+    """Whether a date column is generated as its year and its time within the year (`SeasonalEncoder`)."""
+    return config.seasonal_dates and config.numeric_encoding == "quantile" and SeasonalEncoder.spans_years(seconds)
+
+
+def with_seasons(spec: ColumnSpec) -> ColumnSpec:
+    return replace(spec, reason=f"{spec.reason}; generated as its year and its day of the year, so that what "
+                                "follows the seasons can be learned")
 
 
 def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
