@@ -78,6 +78,19 @@ def test_independent_columns_lose_pair_trends_and_are_detected(train, fresh):
     assert abs(shuffled["fidelity"]["column_shapes"] - faithful["fidelity"]["column_shapes"]) < 0.03
 
 
+def test_the_detector_sees_seasons_and_days_of_the_month_the_seconds_alone_hide():
+    rng = np.random.default_rng(0)
+    days = pd.Series(pd.date_range("1991-01-01", "2018-12-31", freq="D")).sample(1200, random_state=0)
+    season = np.cos(2 * np.pi * days.dt.dayofyear.to_numpy() / 365.25)
+    real = pd.DataFrame({"day": days.dt.strftime("%Y-%m-%d").to_numpy(), "x": season + rng.normal(0, 0.2, 1200)})
+    holdout, real = real.iloc[800:], real.iloc[:800]
+    unseasonal = real.assign(x=rng.permutation(real["x"].to_numpy()))  # the same days and values, no seasons
+    assert evaluate(real, unseasonal, holdout=holdout)["detection"]["auc"] > 0.7  # 0.5 from the seconds alone
+    months = real.assign(day=pd.to_datetime(real["day"]).dt.strftime("%Y-%m-01"))  # monthly rows, daily copies
+    assert evaluate(months, real, holdout=holdout.assign(day=months["day"].iloc[:400].to_numpy()))[
+        "detection"]["auc"] > 0.9
+
+
 def test_a_shifted_column_lowers_its_shape_score(train, fresh):
     shifted = fresh.assign(income=fresh["income"] + 40)
     per_column = evaluate(train, shifted)["fidelity"]["per_column"]

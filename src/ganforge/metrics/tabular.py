@@ -67,7 +67,9 @@ def _number(value) -> float | None:
 
 
 def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> list[pd.DataFrame]:
-    """Numbers as floats, dates as seconds, categories as shared integer codes (NaN kept) for tree models."""
+    """Numbers as floats, dates as seconds plus their day of the year, of the month and of the week (a tree
+    cannot read a season or a weekend off the seconds alone, so a detector would miss them), categories as shared
+    integer codes (NaN kept) for tree models."""
     names = [s.name for s in schema if s.kind not in UNMODELLED]
     both = pd.concat([f[names] for f in frames], ignore_index=True)
     features = pd.DataFrame(index=both.index)
@@ -78,7 +80,11 @@ def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> lis
         if spec.kind in ("continuous", "integer"):
             features[spec.name] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif spec.kind == "datetime":
-            features[spec.name] = datetime_seconds(column, spec)
+            seconds = datetime_seconds(column, spec)
+            features[spec.name] = seconds
+            stamps = pd.to_datetime(seconds, unit="s")
+            for part in ("dayofyear", "day", "dayofweek"):
+                features[f"{spec.name} ({part})"] = getattr(stamps.dt, part).astype("float64")
         else:
             codes = column.astype(str).where(column.notna()).astype("category").cat.codes
             features[spec.name] = codes.replace(-1, np.nan).astype("float64")
