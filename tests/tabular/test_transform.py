@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,6 +66,9 @@ def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
     assert np.ptp(scalars[july, 1]) < 0.2 < np.ptp(scalars[july, 0])  # every July in one place of the second
     plain, _ = round_trip(frame, seasonal_dates=False)
     assert plain.columns[0].scalar_count == 1
+    again = TableTransform.from_state(json.loads(json.dumps(transform.state())))  # as a saved model holds it
+    pd.testing.assert_frame_equal(again.decode(scalars, codes, np.random.default_rng(3)),
+                                  transform.decode(scalars, codes, np.random.default_rng(3)))
 
 
 def test_dates_decoded_from_any_scores_keep_the_days_the_column_holds_and_its_range():
@@ -107,8 +112,6 @@ def test_integers_stay_integers():
 
 
 def test_state_round_trips_through_json(table):
-    import json
-
     rng = np.random.default_rng(0)
     transform = TableTransform.fit(table, infer_schema(table), TabularConfig(), rng)
     again = TableTransform.from_state(json.loads(json.dumps(transform.state())))
