@@ -86,6 +86,11 @@ def test_the_detector_sees_seasons_and_days_of_the_month_the_seconds_alone_hide(
     holdout, real = real.iloc[800:], real.iloc[:800]
     unseasonal = real.assign(x=rng.permutation(real["x"].to_numpy()))  # the same days and values, no seasons
     assert evaluate(real, unseasonal, holdout=holdout)["detection"]["auc"] > 0.7  # 0.5 from the seconds alone
+    hours = pd.Series(pd.date_range("2010-01-01", "2011-12-31", freq="h")).sample(1200, random_state=1)
+    warmth = np.cos(2 * np.pi * (hours.dt.hour.to_numpy() - 15) / 24) + rng.normal(0, 0.2, 1200)
+    daily = pd.DataFrame({"at": hours.dt.strftime("%Y-%m-%d %H:%M").to_numpy(), "x": warmth})
+    flat = daily.iloc[:800].assign(x=rng.permutation(daily["x"].iloc[:800].to_numpy()))  # no afternoons
+    assert evaluate(daily.iloc[:800], flat, holdout=daily.iloc[800:])["detection"]["auc"] > 0.7
     months = real.assign(day=pd.to_datetime(real["day"]).dt.strftime("%Y-%m-01"))  # monthly rows, daily copies
     assert evaluate(months, real, holdout=holdout.assign(day=months["day"].iloc[:400].to_numpy()))[
         "detection"]["auc"] > 0.9

@@ -56,10 +56,16 @@ def test_datetimes_and_timezones_come_back():
 def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
     days = pd.Series(pd.date_range("2012-01-01", "2015-12-31", freq="D"))
     frame = pd.DataFrame({"day": days.where(np.arange(len(days)) % 50 != 7).dt.strftime("%Y/%m/%d"),
-                          "short": pd.date_range("2020-01-01", periods=len(days), freq="h")})
+                          "hour": pd.date_range("2020-01-01", periods=len(days), freq="h"),
+                          "every_day": pd.date_range("2020-01-01 06:30", periods=len(days), freq="25h"),
+                          "daily": pd.date_range("2020-01-01", periods=len(days), freq="6h").floor("D")})
     transform, back = round_trip(frame)
-    assert [c.scalar_count for c in transform.columns] == [2, 1]  # 14 months of hours: one number
-    assert "day of the year" in transform.columns[0].spec.reason
+    # days over four years; hours over two months; times over four years; days within one year
+    assert [c.scalar_count for c in transform.columns] == [2, 2, 3, 1]
+    assert "its day of the year too" in transform.columns[0].spec.reason
+    assert "its time of day too" in transform.columns[1].spec.reason
+    for name in ("hour", "every_day"):
+        assert (back[name] - frame[name]).abs().max() <= pd.Timedelta(seconds=1)
     assert back["day"].fillna("missing").tolist() == frame["day"].fillna("missing").tolist()  # 29 February too
     scalars, codes = transform.encode(frame, np.random.default_rng(0))
     july = (days.dt.month == 7).to_numpy()

@@ -401,9 +401,11 @@ def info_table_file(path: Path, as_json: bool) -> None:
     table, notes = read_numbers_in_text(read_table(path))
     check_table(table, str(path))
     schema, config = infer_schema(table), TabularConfig()
-    specs = [with_seasons(spec) if spec.kind == "datetime" and seasonal(
-        datetime_seconds(table[spec.name], spec).to_numpy(np.float64), config) else spec
-        for spec in with_rule_reasons(schema, *rules_and_pins(table, schema, config))]
+    specs = with_rule_reasons(schema, *rules_and_pins(table, schema, config))
+    for i, spec in enumerate(specs):
+        parts = seasonal(datetime_seconds(table[spec.name], spec).to_numpy(np.float64), config) if (
+            spec.kind == "datetime") else None
+        specs[i] = with_seasons(spec, parts) if parts else spec
     if as_json:
         click.echo(json.dumps({"table": str(path), "rows": len(table), "notes": notes,
                                "columns": [{"name": s.name, "kind": s.kind, "reason": s.reason} for s in specs]},

@@ -67,9 +67,9 @@ def _number(value) -> float | None:
 
 
 def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> list[pd.DataFrame]:
-    """Numbers as floats, dates as seconds plus their day of the year, of the month and of the week (a tree
-    cannot read a season or a weekend off the seconds alone, so a detector would miss them), categories as shared
-    integer codes (NaN kept) for tree models."""
+    """Numbers as floats, dates as seconds plus their day of the year, of the month and of the week and their
+    hour (a tree cannot read a season, a weekend or an afternoon off the seconds alone, so a detector would miss
+    them), categories as shared integer codes (NaN kept) for tree models."""
     names = [s.name for s in schema if s.kind not in UNMODELLED]
     both = pd.concat([f[names] for f in frames], ignore_index=True)
     features = pd.DataFrame(index=both.index)
@@ -85,6 +85,7 @@ def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> lis
             stamps = pd.to_datetime(seconds, unit="s")
             for part in ("dayofyear", "day", "dayofweek"):
                 features[f"{spec.name} ({part})"] = getattr(stamps.dt, part).astype("float64")
+            features[f"{spec.name} (hour)"] = (seconds % 86_400) / 3_600
         else:
             codes = column.astype(str).where(column.notna()).astype("category").cat.codes
             features[spec.name] = codes.replace(-1, np.nan).astype("float64")

@@ -51,8 +51,9 @@ class ColumnTransform:
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
-            if seasonal(seconds.to_numpy(np.float64), config):
-                return cls(with_seasons(spec), SeasonalEncoder.fit(seconds.to_numpy(np.float64)),
+            parts = seasonal(seconds.to_numpy(np.float64), config)
+            if parts:
+                return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)),
                            {"step_seconds": step})
             return cls(spec, _number_encoder(seconds.to_numpy(np.float64), config, rng, 6), {"step_seconds": step})
         decimals = 0 if kind == "integer" else None
@@ -147,14 +148,20 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation],
             for spec in schema]
 
 
-def seasonal(seconds: np.ndarray, config: TabularConfig) -> bool:
-    """Whether a date column is generated as its year and its time within the year (`SeasonalEncoder`)."""
-    return config.seasonal_dates and config.numeric_encoding == "quantile" and SeasonalEncoder.spans_years(seconds)
+def seasonal(seconds: np.ndarray, config: TabularConfig) -> tuple[bool, bool] | None:
+    """Whether a date column is generated with its day of the year and its time of day (`SeasonalEncoder`), or
+    None where it is one number."""
+    if not config.seasonal_dates or config.numeric_encoding != "quantile":
+        return None
+    parts = SeasonalEncoder.parts(seconds)
+    return parts if any(parts) else None
 
 
-def with_seasons(spec: ColumnSpec) -> ColumnSpec:
-    return replace(spec, reason=f"{spec.reason}; generated as its year and its day of the year, so that what "
-                                "follows the seasons can be learned")
+def with_seasons(spec: ColumnSpec, parts: tuple[bool, bool]) -> ColumnSpec:
+    said = " and ".join(name for name, used in zip(("its day of the year", "its time of day"), parts) if used)
+    cycles = " and ".join(name for name, used in zip(("the seasons", "the hours of the day"), parts) if used)
+    return replace(spec, reason=f"{spec.reason}; generated with {said} too, so that what follows {cycles} can be "
+                                "learned")
 
 
 def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
