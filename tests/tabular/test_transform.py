@@ -60,10 +60,11 @@ def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
                           "every_day": pd.date_range("2020-01-01 06:30", periods=len(days), freq="25h"),
                           "daily": pd.date_range("2020-01-01", periods=len(days), freq="6h").floor("D")})
     transform, back = round_trip(frame)
-    # days over four years; hours over two months; times over four years; days within one year
-    assert [c.scalar_count for c in transform.columns] == [2, 2, 3, 1]
-    assert "its day of the year too" in transform.columns[0].spec.reason
-    assert "its time of day too" in transform.columns[1].spec.reason
+    # days over four years; hours over two months; times over four years; days within one year: the date, and
+    # its day of the year, of the week, time of day where it has them
+    assert [c.scalar_count for c in transform.columns] == [3, 3, 4, 2]
+    assert "its day of the year and its day of the week too" in transform.columns[0].spec.reason
+    assert "its day of the week and its time of day too" in transform.columns[1].spec.reason
     for name in ("hour", "every_day"):
         assert (back[name] - frame[name]).abs().max() <= pd.Timedelta(seconds=1)
     assert back["day"].fillna("missing").tolist() == frame["day"].fillna("missing").tolist()  # 29 February too
@@ -77,12 +78,22 @@ def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
                                   transform.decode(scalars, codes, np.random.default_rng(3)))
 
 
+def test_working_days_decoded_from_any_scores_stay_working_days():
+    days = pd.Series(pd.date_range("2019-01-01", "2021-12-31", freq="B")).dt.strftime("%Y-%m-%d")
+    transform, _ = round_trip(pd.DataFrame({"day": days}))
+    rng = np.random.default_rng(2)
+    scalars = np.tanh(rng.normal(size=(2000, transform.layout.n_scalars))).astype(np.float32)
+    back = pd.to_datetime(transform.decode(scalars, np.zeros((2000, 0), np.int32), rng, calibrate=True)["day"])
+    assert (back.dt.dayofweek < 5).all() and back.dt.dayofweek.nunique() == 5
+    assert back.min() >= pd.Timestamp("2019-01-01") and back.max() <= pd.Timestamp("2021-12-31")
+
+
 def test_dates_decoded_from_any_scores_keep_the_days_the_column_holds_and_its_range():
     months = pd.Series(pd.date_range("1990-03-01", "1999-11-01", freq="MS")).dt.strftime("%Y-%m-%d")
     frame = pd.DataFrame({"month": months})
     transform, _ = round_trip(frame)
     rng = np.random.default_rng(1)
-    scalars = np.tanh(rng.normal(size=(2000, 2))).astype(np.float32)  # what an untrained generator gives
+    scalars = np.tanh(rng.normal(size=(2000, transform.layout.n_scalars))).astype(np.float32)  # untrained
     codes = np.zeros((2000, 0), np.int32)
     back = pd.to_datetime(transform.decode(scalars, codes, rng, calibrate=True)["month"])
     assert (back.dt.day == 1).all()  # monthly data stays on the first of the month

@@ -332,6 +332,8 @@ class QuantileEncoder:
 
 SEASONAL_MIN_YEARS = 2.0  # a date column spanning this many years is generated with its day of the year too
 DAILY_MIN_DAYS = 2.0  # one spanning this many days, with times that are not all midnight, with its time of day
+WEEKLY_MIN_DAYS = 28.0  # and one spanning four weeks, on at least this many days of the month, its day of the week
+WEEKLY_MIN_DAYS_OF_MONTH = 20  # (monthly rows on the first would be moved off it)
 
 
 DAY = 86_400.0
@@ -364,40 +366,58 @@ def _dates(years: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return start + offsets + np.where(_leap(years), np.clip(offsets - FEBRUARY_28, 0.0, DAY), 0.0)
 
 
-class SeasonalEncoder:
-    """A date column as the date itself plus its time since its year began (where it spans two years or more)
-    and its time of day (where it holds times), each through its own QuantileEncoder. As one number, a
-    temperature that peaks every July, or every afternoon, is a function with a cycle per year, or per day, of
-    the column's range, which the generator did not learn (daily weather of four years: detection AUC 0.81,
-    0.52 without the day of the year); as the time within the year, or the day, it is one hump, while the date
-    keeps trends a plain function. Decoding puts the time within the year in the year nearest the generated
-    date, then the time of day on the day nearest that."""
+def _weekdays(seconds: np.ndarray) -> np.ndarray:
+    """Day of the week, Monday 0 (1 January 1970 was a Thursday)."""
+    return (np.floor(seconds / DAY) + 3) % 7
 
-    def __init__(self, dates: QuantileEncoder, offsets: QuantileEncoder | None, times: QuantileEncoder | None,
-                 low: float, high: float):
-        self.dates, self.offsets, self.times, self.low, self.high = dates, offsets, times, low, high
+
+class SeasonalEncoder:
+    """A date column as the date itself plus, each through its own QuantileEncoder: its time since its year
+    began (where it spans two years or more), its day of the week (where its days fall on most days of the
+    month, not on the first of each) and its time of day (where it holds times). As one number, a temperature
+    that peaks every July, or every afternoon, is a function with a cycle per year, or per day, of the column's
+    range, which the generator did not learn (daily weather of four years: detection AUC 0.81, 0.52 without the
+    day of the year), nor rows that come on working days only; as a time within the year, week or day it is one
+    hump, while the date keeps trends a plain function. Decoding puts the time within the year in the year
+    nearest the generated date, then moves to the nearest day of the week drawn, then puts the time of day on
+    the day nearest that."""
+
+    def __init__(self, dates: QuantileEncoder, offsets: QuantileEncoder | None, weekdays: QuantileEncoder | None,
+                 times: QuantileEncoder | None, low: float, high: float, whole_days: bool = False):
+        self.dates, self.offsets, self.weekdays, self.times = dates, offsets, weekdays, times
+        self.low, self.high, self.whole_days = low, high, whole_days
 
     @staticmethod
-    def parts(seconds: np.ndarray) -> tuple[bool, bool]:
-        """(spans years, holds times of day): which numbers a column gets beside its date."""
+    def parts(seconds: np.ndarray) -> tuple[bool, bool, bool]:
+        """(spans years, comes on days of the week, holds times of day): which numbers a column gets beside its
+        date."""
         observed = seconds[~np.isnan(seconds)]
         if len(observed) == 0:
-            return False, False
+            return False, False, False
         span = np.ptp(observed)
+        days_of_month = len(np.unique(observed.astype(np.int64).astype("datetime64[s]").astype("datetime64[D]")
+                                      - observed.astype(np.int64).astype("datetime64[s]").astype("datetime64[M]")))
         return (bool(span >= SEASONAL_MIN_YEARS * 365.25 * DAY),
+                bool(span >= WEEKLY_MIN_DAYS * DAY and days_of_month >= WEEKLY_MIN_DAYS_OF_MONTH),
                 bool(span >= DAILY_MIN_DAYS * DAY and np.any(observed % DAY != 0)))
 
     @classmethod
     def fit(cls, seconds: np.ndarray) -> SeasonalEncoder:
-        yearly, daily = cls.parts(seconds)
+        yearly, weekly, daily = cls.parts(seconds)
         present = seconds[~np.isnan(seconds)]
         offsets = QuantileEncoder.fit(_years_and_offsets(present)[1], 6) if yearly else None
+        weekdays = QuantileEncoder.fit(_weekdays(present), 0) if weekly else None
         times = QuantileEncoder.fit(present % DAY, 6) if daily else None
-        return cls(QuantileEncoder.fit(seconds, 6), offsets, times, float(present.min()), float(present.max()))
+        return cls(QuantileEncoder.fit(seconds, 6), offsets, weekdays, times, float(present.min()),
+                   float(present.max()), bool(np.all(present % DAY == 0)))
+
+    @property
+    def _parts(self) -> list[QuantileEncoder | None]:
+        return [self.offsets, self.weekdays, self.times]
 
     @property
     def scalar_count(self) -> int:
-        return 1 + (self.offsets is not None) + (self.times is not None)
+        return 1 + sum(part is not None for part in self._parts)
 
     @property
     def block_sizes(self) -> list[int]:
@@ -405,42 +425,50 @@ class SeasonalEncoder:
 
     def encode(self, seconds: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         scores, codes = self.dates.encode(seconds, rng)
-        parts = [scores]
-        if self.offsets is not None:
-            parts.append(self.offsets.encode(_years_and_offsets(seconds)[1], rng)[0])
-        if self.times is not None:
-            parts.append(self.times.encode(seconds % DAY, rng)[0])
+        views = [_years_and_offsets(seconds)[1], _weekdays(seconds), seconds % DAY]
+        parts = [scores] + [part.encode(view, rng)[0] for part, view in zip(self._parts, views) if part is not None]
         return np.concatenate(parts, axis=1), codes
 
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                calibrate: bool = False) -> np.ndarray:
         dates = self.dates.decode(scalars[:, :1], codes, rng, calibrate)
         missing = np.isnan(dates)
-        seconds, rows, at, none = np.where(missing, 0.0, dates), np.arange(len(dates)), 1, np.zeros((len(dates), 0))
+        seconds, rows, none = np.where(missing, 0.0, dates), np.arange(len(dates)), np.zeros((len(dates), 0))
+        drawn = iter(range(1, self.scalar_count))
+
+        def part(encoder: QuantileEncoder) -> np.ndarray:
+            at = next(drawn)
+            return encoder.decode(scalars[:, at:at + 1], none, rng, calibrate)
+
+        def nearest(candidates: np.ndarray) -> np.ndarray:
+            return candidates[np.abs(candidates - seconds).argmin(axis=0), rows]
+
         if self.offsets is not None:
-            offsets = self.offsets.decode(scalars[:, at:at + 1], none, rng, calibrate)
-            years = _years_and_offsets(seconds)[0]
-            candidates = np.stack([_dates(years + shift, offsets) for shift in (-1, 0, 1)])
-            seconds = candidates[np.abs(candidates - seconds).argmin(axis=0), rows]
-            at += 1
+            offsets, years = part(self.offsets), _years_and_offsets(seconds)[0]
+            seconds = nearest(np.stack([_dates(years + shift, offsets) for shift in (-1, 0, 1)]))
+        if self.whole_days:  # onto its day before a day of the week is counted from it
+            seconds = np.round(seconds / DAY) * DAY
+        if self.weekdays is not None:
+            # 0-6 days on, or 7 less that back; a date a second short of midnight is counted on the next day
+            move = (np.round(part(self.weekdays)) - _weekdays(seconds + 1.0)) % 7
+            seconds = seconds + np.where(move > 3, move - 7, move) * DAY
         if self.times is not None:
-            times = np.clip(self.times.decode(scalars[:, at:at + 1], none, rng, calibrate), 0.0, DAY - 1e-6)
-            days = np.floor(seconds / DAY) * DAY
-            candidates = np.stack([days + shift * DAY + times for shift in (-1, 0, 1)])
-            seconds = candidates[np.abs(candidates - seconds).argmin(axis=0), rows]
+            times, days = np.clip(part(self.times), 0.0, DAY - 1e-6), np.floor(seconds / DAY) * DAY
+            seconds = nearest(np.stack([days + shift * DAY + times for shift in (-1, 0, 1)]))
         seconds = np.clip(seconds, self.low, self.high)
         seconds[missing] = np.nan
         return seconds
 
     def state(self) -> dict:
-        return {"type": "seasonal", "dates": self.dates.state(),
-                "offsets": None if self.offsets is None else self.offsets.state(),
-                "times": None if self.times is None else self.times.state(), "low": self.low, "high": self.high}
+        parts = {name: None if part is None else part.state()
+                 for name, part in zip(("offsets", "weekdays", "times"), self._parts)}
+        return {"type": "seasonal", "dates": self.dates.state(), **parts, "low": self.low, "high": self.high,
+                "whole_days": self.whole_days}
 
     @classmethod
     def from_state(cls, state: dict) -> SeasonalEncoder:
         def part(name: str) -> QuantileEncoder | None:
             return None if state.get(name) is None else QuantileEncoder.from_state(state[name])
 
-        return cls(QuantileEncoder.from_state(state["dates"]), part("offsets"), part("times"), state["low"],
-                   state["high"])
+        return cls(QuantileEncoder.from_state(state["dates"]), part("offsets"), part("weekdays"), part("times"),
+                   state["low"], state["high"], state.get("whole_days", False))

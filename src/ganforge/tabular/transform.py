@@ -148,20 +148,27 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation],
             for spec in schema]
 
 
-def seasonal(seconds: np.ndarray, config: TabularConfig) -> tuple[bool, bool] | None:
-    """Whether a date column is generated with its day of the year and its time of day (`SeasonalEncoder`), or
-    None where it is one number."""
+def seasonal(seconds: np.ndarray, config: TabularConfig) -> tuple[bool, bool, bool] | None:
+    """Whether a date column is generated with its day of the year, of the week and its time of day
+    (`SeasonalEncoder`), or None where it is one number."""
     if not config.seasonal_dates or config.numeric_encoding != "quantile":
         return None
     parts = SeasonalEncoder.parts(seconds)
     return parts if any(parts) else None
 
 
-def with_seasons(spec: ColumnSpec, parts: tuple[bool, bool]) -> ColumnSpec:
-    said = " and ".join(name for name, used in zip(("its day of the year", "its time of day"), parts) if used)
-    cycles = " and ".join(name for name, used in zip(("the seasons", "the hours of the day"), parts) if used)
+def with_seasons(spec: ColumnSpec, parts: tuple[bool, ...]) -> ColumnSpec:
+    said = _listed(name for name, used in zip(("its day of the year", "its day of the week", "its time of day"),
+                                               parts) if used)
+    cycles = _listed(name for name, used in zip(("the seasons", "the days of the week", "the hours of the day"),
+                                                 parts) if used)
     return replace(spec, reason=f"{spec.reason}; generated with {said} too, so that what follows {cycles} can be "
                                 "learned")
+
+
+def _listed(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _number_encoder(values: np.ndarray, config: TabularConfig, rng: np.random.Generator,
