@@ -316,10 +316,11 @@ def small_number_levels(values: pd.Series, name: str, epsilon: float, delta: flo
                         rng: np.random.Generator) -> tuple[list, list[int]]:
     """Levels of a whole-number category (flags 0/1, counts of visits, classes 1-9) where the whole numbers 0 to
     SMALL_NUMBERS - 1 are the candidates, known before any row is read: each one's noisy count is released
-    where it clears a cut for that many candidates (an empty one passes with chance under EMPTY_BIN_RISK),
-    about half the rows a level of unknown key needs. The other values and the missing ones are released as
-    unknown keys (`noisy_levels`). A row is in one part or the other by its own value, so each part spends the
-    whole epsilon (parallel composition)."""
+    where it clears a cut for that many candidates (an empty one passes alone with chance under LONE_RISK),
+    about half the rows a level of unknown key needs, or half that beside a kept number. Which to keep is
+    post-processing: every candidate's count is epsilon-DP. The other values and the missing ones are released
+    as unknown keys (`noisy_levels`). A row is in one part or the other by its own value, so each part spends
+    the whole epsilon (parallel composition)."""
     numbers = values.to_numpy(np.float64, na_value=np.nan)
     small = (numbers >= 0) & (numbers < SMALL_NUMBERS)
     noisy = np.bincount(numbers[small].astype(np.int64), minlength=SMALL_NUMBERS) + rng.laplace(
