@@ -8,6 +8,7 @@ from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
 from ganforge.tabular.derived import find_derivations, find_pins
 from ganforge.tabular.synthesizer import TabularSynthesizer
+from ganforge.tabular.transform import TableTransform
 
 
 def survey(rows: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -116,3 +117,18 @@ def test_sampled_rows_keep_the_pinned_values():
     fatherless = rows["no_father"] == "yes"
     assert fatherless.any() and (rows.loc[fatherless, "father_education"] == 9.94).all()
     assert rows.loc[rows["employed"] == "no", "wage"].isna().all()
+
+
+def test_rows_no_level_fixes_keep_the_distribution_of_such_rows():
+    rng = np.random.default_rng(0)
+    town = rng.choice(["port", "inland", "hills"], 900, p=[0.3, 0.4, 0.3])
+    tax = np.where(town == "port", 666, rng.integers(180, 480, 900))  # every port town taxes 666
+    frame = pd.DataFrame({"town": town, "tax": tax})
+    transform = TableTransform.fit(frame, infer_schema(frame), TabularConfig(), rng)
+    assert transform.columns[1].extra["pins"] == [["town", "port", 666]]
+    scalars = np.tanh(rng.normal(size=(3000, transform.layout.n_scalars))).astype(np.float32)
+    codes = rng.integers(0, 3, size=(3000, 1)).astype(np.int32)
+    rows = transform.decode(scalars, codes, rng, calibrate=True)
+    others = rows.loc[rows["town"] != "port", "tax"]
+    assert (rows.loc[rows["town"] == "port", "tax"] == 666).all()
+    assert (others == 666).mean() < 0.01 and others.between(180, 480).all()  # not the port towns' 666 again

@@ -235,6 +235,14 @@ def find_pins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) 
     return pins
 
 
+def pinned_rows(frame: pd.DataFrame, pins: list[list]) -> np.ndarray:
+    """Which rows hold a level that fixes the column's value."""
+    pinned = np.zeros(len(frame), bool)
+    for category, level, _ in pins:
+        pinned |= (frame[category] == level).to_numpy()
+    return pinned
+
+
 def apply_pins(frame: pd.DataFrame, pins: list[list], column: str) -> pd.Series:
     values = frame[column]
     for category, level, value in pins:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
-from .derived import Derivation, apply_pins, describe_pins, find_derivations, find_pins
+from .derived import Derivation, apply_pins, describe_pins, find_derivations, find_pins, pinned_rows
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
@@ -254,7 +254,11 @@ class TableTransform:
             if spec.name in rules:
                 columns.append(ColumnTransform(spec, None, {"derived": rules[spec.name].state()}))
             else:
-                column = ColumnTransform.fit(frame[spec.name], spec, config, rng)
+                values = frame[spec.name]
+                if spec.name in pins:  # its distribution where no level fixes it: what the other rows are drawn from
+                    rest = values[~pinned_rows(frame, pins[spec.name])]
+                    values = rest if rest.nunique() >= 2 else values
+                column = ColumnTransform.fit(values, spec, config, rng)
                 if spec.name in pins:
                     column.extra["pins"] = pins[spec.name]
                 columns.append(column)
@@ -319,18 +323,26 @@ class TableTransform:
                calibrate: bool = False) -> pd.DataFrame:
         """The table back from its encoding; `calibrate` ranks each quantile-encoded column of a generated
         batch onto the column's own quantiles (see QuantileEncoder)."""
-        out, scalar_at, block_at = {}, 0, 0
+        out, pinned, scalar_at, block_at = {}, [], 0, 0
         for column in self.columns:
             n_scalars, n_blocks = column.scalar_count, len(column.block_sizes)
-            out[column.spec.name] = column.decode(scalars[:, scalar_at:scalar_at + n_scalars],
-                                                  codes[:, block_at:block_at + n_blocks], rng,
-                                                  calibrate).reset_index(drop=True)
+            encoded = scalars[:, scalar_at:scalar_at + n_scalars], codes[:, block_at:block_at + n_blocks]
+            if "pins" in column.extra:  # once the levels that fix it are drawn
+                pinned.append((column, encoded))
+            else:
+                out[column.spec.name] = column.decode(*encoded, rng, calibrate).reset_index(drop=True)
             scalar_at += n_scalars
             block_at += n_blocks
         frame = pd.DataFrame(out)
-        for column in self.columns:  # pinned values first: a derived column may read them
-            if "pins" in column.extra:
-                frame[column.spec.name] = apply_pins(frame, column.extra["pins"], column.spec.name)
+        for column, encoded in pinned:  # pinned values first: a derived column may read them
+            name, fixed = column.spec.name, pinned_rows(frame, column.extra["pins"])
+            values = column.decode(*encoded, rng).reset_index(drop=True)
+            if (~fixed).any():  # the other rows alone ranked onto the column's quantiles where no level fixes it
+                free = column.decode(encoded[0][~fixed], encoded[1][~fixed], rng, calibrate)
+                values[~fixed] = free.to_numpy()
+            frame[name] = values
+            frame[name] = apply_pins(frame, column.extra["pins"], name)
+        frame = frame[[column.spec.name for column in self.columns]]
         for column in self.columns:
             if column.rule is not None:  # (written with the training values' decimals: none for whole numbers)
                 values = pd.Series(column.rule.apply(frame), name=column.spec.name)
