@@ -6,7 +6,7 @@ import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
-from ganforge.tabular.derived import find_derivations, find_pins
+from ganforge.tabular.derived import find_derivations, find_pins, find_value_sets
 from ganforge.tabular.synthesizer import TabularSynthesizer
 from ganforge.tabular.transform import TableTransform
 
@@ -132,3 +132,25 @@ def test_rows_no_level_fixes_keep_the_distribution_of_such_rows():
     others = rows.loc[rows["town"] != "port", "tax"]
     assert (rows.loc[rows["town"] == "port", "tax"] == 666).all()
     assert (others == 666).mean() < 0.01 and others.between(180, 480).all()  # not the port towns' 666 again
+
+
+def test_a_number_each_level_holds_a_few_values_of_is_snapped_to_them():
+    rng = np.random.default_rng(1)
+    schools = np.repeat(np.arange(30), 40)
+    teachers = {school: rng.choice(np.arange(0, 35), 3, replace=False) for school in range(30)}
+    experience = np.asarray([rng.choice(teachers[school]) for school in schools])
+    frame = pd.DataFrame({"school": [f"s{school}" for school in schools], "experience": experience,
+                          "score": rng.normal(500, 40, len(schools)).round()})
+    schema = infer_schema(frame)
+    sets = find_value_sets(frame, schema, set())
+    assert list(sets) == ["experience"] and sets["experience"][0] == "school"  # scores are not a few values
+    assert sorted(sets["experience"][1])[0][1] == sorted(set(experience[:40].tolist()))
+    transform = TableTransform.fit(frame, schema, TabularConfig(), rng)
+    assert "a few values for each level of school" in transform.columns[1].spec.reason
+    codes = rng.integers(0, 30, size=(2000, 1)).astype(np.int32)
+    scalars = np.tanh(rng.normal(size=(2000, transform.layout.n_scalars))).astype(np.float32)
+    rows = transform.decode(scalars, codes, rng, calibrate=True)
+    held = {f"s{school}": set(values.tolist()) for school, values in teachers.items()}
+    assert all(value in held[school] for school, value in zip(rows["school"], rows["experience"]))
+    shuffled = frame.assign(school=rng.permutation(frame["school"].to_numpy()))
+    assert find_value_sets(shuffled, schema, set()) == {}  # the same values, by chance over the schools

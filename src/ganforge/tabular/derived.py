@@ -33,6 +33,8 @@ MAX_ROWS = 100_000  # rows a rule is looked for in, evenly spread over a larger 
 MAX_KNOTS = 2_000  # points kept of a monotone rule, evenly by rank; it is interpolated between them
 PIN_MIN_ROWS = 10  # rows of a category's level that must all hold one value of a number to pin it
 PIN_CHANCE = 1e-6  # how unlikely that must be by chance: the value's share, raised to the level's rows
+SET_SHRINK = 3.0  # a level's rows hold a few values of a number where they hold a third of the distinct values
+SET_COVER = 0.8  # that many rows would by chance, in levels of PIN_MIN_ROWS rows that hold this share of them
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,57 @@ def find_pins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) 
                 if 0 < share < 1 and share ** sizes[code] < PIN_CHANCE:
                     pins.setdefault(number, []).append([category, to_python(levels[code]), to_python(value)])
     return pins
+
+
+def find_value_sets(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> dict[str, list]:
+    """Numbers that each level of a category holds only a few values of: {number: [category, [[level, values],
+    ...]]}. A school's classes have a teacher each, so its pupils' teacher experience is one of four values
+    where its 46 rows would hold 18 of the column's 25 by chance; a generator draws any experience, and a
+    critic tells the rows by the school and the experience together. Where the levels of PIN_MIN_ROWS rows or
+    more that hold at most a SET_SHRINK-th of the distinct values their rows would draw from the column by
+    chance cover SET_COVER of the rows, sampling snaps the number to the nearest of its level's values in those
+    levels (the category that leaves the fewest values per row wins)."""
+    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
+    numbers = [spec.name for spec in schema if spec.kind in ("continuous", "integer")
+               and spec.name not in derived][:MAX_COLUMNS]
+    if len(frame) < MIN_ROWS or not categories or not numbers:
+        return {}
+    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    found: dict[str, tuple[float, list]] = {}
+    for number in numbers:
+        values = pd.Series(frame[number].to_numpy()[rows])
+        shares = values.value_counts(normalize=True).to_numpy()
+        if len(shares) < MIN_DISTINCT:
+            continue
+        for category in categories:
+            codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
+            groups = values.groupby(codes)
+            sizes, distinct = groups.size(), groups.nunique()
+            large = sizes.index[(sizes.index >= 0) & (sizes >= PIN_MIN_ROWS)]
+            chance = np.asarray([(1 - (1 - shares) ** sizes[code]).sum() for code in large])
+            large = large[distinct[large].to_numpy() * SET_SHRINK <= chance]
+            if sizes[large].sum() < SET_COVER * len(values):
+                continue
+            kept = distinct[large].sum() / sizes[large].sum()
+            if number not in found or kept < found[number][0]:
+                sets = [[to_python(levels[code]),
+                         sorted(to_python(v) for v in groups.get_group(code).dropna().unique())] for code in large]
+                found[number] = (kept, [category, sets])
+    return {number: chosen for number, (_, chosen) in found.items()}
+
+
+def apply_value_sets(frame: pd.DataFrame, sets: list, column: str) -> pd.Series:
+    """The number snapped to the nearest value its row's level holds, where the level has a set."""
+    category, levels = sets
+    values = frame[column].to_numpy(np.float64, na_value=np.nan).copy()
+    for level, held in levels:
+        rows = np.flatnonzero((frame[category] == level).to_numpy() & ~np.isnan(values))
+        if len(rows):
+            held = np.asarray(held, np.float64)
+            at = np.clip(np.searchsorted(held, values[rows]), 1, max(1, len(held) - 1))
+            lower, upper = held[np.maximum(at - 1, 0)], held[np.minimum(at, len(held) - 1)]
+            values[rows] = np.where(np.abs(values[rows] - lower) <= np.abs(upper - values[rows]), lower, upper)
+    return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
 
 
 def pinned_rows(frame: pd.DataFrame, pins: list[list]) -> np.ndarray:

@@ -14,7 +14,16 @@ import pandas as pd
 
 from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds
-from .derived import Derivation, apply_pins, describe_pins, find_derivations, find_pins, pinned_rows
+from .derived import (
+    Derivation,
+    apply_pins,
+    apply_value_sets,
+    describe_pins,
+    find_derivations,
+    find_pins,
+    find_value_sets,
+    pinned_rows,
+)
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
@@ -131,21 +140,31 @@ class ColumnTransform:
 
 
 def rules_and_pins(frame: pd.DataFrame, schema: list[ColumnSpec],
-                   config: TabularConfig) -> tuple[dict[str, Derivation], dict[str, list[list]]]:
-    """The derived columns' rules and the pinned numbers' levels (`derived`), where `derive_columns` asks."""
+                   config: TabularConfig) -> tuple[dict[str, Derivation], dict[str, list[list]], dict[str, list]]:
+    """The derived columns' rules, the pinned numbers' levels and the numbers each level holds a few values of
+    (`derived`), where `derive_columns` asks."""
     if not config.derive_columns:
-        return {}, {}
+        return {}, {}, {}
     rules = {rule.column: rule for rule in find_derivations(frame, schema)}
-    return rules, find_pins(frame, schema, set(rules))
+    return rules, find_pins(frame, schema, set(rules)), find_value_sets(frame, schema, set(rules))
 
 
-def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation],
-                      pins: dict[str, list[list]]) -> list[ColumnSpec]:
-    """The columns with what `fit` and `info` say of a derived or pinned one."""
-    return [replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not generated")
-            if spec.name in rules else
-            replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}") if spec.name in pins else spec
-            for spec in schema]
+def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pins: dict[str, list[list]],
+                      sets: dict[str, list]) -> list[ColumnSpec]:
+    """The columns with what `fit` and `info` say of a derived, pinned or snapped one."""
+    said = []
+    for spec in schema:
+        if spec.name in rules:
+            spec = replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not generated")
+        if spec.name in pins:
+            spec = replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}")
+        if spec.name in sets:
+            category, levels = sets[spec.name]
+            spread = sum(len(held) for _, held in levels) / len(levels)
+            spec = replace(spec, reason=f"{spec.reason}; a few values for each level of {category} ({spread:.1g} on "
+                                        "average), sampled numbers snapped to them")
+        said.append(spec)
+    return said
 
 
 def seasonal(seconds: np.ndarray, config: TabularConfig) -> tuple[bool, bool, bool] | None:
@@ -248,9 +267,9 @@ class TableTransform:
         """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
         are not encoded, only computed back from their sources, and numbers a category's level fixes are set
         to that value wherever the level is drawn."""
-        rules, pins = rules_and_pins(frame, schema, config)
+        rules, pins, sets = rules_and_pins(frame, schema, config)
         columns = []
-        for spec in with_rule_reasons(schema, rules, pins):
+        for spec in with_rule_reasons(schema, rules, pins, sets):
             if spec.name in rules:
                 columns.append(ColumnTransform(spec, None, {"derived": rules[spec.name].state()}))
             else:
@@ -261,6 +280,8 @@ class TableTransform:
                 column = ColumnTransform.fit(values, spec, config, rng)
                 if spec.name in pins:
                     column.extra["pins"] = pins[spec.name]
+                if spec.name in sets:
+                    column.extra["value_sets"] = sets[spec.name]
                 columns.append(column)
         return cls(columns)
 
@@ -342,6 +363,9 @@ class TableTransform:
                 values[~fixed] = free.to_numpy()
             frame[name] = values
             frame[name] = apply_pins(frame, column.extra["pins"], name)
+        for column in self.columns:
+            if "value_sets" in column.extra:
+                frame[column.spec.name] = apply_value_sets(frame, column.extra["value_sets"], column.spec.name)
         frame = frame[[column.spec.name for column in self.columns]]
         for column in self.columns:
             if column.rule is not None:  # (written with the training values' decimals: none for whole numbers)
