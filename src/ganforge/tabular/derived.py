@@ -251,25 +251,31 @@ def find_value_sets(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[
     if len(frame) < MIN_ROWS or not categories or not numbers:
         return {}
     rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in numbers})
+    shares = {name: table[name].value_counts(normalize=True).to_numpy() for name in numbers}
     found: dict[str, tuple[float, list]] = {}
-    for number in numbers:
-        values = pd.Series(frame[number].to_numpy()[rows])
-        shares = values.value_counts(normalize=True).to_numpy()
-        if len(shares) < MIN_DISTINCT:
-            continue
-        for category in categories:
-            codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
-            groups = values.groupby(codes)
-            sizes, distinct = groups.size(), groups.nunique()
-            large = sizes.index[(sizes.index >= 0) & (sizes >= PIN_MIN_ROWS)]
-            chance = np.asarray([(1 - (1 - shares) ** sizes[code]).sum() for code in large])
-            large = large[distinct[large].to_numpy() * SET_SHRINK <= chance]
-            if sizes[large].sum() < SET_COVER * len(values):
+    for category in categories:
+        codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
+        groups = table.groupby(codes)
+        sizes, distinct = groups.size(), groups.nunique()
+        for number in numbers:
+            if len(shares[number]) < MIN_DISTINCT:
                 continue
-            kept = distinct[large].sum() / sizes[large].sum()
+            held = distinct[number]
+            # a level can only hold a third of what chance gives if it holds a third of its rows' count
+            large = sizes.index[(sizes.index >= 0) & (sizes >= PIN_MIN_ROWS) & (held > 0)
+                                & (held * SET_SHRINK <= sizes)]
+            if sizes[large].sum() < SET_COVER * len(table):
+                continue
+            chance = {n: (1 - (1 - shares[number]) ** n).sum() for n in np.unique(sizes[large])}
+            large = large[held[large].to_numpy() * SET_SHRINK <= np.asarray([chance[n] for n in sizes[large]])]
+            if sizes[large].sum() < SET_COVER * len(table):
+                continue
+            kept = held[large].sum() / sizes[large].sum()
             if number not in found or kept < found[number][0]:
+                column = table[number].groupby(codes)
                 sets = [[to_python(levels[code]),
-                         sorted(to_python(v) for v in groups.get_group(code).dropna().unique())] for code in large]
+                         sorted(to_python(v) for v in column.get_group(code).dropna().unique())] for code in large]
                 found[number] = (kept, [category, sets])
     return {number: chosen for number, (_, chosen) in found.items()}
 
