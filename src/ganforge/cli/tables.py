@@ -395,17 +395,14 @@ def info_table_file(path: Path, as_json: bool) -> None:
 
     from ..config import TabularConfig
     from ..io import read_table
-    from ..schema import check_table, datetime_seconds, infer_schema, read_numbers_in_text
-    from ..tabular.transform import rules_and_pins, seasonal, with_rule_reasons, with_seasons
+    from ..schema import check_table, infer_schema, read_numbers_in_text
+    from ..tabular.transform import TableTransform
 
     table, notes = read_numbers_in_text(read_table(path))
     check_table(table, str(path))
-    schema, config = infer_schema(table), TabularConfig()
-    specs = with_rule_reasons(schema, *rules_and_pins(table, schema, config))
-    for i, spec in enumerate(specs):
-        parts = seasonal(datetime_seconds(table[spec.name], spec).to_numpy(np.float64), config) if (
-            spec.kind == "datetime") else None
-        specs[i] = with_seasons(spec, parts) if parts else spec
+    # the transform `fit` would build says it all (kinds, rules, pins, dates); no network is made or trained
+    transform = TableTransform.fit(table, infer_schema(table), TabularConfig(), np.random.default_rng(0))
+    specs = [column.spec for column in transform.columns]
     if as_json:
         click.echo(json.dumps({"table": str(path), "rows": len(table), "notes": notes,
                                "columns": [{"name": s.name, "kind": s.kind, "reason": s.reason} for s in specs]},

@@ -210,21 +210,28 @@ def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: 
     return None
 
 
+def _by_category(frame: pd.DataFrame, schema: list[ColumnSpec],
+                 derived: set[str]) -> tuple[pd.DataFrame, list[tuple[np.ndarray, pd.Index, str]]]:
+    """The numbers (not derived) over rows evenly spread through a large table, and each category's codes and
+    levels over the same rows; no categories where there is nothing to look at."""
+    names = [spec.name for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived]
+    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
+    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in names[:MAX_COLUMNS]})
+    if len(frame) < MIN_ROWS or not names:
+        return table, []
+    return table, [(*pd.factorize(pd.Series(frame[name].to_numpy()[rows])), name) for name in categories]
+
+
 def find_pins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> dict[str, list[list]]:
     """Numbers that one level of a category fixes in every one of its rows: {number: [[category, level, value],
     ...]} (value None: missing). A parent's education imputed as 9.94 wherever "no father" is yes, a town's tax
     rate, a school's teacher: the generator draws numbers near the value, and a critic tells the rows by it.
     A pin needs PIN_MIN_ROWS rows, and odds below PIN_CHANCE that its rows would share a value this common by
     chance (so ten rows that all hold the most frequent of three values do not make one)."""
-    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
-    numbers = [spec.name for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived]
-    if len(frame) < MIN_ROWS or not categories or not numbers:
-        return {}
-    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
-    table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in numbers[:MAX_COLUMNS]})
+    table, categories = _by_category(frame, schema, derived)
     pins: dict[str, list[list]] = {}
-    for category in categories:
-        codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
+    for codes, levels, category in categories:
         groups = table.groupby(codes)
         sizes, distinct, first = groups.size(), groups.nunique(dropna=False), groups.first()
         for number in table.columns:
@@ -245,20 +252,13 @@ def find_value_sets(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[
     more that hold at most a SET_SHRINK-th of the distinct values their rows would draw from the column by
     chance cover SET_COVER of the rows, sampling snaps the number to the nearest of its level's values in those
     levels (the category that leaves the fewest values per row wins)."""
-    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
-    numbers = [spec.name for spec in schema if spec.kind in ("continuous", "integer")
-               and spec.name not in derived][:MAX_COLUMNS]
-    if len(frame) < MIN_ROWS or not categories or not numbers:
-        return {}
-    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
-    table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in numbers})
-    shares = {name: table[name].value_counts(normalize=True).to_numpy() for name in numbers}
+    table, categories = _by_category(frame, schema, derived)
+    shares = {name: table[name].value_counts(normalize=True).to_numpy() for name in table.columns}
     found: dict[str, tuple[float, list]] = {}
-    for category in categories:
-        codes, levels = pd.factorize(pd.Series(frame[category].to_numpy()[rows]))
+    for codes, levels, category in categories:
         groups = table.groupby(codes)
         sizes, distinct = groups.size(), groups.nunique()
-        for number in numbers:
+        for number in table.columns:
             if len(shares[number]) < MIN_DISTINCT:
                 continue
             held = distinct[number]

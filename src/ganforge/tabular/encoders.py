@@ -427,8 +427,8 @@ class SeasonalEncoder:
 
     def encode(self, seconds: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         scores, codes = self.dates.encode(seconds, rng)
-        views = [_years_and_offsets(seconds)[1], _weekdays(seconds), seconds % DAY]
-        parts = [scores] + [part.encode(view, rng)[0] for part, view in zip(self._parts, views) if part is not None]
+        views = (lambda: _years_and_offsets(seconds)[1], lambda: _weekdays(seconds), lambda: seconds % DAY)
+        parts = [scores] + [part.encode(view(), rng)[0] for part, view in zip(self._parts, views) if part is not None]
         return np.concatenate(parts, axis=1), codes
 
     def decode(self, scalars: np.ndarray, codes: np.ndarray, rng: np.random.Generator,

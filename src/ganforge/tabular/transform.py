@@ -161,7 +161,7 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pi
         if spec.name in sets:
             category, levels = sets[spec.name]
             spread = sum(len(held) for _, held in levels) / len(levels)
-            spec = replace(spec, reason=f"{spec.reason}; a few values for each level of {category} ({spread:.1g} on "
+            spec = replace(spec, reason=f"{spec.reason}; a few values for each level of {category} ({spread:.1f} on "
                                         "average), sampled numbers snapped to them")
         said.append(spec)
     return said
@@ -357,11 +357,11 @@ class TableTransform:
         frame = pd.DataFrame(out)
         for column, encoded in pinned:  # pinned values first: a derived column may read them
             name, fixed = column.spec.name, pinned_rows(frame, column.extra["pins"])
-            values = column.decode(*encoded, rng).reset_index(drop=True)
-            if (~fixed).any():  # the other rows alone ranked onto the column's quantiles where no level fixes it
-                free = column.decode(encoded[0][~fixed], encoded[1][~fixed], rng, calibrate)
-                values[~fixed] = free.to_numpy()
-            frame[name] = values
+            # the other rows alone ranked onto the column's quantiles where no level fixes it
+            free = column.decode(encoded[0][~fixed], encoded[1][~fixed], rng, calibrate)
+            held = column.decode(encoded[0][fixed], encoded[1][fixed], rng)  # placeholders: the pins overwrite them
+            frame[name] = pd.concat([free.set_axis(np.flatnonzero(~fixed)),
+                                     held.set_axis(np.flatnonzero(fixed))]).sort_index()
             frame[name] = apply_pins(frame, column.extra["pins"], name)
         for column in self.columns:
             if "value_sets" in column.extra:
