@@ -37,12 +37,14 @@ class ColumnSpec:
         return asdict(self)
 
 
-def datetime_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    """Seconds since 1970-01-01 UTC for a datetime or date-text column; NaN where missing or unparseable."""
+def datetime_seconds(values: pd.Series, spec: ColumnSpec, wall_clock: bool = False) -> pd.Series:
+    """Seconds since 1970-01-01 UTC for a datetime or date-text column; NaN where missing or unparseable.
+    `wall_clock`: a timezone-aware column's times as its clocks show them (a shop's opening hour is 9 all year,
+    and its day begins at its own midnight), not as the instants they are in UTC."""
     if not types.is_datetime64_any_dtype(values.dtype):
         values = pd.to_datetime(values, format=spec.datetime_format, errors="coerce", utc=True)
     if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        values = values.dt.tz_localize(None) if wall_clock else values.dt.tz_convert("UTC").dt.tz_localize(None)
     return (values - EPOCH) / pd.Timedelta(seconds=1)
 
 

@@ -80,8 +80,8 @@ def encode_features(frames: list[pd.DataFrame], schema: list[ColumnSpec]) -> lis
         if spec.kind in ("continuous", "integer"):
             features[spec.name] = pd.to_numeric(column, errors="coerce").astype("float64")
         elif spec.kind == "datetime":
-            seconds = datetime_seconds(column, spec)
-            features[spec.name] = seconds
+            features[spec.name] = datetime_seconds(column, spec)
+            seconds = datetime_seconds(column, spec, wall_clock=True)  # the calendar as the rows' clocks show it
             stamps = pd.to_datetime(seconds, unit="s")
             for part in ("dayofyear", "day", "dayofweek"):
                 features[f"{spec.name} ({part})"] = getattr(stamps.dt, part).astype("float64")

@@ -56,15 +56,16 @@ class ColumnTransform:
                 kind == "integer" and values.nunique() <= config.integer_categories):
             return cls(spec, CategoricalEncoder.fit(_categorical_values(values), config.max_categories))
         if kind == "datetime":
-            seconds = datetime_seconds(values, spec)
+            zoned = _timezone(spec) is not None
+            seconds = datetime_seconds(values, spec, wall_clock=zoned)
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
+            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {})
             parts = seasonal(seconds.to_numpy(np.float64), config)
             if parts:
-                return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)),
-                           {"step_seconds": step})
-            return cls(spec, _number_encoder(seconds.to_numpy(np.float64), config, rng, 6), {"step_seconds": step})
+                return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)), extra)
+            return cls(spec, _number_encoder(seconds.to_numpy(np.float64), config, rng, 6), extra)
         decimals = 0 if kind == "integer" else None
         return cls(spec, _number_encoder(values.to_numpy(np.float64, na_value=np.nan), config, rng, decimals))
 
@@ -86,7 +87,7 @@ class ColumnTransform:
         if self.is_discrete:
             return self.encoder.encode(_categorical_values(values))
         if self.spec.kind == "datetime":
-            numbers = datetime_seconds(values, self.spec).to_numpy(np.float64)
+            numbers = datetime_seconds(values, self.spec, self.extra.get("wall_clock", False)).to_numpy(np.float64)
         else:
             numbers = values.to_numpy(np.float64, na_value=np.nan)
         return self.encoder.encode(numbers, rng)
@@ -119,8 +120,12 @@ class ColumnTransform:
         stamps = pd.Series(EPOCH + pd.to_timedelta(seconds, unit="s"), name=self.spec.name)
         if self.spec.datetime_format is not None:
             return _restore_dtype(stamps.dt.strftime(self.spec.datetime_format), self.spec.dtype)
-        if "," in self.spec.dtype:  # timezone-aware, e.g. "datetime64[ns, Europe/Paris]"
-            timezone = self.spec.dtype.split(",", 1)[1].rstrip("]").strip()
+        timezone = _timezone(self.spec)
+        if timezone is not None and self.extra.get("wall_clock"):  # a clock time that a change to or from summer
+            # time skips moves past the gap; one it repeats is read as the later, standard time
+            return stamps.dt.tz_localize(timezone, ambiguous=np.zeros(len(stamps), bool),
+                                         nonexistent="shift_forward")
+        if timezone is not None:  # models saved before wall clocks learned the instants in UTC
             return stamps.dt.tz_localize("UTC").dt.tz_convert(timezone)
         return _restore_dtype(stamps, self.spec.dtype)
 
@@ -204,6 +209,13 @@ def _categorical_values(values: pd.Series) -> pd.Series:
         if len({type(v) for v in observed}) > 1:
             return values.where(values.isna(), values.astype(str))
     return values
+
+
+def _timezone(spec: ColumnSpec) -> str | None:
+    """A timezone-aware column's zone, read off its dtype ("datetime64[ns, Europe/Paris]")."""
+    if spec.kind != "datetime" or not spec.dtype.startswith("datetime64") or "," not in spec.dtype:
+        return None
+    return spec.dtype.split(",", 1)[1].rstrip("]").strip()
 
 
 def _restore_dtype(values: pd.Series, dtype: str) -> pd.Series:
