@@ -41,11 +41,22 @@ def datetime_seconds(values: pd.Series, spec: ColumnSpec, wall_clock: bool = Fal
     """Seconds since 1970-01-01 UTC for a datetime or date-text column; NaN where missing or unparseable.
     `wall_clock`: a timezone-aware column's times as its clocks show them (a shop's opening hour is 9 all year,
     and its day begins at its own midnight), not as the instants they are in UTC."""
+    offsets = 0.0
     if not types.is_datetime64_any_dtype(values.dtype):
+        if wall_clock and spec.datetime_format is not None and "%z" in spec.datetime_format:
+            offsets = utc_offsets(values).fillna(0.0).to_numpy()  # text written with its offset from UTC
         values = pd.to_datetime(values, format=spec.datetime_format, errors="coerce", utc=True)
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_localize(None) if wall_clock else values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return (values - EPOCH) / pd.Timedelta(seconds=1)
+    return (values - EPOCH) / pd.Timedelta(seconds=1) + offsets
+
+
+def utc_offsets(values: pd.Series) -> pd.Series:
+    """The offset from UTC, in seconds, that each date text ends with ("-05:00", "+0100", "Z"); NaN where none."""
+    parts = values.astype("string").str.extract(r"(?:(Z)|([+-])(\d{2}):?(\d{2}))\s*$")
+    seconds = parts[2].astype(float) * 3600 + parts[3].astype(float) * 60
+    return pd.Series(np.where(parts[1].eq("-").fillna(False), -seconds,
+                              np.where(parts[0].eq("Z").fillna(False), 0.0, seconds)), index=values.index, dtype=float)
 
 
 def check_table(frame: pd.DataFrame, source: str = "table") -> None:

@@ -70,6 +70,29 @@ def test_a_timezone_aware_column_keeps_its_clock_times_across_summer_time():
     assert features["sold (hour)"].between(9, 16).all()
 
 
+def test_date_text_with_utc_offsets_keeps_its_clock_times_and_writes_the_offset_of_its_season():
+    rng = np.random.default_rng(1)
+    days = pd.Series(pd.date_range("2021-01-01", "2022-12-31", freq="D")).sample(600, replace=True, random_state=1)
+    local = pd.Series(days.to_numpy() + pd.to_timedelta(rng.integers(9, 17, 600), unit="h"))
+    text = local.dt.tz_localize("America/New_York").map(lambda stamp: stamp.isoformat())  # -05:00 or -04:00
+    frame = pd.DataFrame({"sold": text.where(np.arange(600) % 40 != 3)})
+    transform, back = round_trip(frame)
+    assert back["sold"].fillna("-").tolist() == frame["sold"].fillna("-").tolist()
+    scores = rng.normal(size=(2000, transform.layout.n_scalars)).astype(np.float32)
+    sampled = transform.decode(scores, np.zeros((2000, len(transform.layout.block_sizes)), np.int32), rng)["sold"]
+    stamps = pd.to_datetime(sampled, format="%Y-%m-%dT%H:%M:%S%z", utc=True).dt.tz_convert("America/New_York")
+    # written in New York's offset of the day, summer time or not (where the training rows say when it changed)
+    assert stamps.dt.hour.between(9, 16).mean() > 0.995
+    assert (sampled.str[:19] == stamps.dt.strftime("%Y-%m-%dT%H:%M:%S")).mean() > 0.99
+    # rows from many zones: learned as instants, written as such
+    many = pd.DataFrame({"sent": (local.dt.tz_localize("UTC") + pd.to_timedelta(rng.integers(-8, 9, 600), unit="h"))
+                         .map(lambda stamp: stamp.tz_convert(f"Etc/GMT{rng.integers(-9, 9):+d}").isoformat())})
+    transform, back = round_trip(many)
+    instants = pd.to_datetime(many["sent"], utc=True)
+    assert (pd.to_datetime(back["sent"], utc=True) - instants).abs().max() <= pd.Timedelta(seconds=1)
+    assert back["sent"].str.endswith("+00:00").all()
+
+
 def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
     days = pd.Series(pd.date_range("2012-01-01", "2015-12-31", freq="D"))
     frame = pd.DataFrame({"day": days.where(np.arange(len(days)) % 50 != 7).dt.strftime("%Y/%m/%d"),

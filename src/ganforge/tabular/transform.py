@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import TabularConfig
-from ..schema import EPOCH, ColumnSpec, datetime_seconds
+from ..schema import EPOCH, ColumnSpec, datetime_seconds, utc_offsets
 from .derived import (
     Derivation,
     apply_pins,
@@ -56,12 +56,13 @@ class ColumnTransform:
                 kind == "integer" and values.nunique() <= config.integer_categories):
             return cls(spec, CategoricalEncoder.fit(_categorical_values(values), config.max_categories))
         if kind == "datetime":
-            zoned = _timezone(spec) is not None
+            offsets = _offset_runs(values, spec) if _writes_offsets(spec) else {}
+            zoned = _timezone(spec) is not None or bool(offsets.get("utc_offsets"))
             seconds = datetime_seconds(values, spec, wall_clock=zoned)
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
-            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {})
+            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {}) | offsets
             parts = seasonal(seconds.to_numpy(np.float64), config)
             if parts:
                 return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)), extra)
@@ -118,6 +119,8 @@ class ColumnTransform:
         # a private range can reach past what a timestamp holds (an empty bin passing by noise): the ends
         seconds = np.clip(seconds, *TIMESTAMP_SECONDS)
         stamps = pd.Series(EPOCH + pd.to_timedelta(seconds, unit="s"), name=self.spec.name)
+        if _writes_offsets(self.spec):
+            return _restore_dtype(self._with_offsets(stamps), self.spec.dtype)
         if self.spec.datetime_format is not None:
             return _restore_dtype(stamps.dt.strftime(self.spec.datetime_format), self.spec.dtype)
         timezone = _timezone(self.spec)
@@ -128,6 +131,19 @@ class ColumnTransform:
         if timezone is not None:  # models saved before wall clocks learned the instants in UTC
             return stamps.dt.tz_localize("UTC").dt.tz_convert(timezone)
         return _restore_dtype(stamps, self.spec.dtype)
+
+    def _with_offsets(self, stamps: pd.Series) -> pd.Series:
+        """Date text written with its offset from UTC: a wall-clock time takes the offset its training times near
+        it had (summer time and winter time by date); instants learned in UTC are written at +00:00."""
+        runs = np.asarray(self.extra.get("utc_offsets") or [[0.0, 0.0]], np.float64)
+        seconds = ((stamps - EPOCH) / pd.Timedelta(seconds=1)).to_numpy()
+        at = np.clip(np.searchsorted(runs[:, 0], np.nan_to_num(seconds), side="right") - 1, 0, len(runs) - 1)
+        offsets = runs[at, 1]
+        written = {offset: _offset_text(offset, self.extra.get("offset_colon", False),
+                                        self.extra.get("offset_z", False)) for offset in np.unique(offsets)}
+        head, tail = self.spec.datetime_format.split("%z", 1)
+        text = stamps.dt.strftime(head) + pd.Series([written[o] for o in offsets], index=stamps.index)
+        return text + stamps.dt.strftime(tail) if tail else text
 
     def state(self) -> dict:
         return {"spec": self.spec.to_dict(), "encoder": self.encoder.state() if self.encoder else None,
@@ -209,6 +225,41 @@ def _categorical_values(values: pd.Series) -> pd.Series:
         if len({type(v) for v in observed}) > 1:
             return values.where(values.isna(), values.astype(str))
     return values
+
+
+MAX_OFFSET_RUNS = 256  # changes of a date text's UTC offset through time that a wall clock is learned with (a
+# zone's summer and winter times over a century); more, and the rows come from many zones: learned in UTC
+
+
+def _writes_offsets(spec: ColumnSpec) -> bool:
+    return spec.kind == "datetime" and spec.datetime_format is not None and "%z" in spec.datetime_format
+
+
+def _offset_runs(values: pd.Series, spec: ColumnSpec) -> dict:
+    """How a date text's offset from UTC runs through its wall-clock times ({"utc_offsets": [[from, offset],
+    ...]}, seconds) and how it is written (-05:00 or -0500, Z for zero); no runs where it changes too often."""
+    text = values.astype("string").str.strip()
+    style = {"offset_colon": bool(text.str.contains(r"[+-]\d{2}:\d{2}$").any()),
+             "offset_z": bool(text.str.endswith("Z").any())}
+    offsets = utc_offsets(values).to_numpy()
+    wall = datetime_seconds(values, spec, wall_clock=True).to_numpy()
+    known = ~np.isnan(wall) & ~np.isnan(offsets)
+    order = np.argsort(wall[known], kind="stable")
+    wall, offsets = wall[known][order], offsets[known][order]
+    changes = np.flatnonzero(np.r_[True, np.diff(offsets) != 0]) if len(wall) else []
+    if not len(changes) or len(changes) > MAX_OFFSET_RUNS:
+        return style | {"utc_offsets": None}
+    # each change halfway between the training times either side of it (a zone's switch to summer time is known
+    # only that closely: at most a few rows of the days between come out an hour off in local time)
+    starts = [float(wall[0])] + [float(wall[i - 1] + wall[i]) / 2 for i in changes[1:]]
+    return style | {"utc_offsets": [[start, float(offsets[i])] for start, i in zip(starts, changes)]}
+
+
+def _offset_text(offset: float, colon: bool, z: bool) -> str:
+    if offset == 0 and z:
+        return "Z"
+    minutes = int(round(abs(offset) / 60))
+    return f"{'-' if offset < 0 else '+'}{minutes // 60:02d}{':' if colon else ''}{minutes % 60:02d}"
 
 
 def _timezone(spec: ColumnSpec) -> str | None:
