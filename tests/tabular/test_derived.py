@@ -154,3 +154,28 @@ def test_a_number_each_level_holds_a_few_values_of_is_snapped_to_them():
     assert all(value in held[school] for school, value in zip(rows["school"], rows["experience"]))
     shuffled = frame.assign(school=rng.permutation(frame["school"].to_numpy()))
     assert find_value_sets(shuffled, schema, set()) == {}  # the same values, by chance over the schools
+
+
+def test_a_number_a_second_category_fixes_takes_the_value_of_its_pair_of_levels():
+    # a state's unemployment rate in the year a job was lost: nine values per state, one per state and year
+    rng = np.random.default_rng(2)
+    rate = {(state, year): round(float(rng.uniform(3, 12)), 1) for state in range(40) for year in range(9)}
+    states, years = rng.integers(0, 40, 3000), rng.integers(0, 9, 3000)
+    frame = pd.DataFrame({"state": [f"st{s}" for s in states], "year": [f"y{y}" for y in years],
+                          "rate": [rate[s, y] for s, y in zip(states, years)],
+                          "age": rng.integers(20, 60, 3000), "sex": rng.choice(["f", "m"], 3000)})
+    schema = infer_schema(frame)
+    sets = find_value_sets(frame, schema, set())
+    assert sets["rate"][0] in ("state", "year") and {sets["rate"][0], sets["rate"][2][0]} == {"state", "year"}
+    seen = len(sets["rate"][2][1])
+    assert 350 <= seen <= 360  # the pairs of two rows or more
+    transform = TableTransform.fit(frame, schema, TabularConfig(), rng)
+    assert f"one value for each of {seen} pairs of levels" in transform.columns[2].spec.reason
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame)
+    rows = model.sample(1000, seed=0)
+    truth = [rate[int(s[2:]), int(y[1:])] for s, y in zip(rows["state"], rows["year"])]
+    assert (rows["rate"].to_numpy() == np.asarray(truth)).mean() > 0.98
+    sex_years = frame.assign(rate=[rate[s, y] + 0.1 * (x == "m") for s, y, x in zip(states, years, frame["sex"])])
+    assert len(find_value_sets(sex_years, schema, set()).get("rate", [None, None])) == 2  # three keys: not found
+    mixed = frame.assign(rate=np.where(rng.random(3000) < 0.05, frame["rate"] + 0.3, frame["rate"]))
+    assert len(find_value_sets(mixed, schema, set()).get("rate", [None, None])) == 2  # broken in some pairs

@@ -9,6 +9,7 @@ drawn.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -35,6 +36,8 @@ PIN_MIN_ROWS = 10  # rows of a category's level that must all hold one value of 
 PIN_CHANCE = 1e-6  # how unlikely that must be by chance: the value's share, raised to the level's rows
 SET_SHRINK = 3.0  # a level's rows hold a few values of a number where they hold a third of the distinct values
 SET_COVER = 0.8  # that many rows would by chance, in levels of PIN_MIN_ROWS rows that hold this share of them
+KEY_MIN_ROWS = 2  # rows of a pair of levels that must share one value of a number a second category fixes
+MAX_KEYS = 10_000  # pairs of levels such a number is kept for (in the model's JSON)
 
 
 @dataclass(frozen=True)
@@ -277,12 +280,53 @@ def find_value_sets(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[
                 sets = [[to_python(levels[code]),
                          sorted(to_python(v) for v in column.get_group(code).dropna().unique())] for code in large]
                 found[number] = (kept, [category, sets])
-    return {number: chosen for number, (_, chosen) in found.items()}
+    chosen = {number: entry for number, (_, entry) in found.items()}
+    for number, entry in chosen.items():
+        key = _second_key(table[number], entry[0], categories)
+        if key is not None:
+            entry.append(key)
+    return chosen
+
+
+def _second_key(values: pd.Series, first: str, categories: list[tuple[np.ndarray, pd.Index, str]]) -> list | None:
+    """The category that, beside `first`, fixes the number in every pair of their levels that holds KEY_MIN_ROWS
+    rows or more ([category, [[first's level, its level, value], ...]]): a state's unemployment rate in the year a
+    worker lost the job, one of nine per state but one per state and year (`Benefits`: detection AUC 0.85 -> 0.75
+    with each such pair's value). The pairs must cover SET_COVER of the rows, and agree beyond PIN_CHANCE where
+    the first category's own values drawn by chance would; the pair with the fewest pairs of levels wins."""
+    codes_of = {name: (codes, levels) for codes, levels, name in categories}
+    first_codes, first_levels = codes_of[first]
+    present = values.notna().to_numpy() & (first_codes >= 0)
+    best = None
+    for codes, levels, name in categories:
+        if name == first:
+            continue
+        rows = present & (codes >= 0)
+        pairs = pd.DataFrame({"a": first_codes[rows], "b": codes[rows], "value": values.to_numpy()[rows]})
+        groups = pairs.groupby(["a", "b"])["value"]
+        sizes, distinct = groups.size(), groups.nunique()
+        shown = sizes.index[sizes >= KEY_MIN_ROWS]
+        if sizes[shown].sum() < SET_COVER * len(values) or (distinct[shown] > 1).any():
+            continue
+        if best is not None and len(shown) >= len(best[1]):
+            continue
+        # how likely each pair's rows would agree by chance, drawing from its first level's own values
+        shares = pairs.groupby("a")["value"].value_counts(normalize=True)
+        chance = sum(math.log(float((shares.loc[a].to_numpy() ** size).sum())) for (a, _), size in sizes[shown].items())
+        if chance < math.log(PIN_CHANCE) and len(shown) <= MAX_KEYS:
+            best = (name, shown, levels)
+    if best is None:
+        return None
+    name, shown, levels = best
+    held = pd.DataFrame({"a": first_codes, "b": codes_of[name][0], "value": values.to_numpy()}).groupby(
+        ["a", "b"])["value"].first()
+    return [name, [[to_python(first_levels[a]), to_python(levels[b]), to_python(held.loc[(a, b)])] for a, b in shown]]
 
 
 def apply_value_sets(frame: pd.DataFrame, sets: list, column: str) -> pd.Series:
-    """The number snapped to the nearest value its row's level holds, where the level has a set."""
-    category, levels = sets
+    """The number snapped to the nearest value its row's level holds, where the level has a set; where a second
+    category fixes it (`_second_key`), the value of its row's pair of levels, where the pair was seen."""
+    category, levels = sets[:2]
     values = frame[column].to_numpy(np.float64, na_value=np.nan).copy()
     for level, held in levels:
         rows = np.flatnonzero((frame[category] == level).to_numpy() & ~np.isnan(values))
@@ -291,6 +335,11 @@ def apply_value_sets(frame: pd.DataFrame, sets: list, column: str) -> pd.Series:
             at = np.clip(np.searchsorted(held, values[rows]), 1, max(1, len(held) - 1))
             lower, upper = held[np.maximum(at - 1, 0)], held[np.minimum(at, len(held) - 1)]
             values[rows] = np.where(np.abs(values[rows] - lower) <= np.abs(upper - values[rows]), lower, upper)
+    if len(sets) > 2:
+        second, pairs = sets[2]
+        fixed = {(a, b): value for a, b, value in pairs}
+        found = [fixed.get(pair, np.nan) for pair in zip(frame[category].tolist(), frame[second].tolist())]
+        values = np.where(np.isnan(found), values, np.asarray(found, np.float64))
     return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
 
 

@@ -180,10 +180,14 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pi
         if spec.name in pins:
             spec = replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}")
         if spec.name in sets:
-            category, levels = sets[spec.name]
+            category, levels = sets[spec.name][:2]
             spread = sum(len(held) for _, held in levels) / len(levels)
             spec = replace(spec, reason=f"{spec.reason}; a few values for each level of {category} ({spread:.1f} on "
                                         "average), sampled numbers snapped to them")
+            if len(sets[spec.name]) > 2:
+                second, pairs = sets[spec.name][2]
+                spec = replace(spec, reason=f"{spec.reason}, and one value for each of {len(pairs):,} pairs of "
+                                            f"levels of {category} and {second}, given wherever such a pair is drawn")
         said.append(spec)
     return said
 
