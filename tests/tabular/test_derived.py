@@ -6,7 +6,7 @@ import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
-from ganforge.tabular.derived import find_derivations, find_pins, find_value_sets
+from ganforge.tabular.derived import find_combinations, find_derivations, find_pins, find_value_sets
 from ganforge.tabular.synthesizer import TabularSynthesizer
 from ganforge.tabular.transform import TableTransform
 
@@ -179,3 +179,26 @@ def test_a_number_a_second_category_fixes_takes_the_value_of_its_pair_of_levels(
     assert len(find_value_sets(sex_years, schema, set()).get("rate", [None, None])) == 2  # three keys: not found
     mixed = frame.assign(rate=np.where(rng.random(3000) < 0.05, frame["rate"] + 0.3, frame["rate"]))
     assert len(find_value_sets(mixed, schema, set()).get("rate", [None, None])) == 2  # broken in some pairs
+
+
+def test_columns_that_come_in_fixed_combinations_are_sampled_in_pairs_seen_in_training(tmp_path):
+    # each model has its maker: sampled rows must not pair a model with another maker
+    rng = np.random.default_rng(4)
+    makers = {f"model{m}": f"maker{m % 5}" for m in range(20)}
+    models = rng.choice(list(makers), 600)
+    frame = pd.DataFrame({"maker": [makers[m] for m in models], "model": models,
+                          "year": rng.choice([1999, 2008], 600), "miles": rng.normal(20, 4, 600).round(1),
+                          "drive": rng.choice(["f", "r", "4"], 600)})
+    schema = infer_schema(frame)
+    combinations = find_combinations(frame, schema, set())
+    assert list(combinations) == ["maker"] and combinations["maker"][0] == "model"  # years and drives are free
+    assert sum(n for _, _, n in combinations["maker"][1]) == 600 and len(combinations["maker"][1]) == 20
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame)
+    assert "comes in 20 combinations with model" in {s.name: s.reason for s in model.schema_}["maker"]
+    rows = model.sample(1000, seed=0)
+    assert all(makers[m] == k for k, m in zip(rows["maker"], rows["model"]))
+    assert rows["maker"].nunique() == 5
+    model.save(tmp_path / "model")
+    assert TabularSynthesizer.load(tmp_path / "model").sample(300, seed=2).equals(model.sample(300, seed=2))
+    free = frame.assign(maker=rng.permutation(frame["maker"].to_numpy()))
+    assert find_combinations(free, schema, set()) == {}

@@ -36,6 +36,9 @@ PIN_MIN_ROWS = 10  # rows of a category's level that must all hold one value of 
 PIN_CHANCE = 1e-6  # how unlikely that must be by chance: the value's share, raised to the level's rows
 SET_SHRINK = 3.0  # a level's rows hold a few values of a number where they hold a third of the distinct values
 SET_COVER = 0.8  # that many rows would by chance, in levels of PIN_MIN_ROWS rows that hold this share of them
+COMBINATION_LEVELS = 64  # columns of at most this many values are looked at for fixed combinations
+COMBINATION_SHRINK = 3.0  # two such columns come in fixed combinations where they hold at most a third of the
+# pairs of values independent columns of their shares would hold by chance (and chance would hold 6 or more)
 KEY_MIN_ROWS = 2  # rows of a pair of levels that must share one value of a number a second category fixes
 MAX_KEYS = 10_000  # pairs of levels such a number is kept for (in the model's JSON)
 
@@ -341,6 +344,61 @@ def apply_value_sets(frame: pd.DataFrame, sets: list, column: str) -> pd.Series:
         found = [fixed.get(pair, np.nan) for pair in zip(frame[category].tolist(), frame[second].tolist())]
         values = np.where(np.isnan(found), values, np.asarray(found, np.float64))
     return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
+
+
+def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> dict[str, list]:
+    """Pairs of columns of few values that come in a few fixed combinations: {column: [other column, [[its
+    value, the other's value, rows], ...]]}, the column being the one of fewer values. A car's model fixes its
+    maker, an interval's lower bound its upper one: the generator drew `mpg`'s makers and models in pairs never
+    seen in 66% of rows ("toyota a4"). Sampling keeps the other column's value and draws this one from the
+    pairs seen with it, by their rows. Found where the seen pairs are at most a COMBINATION_SHRINK-th of those
+    columns of their shares would show by chance; each column in one pair at most, the tightest first."""
+    names = [spec.name for spec in schema if spec.kind not in ("id", "text", "constant") and spec.name not in derived]
+    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    columns = {name: pd.Series(frame[name].to_numpy()[rows]) for name in names[:MAX_COLUMNS]}
+    columns = {name: values for name, values in columns.items() if 2 <= values.nunique() <= COMBINATION_LEVELS}
+    if len(rows) < MIN_ROWS:
+        return {}
+    shares = {name: values.value_counts(normalize=True, dropna=False).to_numpy() for name, values in columns.items()}
+    found = []
+    for i, a in enumerate(columns):
+        for b in list(columns)[i + 1:]:
+            chance = float((1 - (1 - np.outer(shares[a], shares[b])) ** len(rows)).sum())
+            seen = len(pd.DataFrame({"a": columns[a], "b": columns[b]}).value_counts(dropna=False))
+            if chance >= 6 and seen * COMBINATION_SHRINK <= chance:
+                found.append((seen / chance, a, b))
+    combinations, taken = {}, set()
+    for _, a, b in sorted(found):
+        if a in taken or b in taken:
+            continue
+        drawn, kept = (a, b) if len(shares[a]) <= len(shares[b]) else (b, a)
+        counts = pd.DataFrame({"drawn": columns[drawn], "kept": columns[kept]}).value_counts(dropna=False)
+        combinations[drawn] = [kept, [[to_python(x), to_python(y), int(n)] for (x, y), n in counts.items()]]
+        taken |= {a, b}
+    return combinations
+
+
+def apply_combinations(frame: pd.DataFrame, combination: list, column: str, rng: np.random.Generator) -> pd.Series:
+    """The column redrawn, where its row holds a pair with the other column never seen, from the pairs seen with
+    the other column's value, by their rows (a value the pairs never hold keeps the row as it was)."""
+    kept, pairs = combination
+    values = frame[column].to_numpy(dtype=object).copy()
+    seen = {(_key(x), _key(y)) for x, y, _ in pairs}
+    by_kept: dict = {}
+    for x, y, n in pairs:
+        by_kept.setdefault(_key(y), ([], []))
+        by_kept[_key(y)][0].append(x)
+        by_kept[_key(y)][1].append(n)
+    for row, (x, y) in enumerate(zip(values, frame[kept].tolist())):
+        if (_key(x), _key(y)) not in seen and _key(y) in by_kept:
+            options, weights = by_kept[_key(y)]
+            values[row] = options[rng.choice(len(options), p=np.asarray(weights) / sum(weights))]
+    return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
+
+
+def _key(value) -> object:
+    """A value as a dictionary key: every missing value one key (NaN is not equal to itself)."""
+    return None if pd.isna(value) else value
 
 
 def pinned_rows(frame: pd.DataFrame, pins: list[list]) -> np.ndarray:

@@ -16,9 +16,11 @@ from ..config import TabularConfig
 from ..schema import EPOCH, ColumnSpec, datetime_seconds, utc_offsets
 from .derived import (
     Derivation,
+    apply_combinations,
     apply_pins,
     apply_value_sets,
     describe_pins,
+    find_combinations,
     find_derivations,
     find_pins,
     find_value_sets,
@@ -160,18 +162,19 @@ class ColumnTransform:
         return cls(ColumnSpec(**state["spec"]), encoder, state["extra"])
 
 
-def rules_and_pins(frame: pd.DataFrame, schema: list[ColumnSpec],
-                   config: TabularConfig) -> tuple[dict[str, Derivation], dict[str, list[list]], dict[str, list]]:
-    """The derived columns' rules, the pinned numbers' levels and the numbers each level holds a few values of
-    (`derived`), where `derive_columns` asks."""
+def rules_and_pins(frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig) -> tuple[
+        dict[str, Derivation], dict[str, list[list]], dict[str, list], dict[str, list]]:
+    """The derived columns' rules, the pinned numbers' levels, the numbers each level holds a few values of and
+    the columns that come in fixed combinations with another (`derived`), where `derive_columns` asks."""
     if not config.derive_columns:
-        return {}, {}, {}
+        return {}, {}, {}, {}
     rules = {rule.column: rule for rule in find_derivations(frame, schema)}
-    return rules, find_pins(frame, schema, set(rules)), find_value_sets(frame, schema, set(rules))
+    return (rules, find_pins(frame, schema, set(rules)), find_value_sets(frame, schema, set(rules)),
+            find_combinations(frame, schema, set(rules)))
 
 
 def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pins: dict[str, list[list]],
-                      sets: dict[str, list]) -> list[ColumnSpec]:
+                      sets: dict[str, list], combinations: dict[str, list]) -> list[ColumnSpec]:
     """The columns with what `fit` and `info` say of a derived, pinned or snapped one."""
     said = []
     for spec in schema:
@@ -188,6 +191,10 @@ def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pi
                 second, pairs = sets[spec.name][2]
                 spec = replace(spec, reason=f"{spec.reason}, and one value for each of {len(pairs):,} pairs of "
                                             f"levels of {category} and {second}, given wherever such a pair is drawn")
+        if spec.name in combinations:
+            kept, pairs = combinations[spec.name]
+            spec = replace(spec, reason=f"{spec.reason}; comes in {len(pairs):,} combinations with {kept}, and is "
+                                        f"drawn from those seen with the sampled {kept}")
         said.append(spec)
     return said
 
@@ -334,9 +341,9 @@ class TableTransform:
         """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
         are not encoded, only computed back from their sources, and numbers a category's level fixes are set
         to that value wherever the level is drawn."""
-        rules, pins, sets = rules_and_pins(frame, schema, config)
+        rules, pins, sets, combinations = rules_and_pins(frame, schema, config)
         columns = []
-        for spec in with_rule_reasons(schema, rules, pins, sets):
+        for spec in with_rule_reasons(schema, rules, pins, sets, combinations):
             if spec.name in rules:
                 columns.append(ColumnTransform(spec, None, {"derived": rules[spec.name].state()}))
             else:
@@ -349,6 +356,8 @@ class TableTransform:
                     column.extra["pins"] = pins[spec.name]
                 if spec.name in sets:
                     column.extra["value_sets"] = sets[spec.name]
+                if spec.name in combinations:
+                    column.extra["combinations"] = combinations[spec.name]
                 columns.append(column)
         return cls(columns)
 
@@ -433,6 +442,9 @@ class TableTransform:
         for column in self.columns:
             if "value_sets" in column.extra:
                 frame[column.spec.name] = apply_value_sets(frame, column.extra["value_sets"], column.spec.name)
+            if "combinations" in column.extra:
+                frame[column.spec.name] = apply_combinations(frame, column.extra["combinations"], column.spec.name,
+                                                             rng)
         frame = frame[[column.spec.name for column in self.columns]]
         for column in self.columns:
             if column.rule is not None:  # (written with the training values' decimals: none for whole numbers)
