@@ -6,7 +6,13 @@ import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
-from ganforge.tabular.derived import find_combinations, find_derivations, find_pins, find_value_sets
+from ganforge.tabular.derived import (
+    find_combinations,
+    find_derivations,
+    find_pins,
+    find_selections,
+    find_value_sets,
+)
 from ganforge.tabular.synthesizer import TabularSynthesizer
 from ganforge.tabular.transform import TableTransform
 
@@ -202,3 +208,25 @@ def test_columns_that_come_in_fixed_combinations_are_sampled_in_pairs_seen_in_tr
     assert TabularSynthesizer.load(tmp_path / "model").sample(300, seed=2).equals(model.sample(300, seed=2))
     free = frame.assign(maker=rng.permutation(frame["maker"].to_numpy()))
     assert find_combinations(free, schema, set()) == {}
+
+
+def test_a_number_that_copies_another_picked_by_a_level_is_copied_after_sampling():
+    # an angler's price is that of the mode chosen
+    rng = np.random.default_rng(5)
+    prices = pd.DataFrame({"pbeach": rng.lognormal(4, 0.5, 800).round(2),
+                           "pboat": rng.lognormal(3.5, 0.5, 800).round(2),
+                           "pcharter": rng.lognormal(4.5, 0.4, 800).round(2)})
+    mode = rng.choice(["beach", "boat", "charter"], 800)
+    frame = prices.assign(mode=mode, price=[prices.at[i, f"p{m}"] for i, m in enumerate(mode)],
+                          income=rng.lognormal(8, 0.5, 800).round())
+    schema = infer_schema(frame)
+    selections = find_selections(frame, schema, set())
+    assert list(selections) == ["price"] and selections["price"][0] == "mode"
+    assert sorted(selections["price"][1]) == [["beach", "pbeach"], ["boat", "pboat"], ["charter", "pcharter"]]
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame)
+    assert "a copy of" in {s.name: s.reason for s in model.schema_}["price"]
+    rows = model.sample(500, seed=0)
+    assert all(row["price"] == row[f"p{row['mode']}"] for _, row in rows.iterrows())
+    assert rows["price"].nunique() > 100
+    noisy = frame.assign(price=frame["price"] * rng.normal(1, 0.01, 800))
+    assert find_selections(noisy, schema, set()) == {}

@@ -7,7 +7,7 @@ slice belongs to which column and which blocks can carry a condition (the catego
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -18,11 +18,14 @@ from .derived import (
     Derivation,
     apply_combinations,
     apply_pins,
+    apply_selection,
     apply_value_sets,
     describe_pins,
+    describe_selection,
     find_combinations,
     find_derivations,
     find_pins,
+    find_selections,
     find_value_sets,
     pinned_rows,
 )
@@ -162,41 +165,58 @@ class ColumnTransform:
         return cls(ColumnSpec(**state["spec"]), encoder, state["extra"])
 
 
-def rules_and_pins(frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig) -> tuple[
-        dict[str, Derivation], dict[str, list[list]], dict[str, list], dict[str, list]]:
-    """The derived columns' rules, the pinned numbers' levels, the numbers each level holds a few values of and
-    the columns that come in fixed combinations with another (`derived`), where `derive_columns` asks."""
-    if not config.derive_columns:
-        return {}, {}, {}, {}
-    rules = {rule.column: rule for rule in find_derivations(frame, schema)}
-    return (rules, find_pins(frame, schema, set(rules)), find_value_sets(frame, schema, set(rules)),
-            find_combinations(frame, schema, set(rules)))
+@dataclass
+class Structure:
+    """What `derived` finds in a table, by column: rules that derive it, levels that pin it, the few values each
+    level holds of it, the column it comes in fixed combinations with and the columns it copies by level."""
 
+    rules: dict[str, Derivation] = field(default_factory=dict)
+    pins: dict[str, list[list]] = field(default_factory=dict)
+    sets: dict[str, list] = field(default_factory=dict)
+    combinations: dict[str, list] = field(default_factory=dict)
+    selections: dict[str, list] = field(default_factory=dict)
 
-def with_rule_reasons(schema: list[ColumnSpec], rules: dict[str, Derivation], pins: dict[str, list[list]],
-                      sets: dict[str, list], combinations: dict[str, list]) -> list[ColumnSpec]:
-    """The columns with what `fit` and `info` say of a derived, pinned or snapped one."""
-    said = []
-    for spec in schema:
-        if spec.name in rules:
-            spec = replace(spec, reason=f"derived: {rules[spec.name].describe()}; computed, not generated")
-        if spec.name in pins:
-            spec = replace(spec, reason=f"{spec.reason}; {describe_pins(pins[spec.name])}")
-        if spec.name in sets:
-            category, levels = sets[spec.name][:2]
+    @classmethod
+    def find(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig) -> Structure:
+        """Where `derive_columns` asks; each search leaves the derived columns alone."""
+        if not config.derive_columns:
+            return cls()
+        rules = {rule.column: rule for rule in find_derivations(frame, schema)}
+        derived = set(rules)
+        return cls(rules, find_pins(frame, schema, derived), find_value_sets(frame, schema, derived),
+                   find_combinations(frame, schema, derived), find_selections(frame, schema, derived))
+
+    def extra(self, name: str) -> dict:
+        """What a generated column's transform keeps of it, for sampling."""
+        kept = {"pins": self.pins, "value_sets": self.sets, "combinations": self.combinations,
+                "selected": self.selections}
+        return {key: found[name] for key, found in kept.items() if name in found}
+
+    def reason(self, spec: ColumnSpec) -> ColumnSpec:
+        """The column with what `fit` and `info` say of a derived, pinned, snapped or copied one."""
+        name, said = spec.name, []
+        if name in self.rules:
+            said = [f"derived: {self.rules[name].describe()}; computed, not generated"]
+        elif spec.reason:
+            said = [spec.reason]
+        if name in self.pins:
+            said.append(describe_pins(self.pins[name]))
+        if name in self.sets:
+            category, levels = self.sets[name][:2]
             spread = sum(len(held) for _, held in levels) / len(levels)
-            spec = replace(spec, reason=f"{spec.reason}; a few values for each level of {category} ({spread:.1f} on "
-                                        "average), sampled numbers snapped to them")
-            if len(sets[spec.name]) > 2:
-                second, pairs = sets[spec.name][2]
-                spec = replace(spec, reason=f"{spec.reason}, and one value for each of {len(pairs):,} pairs of "
-                                            f"levels of {category} and {second}, given wherever such a pair is drawn")
-        if spec.name in combinations:
-            kept, pairs = combinations[spec.name]
-            spec = replace(spec, reason=f"{spec.reason}; comes in {len(pairs):,} combinations with {kept}, and is "
-                                        f"drawn from those seen with the sampled {kept}")
-        said.append(spec)
-    return said
+            said.append(f"a few values for each level of {category} ({spread:.1f} on average), sampled numbers "
+                        "snapped to them")
+            if len(self.sets[name]) > 2:
+                second, pairs = self.sets[name][2]
+                said[-1] += (f", and one value for each of {len(pairs):,} pairs of levels of {category} and "
+                             f"{second}, given wherever such a pair is drawn")
+        if name in self.combinations:
+            kept, pairs = self.combinations[name]
+            said.append(f"comes in {len(pairs):,} combinations with {kept}, and is drawn from those seen with the "
+                        f"sampled {kept}")
+        if name in self.selections:
+            said.append(describe_selection(self.selections[name]))
+        return replace(spec, reason="; ".join(said)) if said else spec
 
 
 def seasonal(seconds: np.ndarray, config: TabularConfig) -> tuple[bool, bool, bool] | None:
@@ -341,23 +361,19 @@ class TableTransform:
         """Each column's transform; with `derive_columns`, the numbers a rule gives from others (`derived`)
         are not encoded, only computed back from their sources, and numbers a category's level fixes are set
         to that value wherever the level is drawn."""
-        rules, pins, sets, combinations = rules_and_pins(frame, schema, config)
+        found = Structure.find(frame, schema, config)
         columns = []
-        for spec in with_rule_reasons(schema, rules, pins, sets, combinations):
-            if spec.name in rules:
-                columns.append(ColumnTransform(spec, None, {"derived": rules[spec.name].state()}))
+        for spec in map(found.reason, schema):
+            if spec.name in found.rules:
+                columns.append(ColumnTransform(spec, None, {"derived": found.rules[spec.name].state()}))
             else:
                 values = frame[spec.name]
-                if spec.name in pins:  # its distribution where no level fixes it: what the other rows are drawn from
-                    rest = values[~pinned_rows(frame, pins[spec.name])]
+                if spec.name in found.pins:  # its distribution where no level fixes it: what the other rows are
+                    # drawn from
+                    rest = values[~pinned_rows(frame, found.pins[spec.name])]
                     values = rest if rest.nunique() >= 2 else values
                 column = ColumnTransform.fit(values, spec, config, rng)
-                if spec.name in pins:
-                    column.extra["pins"] = pins[spec.name]
-                if spec.name in sets:
-                    column.extra["value_sets"] = sets[spec.name]
-                if spec.name in combinations:
-                    column.extra["combinations"] = combinations[spec.name]
+                column.extra.update(found.extra(spec.name))
                 columns.append(column)
         return cls(columns)
 
@@ -445,6 +461,9 @@ class TableTransform:
             if "combinations" in column.extra:
                 frame[column.spec.name] = apply_combinations(frame, column.extra["combinations"], column.spec.name,
                                                              rng)
+        for column in self.columns:  # copies last: of the values their sources came out with
+            if "selected" in column.extra:
+                frame[column.spec.name] = apply_selection(frame, column.extra["selected"], column.spec.name)
         frame = frame[[column.spec.name for column in self.columns]]
         for column in self.columns:
             if column.rule is not None:  # (written with the training values' decimals: none for whole numbers)
