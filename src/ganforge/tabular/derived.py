@@ -384,15 +384,21 @@ def apply_combinations(frame: pd.DataFrame, combination: list, column: str, rng:
     kept, pairs = combination
     values = frame[column].to_numpy(dtype=object).copy()
     seen = {(_key(x), _key(y)) for x, y, _ in pairs}
+    unseen = np.fromiter(((_key(x), _key(y)) not in seen for x, y in zip(values, frame[kept].tolist())), bool,
+                         len(values))
     by_kept: dict = {}
     for x, y, n in pairs:
-        by_kept.setdefault(_key(y), ([], []))
-        by_kept[_key(y)][0].append(x)
-        by_kept[_key(y)][1].append(n)
-    for row, (x, y) in enumerate(zip(values, frame[kept].tolist())):
-        if (_key(x), _key(y)) not in seen and _key(y) in by_kept:
+        options, weights = by_kept.setdefault(_key(y), ([], []))
+        options.append(x)
+        weights.append(n)
+    codes, uniques = pd.factorize(frame[kept], use_na_sentinel=False)
+    for code, y in enumerate(uniques):  # each value of the other column once, its rows drawn together
+        rows = np.flatnonzero(unseen & (codes == code))
+        if len(rows) and _key(y) in by_kept:
             options, weights = by_kept[_key(y)]
-            values[row] = options[rng.choice(len(options), p=np.asarray(weights) / sum(weights))]
+            choices = np.empty(len(options), dtype=object)  # (as objects: numbers stay numbers, tuples whole)
+            choices[:] = options
+            values[rows] = choices[rng.choice(len(options), len(rows), p=np.asarray(weights) / sum(weights))]
     return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
 
 
