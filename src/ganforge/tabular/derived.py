@@ -353,12 +353,12 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
     seen in 66% of rows ("toyota a4"). Sampling keeps the other column's value and draws this one from the
     pairs seen with it, by their rows. Found where the seen pairs are at most a COMBINATION_SHRINK-th of those
     columns of their shares would show by chance; each column in one pair at most, the tightest first."""
+    if len(frame) < MIN_ROWS:
+        return {}
     names = [spec.name for spec in schema if spec.kind not in ("id", "text", "constant") and spec.name not in derived]
     rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
     columns = {name: pd.Series(frame[name].to_numpy()[rows]) for name in names[:MAX_COLUMNS]}
     columns = {name: values for name, values in columns.items() if 2 <= values.nunique() <= COMBINATION_LEVELS}
-    if len(rows) < MIN_ROWS:
-        return {}
     shares = {name: values.value_counts(normalize=True, dropna=False).to_numpy() for name, values in columns.items()}
     found = []
     for i, a in enumerate(columns):
@@ -428,10 +428,10 @@ def find_selections(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[
                 continue
             picked = []
             for code in np.flatnonzero(sizes >= PIN_MIN_ROWS):
-                rows = numbers[codes == code]
-                if np.unique(rows[:, target]).size < 2:  # a level that fixes it: a pin, not a copy
+                level = numbers[codes == code]
+                if np.unique(level[:, target]).size < 2:  # a level that fixes it: a pin, not a copy
                     continue
-                same = ((rows == rows[:, [target]]) | (np.isnan(rows) & np.isnan(rows[:, [target]]))).all(axis=0)
+                same = ((level == level[:, [target]]) | (np.isnan(level) & np.isnan(level[:, [target]]))).all(axis=0)
                 same[target] = False
                 sources = [table.columns[j] for j in np.flatnonzero(same) if table.columns[j] not in found]
                 if sources:

@@ -32,6 +32,8 @@ from .derived import (
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
 
 SECONDS_PER_DAY = 86_400
+MAX_OFFSET_RUNS = 256  # changes of a date text's UTC offset through time that a wall clock is learned with (a
+# zone's summer and winter times over a century); more, and the rows come from many zones: learned in UTC
 
 TIMESTAMP_SECONDS = ((pd.Timestamp.min.ceil("D") - EPOCH).total_seconds(),
                      (pd.Timestamp.max.floor("D") - EPOCH).total_seconds())
@@ -256,10 +258,6 @@ def _categorical_values(values: pd.Series) -> pd.Series:
         if len({type(v) for v in observed}) > 1:
             return values.where(values.isna(), values.astype(str))
     return values
-
-
-MAX_OFFSET_RUNS = 256  # changes of a date text's UTC offset through time that a wall clock is learned with (a
-# zone's summer and winter times over a century); more, and the rows come from many zones: learned in UTC
 
 
 def _writes_offsets(spec: ColumnSpec) -> bool:
