@@ -93,6 +93,25 @@ def test_date_text_with_utc_offsets_keeps_its_clock_times_and_writes_the_offset_
     assert back["sent"].str.endswith("+00:00").all()
 
 
+def test_fractions_held_by_groups_of_rows_come_back_as_those_values_with_the_column_ends():
+    # a town's pollution level, held by every tract of the town: new values between them are told at once
+    rng = np.random.default_rng(3)
+    levels = np.round(rng.uniform(0.38, 0.87, 60), 3)
+    towns = rng.integers(0, 60, 500)
+    frame = pd.DataFrame({"nox": levels[towns], "price": rng.lognormal(3, 0.4, 500), "rooms": rng.integers(3, 9, 500)})
+    frame.loc[7, "nox"] = 0.9  # one tract alone: the column's top
+    transform, back = round_trip(frame)
+    nox, price, rooms = transform.columns
+    assert "snapped to the" in nox.spec.reason and "support" not in price.extra and "support" not in rooms.extra
+    assert set(nox.extra["support"]) == set(frame["nox"][frame["nox"].duplicated(keep=False)]) | {
+        frame["nox"].min(), 0.9}
+    np.testing.assert_allclose(back["nox"], frame["nox"])
+    scores = np.tanh(rng.normal(size=(3000, transform.layout.n_scalars))).astype(np.float32)
+    sampled = transform.decode(scores, np.zeros((3000, len(transform.layout.block_sizes)), np.int32), rng)
+    assert set(sampled["nox"]) <= set(nox.extra["support"]) and sampled["nox"].nunique() > 40
+    assert sampled["nox"].max() == 0.9
+
+
 def test_dates_spanning_years_are_encoded_as_the_date_and_its_day_of_the_year():
     days = pd.Series(pd.date_range("2012-01-01", "2015-12-31", freq="D"))
     frame = pd.DataFrame({"day": days.where(np.arange(len(days)) % 50 != 7).dt.strftime("%Y/%m/%d"),
