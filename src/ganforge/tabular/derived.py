@@ -334,16 +334,22 @@ def apply_value_sets(frame: pd.DataFrame, sets: list, column: str) -> pd.Series:
     for level, held in levels:
         rows = np.flatnonzero((frame[category] == level).to_numpy() & ~np.isnan(values))
         if len(rows):
-            held = np.asarray(held, np.float64)
-            at = np.clip(np.searchsorted(held, values[rows]), 1, max(1, len(held) - 1))
-            lower, upper = held[np.maximum(at - 1, 0)], held[np.minimum(at, len(held) - 1)]
-            values[rows] = np.where(np.abs(values[rows] - lower) <= np.abs(upper - values[rows]), lower, upper)
+            values[rows] = nearest(values[rows], np.asarray(held, np.float64))
     if len(sets) > 2:
         second, pairs = sets[2]
         fixed = {(a, b): value for a, b, value in pairs}
         found = [fixed.get(pair, np.nan) for pair in zip(frame[category].tolist(), frame[second].tolist())]
         values = np.where(np.isnan(found), values, np.asarray(found, np.float64))
     return pd.Series(values, index=frame.index, name=column).astype(frame[column].dtype, errors="ignore")
+
+
+def nearest(values: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Each value moved to the nearest of `support` (rising); missing ones stay missing."""
+    out, present = values.copy(), ~np.isnan(values)
+    at = np.clip(np.searchsorted(support, values[present]), 1, max(1, len(support) - 1))
+    lower, upper = support[np.maximum(at - 1, 0)], support[np.minimum(at, len(support) - 1)]
+    out[present] = np.where(np.abs(values[present] - lower) <= np.abs(upper - values[present]), lower, upper)
+    return out
 
 
 def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> dict[str, list]:

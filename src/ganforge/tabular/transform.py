@@ -27,6 +27,7 @@ from .derived import (
     find_pins,
     find_selections,
     find_value_sets,
+    nearest,
     pinned_rows,
 )
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
@@ -125,7 +126,7 @@ class ColumnTransform:
         else:
             values = self.encoder.decode(scalars, codes, rng)
         if "support" in self.extra:
-            values = _nearest(np.asarray(values, np.float64), np.asarray(self.extra["support"], np.float64))
+            values = nearest(np.asarray(values, np.float64), np.asarray(self.extra["support"], np.float64))
         if self.spec.kind == "datetime":
             return self._restore_datetimes(values)
         return _restore_dtype(pd.Series(values, name=self.spec.name), self.spec.dtype)
@@ -286,15 +287,6 @@ def _repeated_values(numbers: np.ndarray) -> list[float] | None:
             or len(repeated) > MAX_SUPPORT:
         return None
     return np.unique(np.r_[repeated, held[0], held[-1]]).tolist()
-
-
-def _nearest(values: np.ndarray, support: np.ndarray) -> np.ndarray:
-    """Each value moved to the nearest of `support` (rising); missing ones stay missing."""
-    out, present = values.copy(), ~np.isnan(values)
-    at = np.clip(np.searchsorted(support, values[present]), 1, max(1, len(support) - 1))
-    lower, upper = support[np.maximum(at - 1, 0)], support[np.minimum(at, len(support) - 1)]
-    out[present] = np.where(np.abs(values[present] - lower) <= np.abs(upper - values[present]), lower, upper)
-    return out
 
 
 def _writes_offsets(spec: ColumnSpec) -> bool:
