@@ -67,9 +67,10 @@ class ColumnTransform:
                 kind == "integer" and values.nunique() <= config.integer_categories):
             return cls(spec, CategoricalEncoder.fit(_categorical_values(values), config.max_categories))
         if kind == "datetime":
-            offsets = _offset_runs(values, spec) if _writes_offsets(spec) else {}
+            wall = datetime_seconds(values, spec, wall_clock=True) if _writes_offsets(spec) else None
+            offsets = {} if wall is None else _offset_runs(values, wall)
             zoned = _timezone(spec) is not None or bool(offsets.get("utc_offsets"))
-            seconds = datetime_seconds(values, spec, wall_clock=zoned)
+            seconds = wall if offsets.get("utc_offsets") else datetime_seconds(values, spec, wall_clock=zoned)
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
@@ -161,7 +162,7 @@ class ColumnTransform:
         written = {offset: _offset_text(offset, self.extra.get("offset_colon", False),
                                         self.extra.get("offset_z", False)) for offset in np.unique(offsets)}
         head, tail = self.spec.datetime_format.split("%z", 1)
-        text = stamps.dt.strftime(head) + pd.Series([written[o] for o in offsets], index=stamps.index)
+        text = stamps.dt.strftime(head) + pd.Series(offsets, index=stamps.index).map(written)
         return text + stamps.dt.strftime(tail) if tail else text
 
     def state(self) -> dict:
@@ -293,14 +294,14 @@ def _writes_offsets(spec: ColumnSpec) -> bool:
     return spec.kind == "datetime" and spec.datetime_format is not None and "%z" in spec.datetime_format
 
 
-def _offset_runs(values: pd.Series, spec: ColumnSpec) -> dict:
-    """How a date text's offset from UTC runs through its wall-clock times ({"utc_offsets": [[from, offset],
-    ...]}, seconds) and how it is written (-05:00 or -0500, Z for zero); no runs where it changes too often."""
+def _offset_runs(values: pd.Series, wall: pd.Series) -> dict:
+    """How a date text's offset from UTC runs through its wall-clock times `wall` ({"utc_offsets": [[from,
+    offset], ...]}, seconds) and how it is written (-05:00 or -0500, Z for zero); no runs where it changes too
+    often."""
     text = values.astype("string").str.strip()
     style = {"offset_colon": bool(text.str.contains(r"[+-]\d{2}:\d{2}$").any()),
              "offset_z": bool(text.str.endswith("Z").any())}
-    offsets = utc_offsets(values).to_numpy()
-    wall = datetime_seconds(values, spec, wall_clock=True).to_numpy()
+    offsets, wall = utc_offsets(values).to_numpy(), wall.to_numpy()
     known = ~np.isnan(wall) & ~np.isnan(offsets)
     order = np.argsort(wall[known], kind="stable")
     wall, offsets = wall[known][order], offsets[known][order]
