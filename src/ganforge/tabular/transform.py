@@ -31,6 +31,7 @@ from .derived import (
     pinned_rows,
 )
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
+from .orders import apply_orders, describe_orders, find_orders
 
 SECONDS_PER_DAY = 86_400
 SUPPORT_COVER = 0.8  # share of a column of fractions in values two rows or more hold, for it to keep to them
@@ -190,6 +191,7 @@ class Structure:
     sets: dict[str, list] = field(default_factory=dict)
     combinations: dict[str, list] = field(default_factory=dict)
     selections: dict[str, list] = field(default_factory=dict)
+    orders: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def find(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig) -> Structure:
@@ -198,13 +200,15 @@ class Structure:
             return cls()
         rules = {rule.column: rule for rule in find_derivations(frame, schema)}
         derived = set(rules)
-        return cls(rules, find_pins(frame, schema, derived), find_value_sets(frame, schema, derived),
-                   find_combinations(frame, schema, derived), find_selections(frame, schema, derived))
+        found = cls(rules, find_pins(frame, schema, derived), find_value_sets(frame, schema, derived),
+                    find_combinations(frame, schema, derived), find_selections(frame, schema, derived))
+        settled = derived | set(found.pins) | set(found.sets) | set(found.combinations) | set(found.selections)
+        return replace(found, orders=find_orders(frame, schema, settled))
 
     def extra(self, name: str) -> dict:
         """What a generated column's transform keeps of it, for sampling."""
         kept = {"pins": self.pins, "value_sets": self.sets, "combinations": self.combinations,
-                "selected": self.selections}
+                "selected": self.selections, "at_most": self.orders}
         return {key: found[name] for key, found in kept.items() if name in found}
 
     def reason(self, spec: ColumnSpec) -> ColumnSpec:
@@ -231,6 +235,8 @@ class Structure:
                         f"sampled {kept}")
         if name in self.selections:
             said.append(describe_selection(self.selections[name]))
+        if name in self.orders:
+            said.append(describe_orders(self.orders[name]))
         return replace(spec, reason="; ".join(said)) if said else spec
 
 
@@ -489,6 +495,9 @@ class TableTransform:
             if "combinations" in column.extra:
                 frame[column.spec.name] = apply_combinations(frame, column.extra["combinations"], column.spec.name,
                                                              rng)
+        orders = [(column.spec.name, upper) for column in self.columns for upper in column.extra.get("at_most", [])]
+        if orders:  # before the copies and rules, which read the swapped values
+            apply_orders(frame, orders, {column.spec.name: column.spec for column in self.columns})
         for column in self.columns:  # copies last: of the values their sources came out with
             if "selected" in column.extra:
                 frame[column.spec.name] = apply_selection(frame, column.extra["selected"], column.spec.name)
