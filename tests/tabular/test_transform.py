@@ -93,6 +93,25 @@ def test_date_text_with_utc_offsets_keeps_its_clock_times_and_writes_the_offset_
     assert back["sent"].str.endswith("+00:00").all()
 
 
+def test_date_text_keeps_its_months_days_and_hours_with_or_without_a_leading_zero():
+    # a spreadsheet's export writes "3/7/2021 4:05"; an ISO column beside it keeps "2021-03-07"
+    rng = np.random.default_rng(2)
+    stamps = pd.Series(pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700 * 24 * 60, 500), unit="min"))
+    frame = pd.DataFrame({"sold": [f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}" for t in stamps],
+                          "shipped": (stamps + pd.Timedelta(days=2)).dt.strftime("%Y-%m-%d")})
+    transform, back = round_trip(frame)
+    assert transform.columns[0].extra["unpadded"] == ["%m", "%d", "%H"] and "unpadded" not in transform.columns[1].extra
+    assert back["sold"].tolist() == frame["sold"].tolist()
+    scores = rng.normal(size=(2000, transform.layout.n_scalars)).astype(np.float32)
+    sampled = transform.decode(scores, np.zeros((2000, len(transform.layout.block_sizes)), np.int32), rng)
+    assert sampled["sold"].str.fullmatch(r"[1-9]\d?/[1-9]\d?/\d{4} ([1-9]?\d):\d{2}").all()
+    assert sampled["sold"].str.match(r"\d/").mean() > 0.3  # single-digit months, unpadded
+    assert sampled["shipped"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    transform = TableTransform.from_state(json.loads(json.dumps(transform.state())))
+    assert transform.decode(scores[:50], np.zeros((50, 0), np.int32), rng)["sold"].str.fullmatch(
+        r"[1-9]\d?/[1-9]\d?/\d{4} ([1-9]?\d):\d{2}").all()
+
+
 def test_fractions_held_by_groups_of_rows_come_back_as_those_values_with_the_column_ends():
     # a town's pollution level, held by every tract of the town: new values between them are told at once
     rng = np.random.default_rng(3)

@@ -6,6 +6,7 @@ slice belongs to which column and which blocks can carry a condition (the catego
 
 from __future__ import annotations
 
+import itertools
 import string
 from dataclasses import dataclass, field, replace
 
@@ -75,7 +76,7 @@ class ColumnTransform:
             observed = seconds.dropna().to_numpy()
             step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
                 1 if np.all(observed % 1 == 0) else None)
-            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {}) | offsets
+            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {}) | offsets | _padding(values, spec)
             parts = seasonal(seconds.to_numpy(np.float64), config)
             if parts:
                 return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)), extra)
@@ -143,7 +144,8 @@ class ColumnTransform:
         if _writes_offsets(self.spec):
             return _restore_dtype(self._with_offsets(stamps), self.spec.dtype)
         if self.spec.datetime_format is not None:
-            return _restore_dtype(stamps.dt.strftime(self.spec.datetime_format), self.spec.dtype)
+            return _restore_dtype(write_dates(stamps, self.spec.datetime_format, self.extra.get("unpadded", ())),
+                                  self.spec.dtype)
         timezone = _timezone(self.spec)
         if timezone is not None and self.extra.get("wall_clock"):  # a clock time that a change to or from summer
             # time skips moves past the gap; one it repeats is read as the later, standard time
@@ -294,6 +296,37 @@ def _repeated_values(numbers: np.ndarray) -> list[float] | None:
             or len(repeated) > MAX_SUPPORT:
         return None
     return np.unique(np.r_[repeated, held[0], held[-1]]).tolist()
+
+
+PADDED_FIELDS = ("%m", "%d", "%H", "%I")  # month, day and hour numbers that strftime writes with a leading zero
+PADDING_ROWS = 1_000  # date texts read for how they write them
+
+
+def write_dates(stamps: pd.Series, fmt: str, unpadded: tuple[str, ...] | list[str] = ()) -> pd.Series:
+    """`stamps` as text in `fmt`, the `unpadded` fields without their leading zero ("3/7/2021 4:05")."""
+    if not unpadded:
+        return stamps.dt.strftime(fmt)
+    for field in unpadded:  # marked, so the zero dropped is that field's own
+        fmt = fmt.replace(field, "\x1f" + field)
+    return stamps.dt.strftime(fmt).str.replace("\x1f0(?=\\d)", "", regex=True).str.replace("\x1f", "", regex=False)
+
+
+def _padding(values: pd.Series, spec: ColumnSpec) -> dict:
+    """{"unpadded": fields} where most training texts write a month, day or hour without its leading zero (a
+    spreadsheet's "3/7/2021"): they came back as "03/07/2021", a format the user's data never had."""
+    fmt = spec.datetime_format
+    if fmt is None or "%z" in fmt or pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return {}
+    text = values.dropna().astype(str)
+    text = text.iloc[np.linspace(0, len(text) - 1, min(len(text), PADDING_ROWS)).astype(np.int64)] if len(text) else text
+    stamps = pd.to_datetime(text, format=fmt, errors="coerce")
+    text, stamps = text[stamps.notna()], stamps[stamps.notna()]
+    if not len(text):
+        return {}
+    fields = [field for field in PADDED_FIELDS if field in fmt]
+    ways = [list(way) for size in range(len(fields) + 1) for way in itertools.combinations(fields, size)]
+    unpadded = max(ways, key=lambda way: (write_dates(stamps, fmt, way) == text).mean())  # the first, fewest, on ties
+    return {"unpadded": unpadded} if unpadded else {}
 
 
 def _writes_offsets(spec: ColumnSpec) -> bool:
