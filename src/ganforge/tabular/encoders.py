@@ -105,7 +105,7 @@ def _snap(support: np.ndarray, counts: np.ndarray, values: np.ndarray) -> np.nda
     return support[np.minimum(np.searchsorted(cumulative, quantiles, side="right"), len(support) - 1)]
 
 
-def _decimals(values: np.ndarray) -> int | None:
+def written_decimals(values: np.ndarray) -> int | None:
     """The fewest decimals that write every value exactly, so synthetic prices keep their cents."""
     sample = values[:2000]
     for decimals in range(7):
@@ -163,7 +163,7 @@ class ContinuousEncoder:
             stds = (spread * np.maximum(np.sqrt(mixture.covariances_.reshape(-1)[keep]), 1e-3)).tolist()
             weights = (mixture.weights_[keep] / mixture.weights_[keep].sum()).tolist()
         if decimals is None:
-            decimals = _decimals(observed)
+            decimals = written_decimals(observed)
         distinct, counts = np.unique(observed, return_counts=True)
         snap = len(distinct) <= SUPPORT_MAX_VALUES and len(distinct) <= SUPPORT_MAX_SHARE * len(observed)
         return cls(means, stds, weights, float(observed.min()), float(observed.max()), decimals, nullable,
@@ -267,7 +267,7 @@ class QuantileEncoder:
             cumulative = np.linspace(0, 1, points) if points else quantile_knots(len(observed))
             support = np.quantile(observed, cumulative)
         if decimals is None:
-            decimals = _decimals(observed)
+            decimals = written_decimals(observed)
         return cls(support.tolist(), cumulative.tolist(), bool(discrete), decimals, bool(np.isnan(values).any()))
 
     @property

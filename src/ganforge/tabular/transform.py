@@ -31,7 +31,14 @@ from .derived import (
     nearest,
     pinned_rows,
 )
-from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, SeasonalEncoder, to_python
+from .encoders import (
+    CategoricalEncoder,
+    ContinuousEncoder,
+    QuantileEncoder,
+    SeasonalEncoder,
+    to_python,
+    written_decimals,
+)
 from .orders import apply_orders, describe_orders, find_orders
 
 SECONDS_PER_DAY = 86_400
@@ -90,6 +97,34 @@ class ColumnTransform:
         return cls(replace(spec, reason=f"{spec.reason}; {said}" if spec.reason else said),
                    _number_encoder(numbers, config, rng, decimals), {"support": support})
 
+    @classmethod
+    def fit_above(cls, values: pd.Series, below: pd.Series, spec: ColumnSpec, config: TabularConfig,
+                  rng: np.random.Generator) -> ColumnTransform:
+        """A column learned as its distance above the column `below` (see `orders.MIN_GAP`), written as its own
+        values are (a date's format, clock and padding; a number's decimals)."""
+        if spec.kind == "datetime":
+            written = cls.fit(values, spec, config, rng)
+            gaps = written._seconds(values) - written._seconds(below)
+            column = cls(spec, _number_encoder(gaps, config, rng, 6), written.extra)
+        else:
+            column = cls.fit(values - below, spec, config, rng)
+            if spec.kind == "continuous":
+                column.extra["decimals"] = written_decimals(values.to_numpy(np.float64))
+        column.extra["above"] = below.name
+        return column
+
+    def _seconds(self, values: pd.Series) -> np.ndarray:
+        return datetime_seconds(values, self.spec, self.extra.get("wall_clock", False)).to_numpy(np.float64)
+
+    def stack(self, gaps: pd.Series, below: pd.Series) -> pd.Series:
+        """The column from its sampled distances above the column below it, once that one is sampled."""
+        if self.spec.kind == "datetime":
+            return self._restore_datetimes(self._seconds(below) + gaps.to_numpy(np.float64))
+        values = below.to_numpy(np.float64, na_value=np.nan) + gaps.to_numpy(np.float64, na_value=np.nan)
+        if self.extra.get("decimals") is not None:
+            values = np.round(values, self.extra["decimals"])
+        return _restore_dtype(pd.Series(values, name=self.spec.name), self.spec.dtype)
+
     @property
     def scalar_count(self) -> int:
         return self.encoder.scalar_count if self.encoder else 0
@@ -102,9 +137,15 @@ class ColumnTransform:
     def is_discrete(self) -> bool:
         return isinstance(self.encoder, CategoricalEncoder)
 
-    def encode(self, values: pd.Series, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def encode(self, values: pd.Series, rng: np.random.Generator,
+               below: pd.Series | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """`below`: the column this one is learned above, whose distance to it is what is encoded."""
         if self.encoder is None:
             return np.zeros((len(values), 0), np.float32), np.zeros((len(values), 0), np.int64)
+        if below is not None and self.spec.kind == "datetime":
+            return self.encoder.encode(self._seconds(values) - self._seconds(below), rng)
+        if below is not None:
+            values = values - below
         if self.is_discrete:
             return self.encoder.encode(_categorical_values(values))
         if self.spec.kind == "datetime":
@@ -130,6 +171,8 @@ class ColumnTransform:
             values = self.encoder.decode(scalars, codes, rng)
         if "support" in self.extra:
             values = nearest(np.asarray(values, np.float64), np.asarray(self.extra["support"], np.float64))
+        if "above" in self.extra and self.spec.kind == "datetime":  # seconds above the column below: `stack`
+            return pd.Series(values, name=self.spec.name)
         if self.spec.kind == "datetime":
             return self._restore_datetimes(values)
         return _restore_dtype(pd.Series(values, name=self.spec.name), self.spec.dtype)
@@ -194,6 +237,7 @@ class Structure:
     combinations: dict[str, list] = field(default_factory=dict)
     selections: dict[str, list] = field(default_factory=dict)
     orders: dict[str, list[str]] = field(default_factory=dict)
+    gaps: dict[str, str] = field(default_factory=dict)  # {column: the column it is learned above}
 
     @classmethod
     def find(cls, frame: pd.DataFrame, schema: list[ColumnSpec], config: TabularConfig) -> Structure:
@@ -205,12 +249,13 @@ class Structure:
         found = cls(rules, find_pins(frame, schema, derived), find_value_sets(frame, schema, derived),
                     find_combinations(frame, schema, derived), find_selections(frame, schema, derived))
         settled = derived | set(found.pins) | set(found.sets) | set(found.combinations) | set(found.selections)
-        return replace(found, orders=find_orders(frame, schema, settled))
+        orders, gaps = find_orders(frame, schema, settled)
+        return replace(found, orders=orders, gaps=gaps)
 
     def extra(self, name: str) -> dict:
         """What a generated column's transform keeps of it, for sampling."""
         kept = {"pins": self.pins, "value_sets": self.sets, "combinations": self.combinations,
-                "selected": self.selections, "at_most": self.orders}
+                "selected": self.selections, "at_most": self.orders}  # ("above": ColumnTransform.fit_above)
         return {key: found[name] for key, found in kept.items() if name in found}
 
     def reason(self, spec: ColumnSpec) -> ColumnSpec:
@@ -239,6 +284,9 @@ class Structure:
             said.append(describe_selection(self.selections[name]))
         if name in self.orders:
             said.append(describe_orders(self.orders[name]))
+        if name in self.gaps:
+            said.append(f"never below {self.gaps[name]} in a training row, and near it: learned as its distance "
+                        "above it")
         return replace(spec, reason="; ".join(said)) if said else spec
 
 
@@ -306,8 +354,8 @@ def write_dates(stamps: pd.Series, fmt: str, unpadded: tuple[str, ...] | list[st
     """`stamps` as text in `fmt`, the `unpadded` fields without their leading zero ("3/7/2021 4:05")."""
     if not unpadded:
         return stamps.dt.strftime(fmt)
-    for field in unpadded:  # marked, so the zero dropped is that field's own
-        fmt = fmt.replace(field, "\x1f" + field)
+    for part in unpadded:  # marked, so the zero dropped is that field's own
+        fmt = fmt.replace(part, "\x1f" + part)
     return stamps.dt.strftime(fmt).str.replace("\x1f0(?=\\d)", "", regex=True).str.replace("\x1f", "", regex=False)
 
 
@@ -318,7 +366,8 @@ def _padding(values: pd.Series, spec: ColumnSpec) -> dict:
     if fmt is None or "%z" in fmt or pd.api.types.is_datetime64_any_dtype(values.dtype):
         return {}
     text = values.dropna().astype(str)
-    text = text.iloc[np.linspace(0, len(text) - 1, min(len(text), PADDING_ROWS)).astype(np.int64)] if len(text) else text
+    if len(text) > PADDING_ROWS:
+        text = text.iloc[np.linspace(0, len(text) - 1, PADDING_ROWS).astype(np.int64)]
     stamps = pd.to_datetime(text, format=fmt, errors="coerce")
     text, stamps = text[stamps.notna()], stamps[stamps.notna()]
     if not len(text):
@@ -433,6 +482,9 @@ class TableTransform:
         for spec in map(found.reason, schema):
             if spec.name in found.rules:
                 columns.append(ColumnTransform(spec, None, {"derived": found.rules[spec.name].state()}))
+            elif spec.name in found.gaps:
+                columns.append(ColumnTransform.fit_above(frame[spec.name], frame[found.gaps[spec.name]], spec,
+                                                         config, rng))
             else:
                 values = frame[spec.name]
                 if spec.name in found.pins:  # its distribution where no level fixes it: what the other rows are
@@ -492,7 +544,8 @@ class TableTransform:
         codes = np.empty((rows, len(self.layout.block_sizes)), np.int32)
         scalar_at = block_at = 0
         for column in self.columns:
-            column_scalars, column_codes = column.encode(frame[column.spec.name], rng)
+            below = frame[column.extra["above"]] if "above" in column.extra else None
+            column_scalars, column_codes = column.encode(frame[column.spec.name], rng, below)
             scalars[:, scalar_at:scalar_at + column_scalars.shape[1]] = column_scalars
             codes[:, block_at:block_at + column_codes.shape[1]] = column_codes
             scalar_at += column_scalars.shape[1]
@@ -528,6 +581,12 @@ class TableTransform:
             if "combinations" in column.extra:
                 frame[column.spec.name] = apply_combinations(frame, column.extra["combinations"], column.spec.name,
                                                              rng)
+        stacked = {column.spec.name: column for column in self.columns if "above" in column.extra}
+        while stacked:  # each on its column below, once that one is in place
+            for name, column in list(stacked.items()):
+                if column.extra["above"] not in stacked:
+                    frame[name] = column.stack(frame[name], frame[column.extra["above"]]).to_numpy()
+                    del stacked[name]
         orders = [(column.spec.name, upper) for column in self.columns for upper in column.extra.get("at_most", [])]
         if orders:  # before the copies and rules, which read the swapped values
             apply_orders(frame, orders, {column.spec.name: column.spec for column in self.columns})
