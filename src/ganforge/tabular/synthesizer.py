@@ -500,8 +500,11 @@ class TabularSynthesizer(Synthesizer):
     def sample_chunks(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
                       seed: int | None = None, rejection: bool = True) -> Iterator[pd.DataFrame]:
         """The rows of `sample()` as consecutive frames of at most SAMPLE_CHUNK rows, so any number of rows
-        can be written out in constant memory. Rows come from a fixed-size generation unit, so the first k
-        rows are the same whatever `num_rows` is."""
+        can be written out in constant memory. Rows are drawn in units of SAMPLE_CHUNK, and the rows a unit
+        gives are ranked onto each column's quantiles together (`calibrate_marginals`): the last rows asked
+        for, fewer than a unit, as a unit of their own rather than a random part of a full one, whose marginals
+        carry a random sample's noise (65 rows of a car table: column shapes 0.85 and 0.90 in two seeds, 0.97 at
+        5,000 rows). Where conditions filter the rows, whole units are drawn."""
         self._check_fitted()
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
@@ -525,6 +528,8 @@ class TabularSynthesizer(Synthesizer):
             if critic is not None:
                 kept = critic.keep(scalars, codes, layout, torch_rng)
                 scalars, codes = scalars[kept], codes[kept]
+            if not parsed:  # only the rows still wanted, so they are calibrated together
+                scalars, codes = scalars[:num_rows - produced], codes[:num_rows - produced]
             frame = self.transform_.decode(scalars.cpu().numpy(), codes.cpu().numpy(), numpy_rng,
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
