@@ -94,7 +94,7 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
              and frame[spec.name].notna().all() and frame[spec.name].nunique() > 1][:MAX_COLUMNS]
     if len(frame) < MIN_ROWS or len(names) < 2:
         return []
-    rows = _spread_rows(len(frame))
+    rows = spread_rows(len(frame))
     values = np.column_stack([frame[name].to_numpy(np.float64)[rows] for name in names])  # (a Parquet table
     # gives one column at a time)
     written = [_decimals(values[:, j]) for j in range(len(names))]
@@ -216,7 +216,7 @@ def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: 
     return None
 
 
-def _spread_rows(rows: int) -> np.ndarray:
+def spread_rows(rows: int) -> np.ndarray:
     """At most MAX_ROWS row numbers, evenly spread through a table of `rows`: where structure is looked for."""
     return np.linspace(0, rows - 1, min(rows, MAX_ROWS)).round().astype(np.int64)
 
@@ -227,7 +227,7 @@ def _by_category(frame: pd.DataFrame, schema: list[ColumnSpec],
     levels over the same rows; no categories where there is nothing to look at."""
     names = [spec.name for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived]
     categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
-    rows = _spread_rows(len(frame))
+    rows = spread_rows(len(frame))
     table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in names[:MAX_COLUMNS]})
     if len(frame) < MIN_ROWS or not names:
         return table, []
@@ -367,7 +367,7 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
     if len(frame) < MIN_ROWS:
         return {}
     names = [spec.name for spec in schema if spec.kind not in ("id", "text", "constant") and spec.name not in derived]
-    rows = _spread_rows(len(frame))
+    rows = spread_rows(len(frame))
     columns = {name: pd.Series(frame[name].to_numpy()[rows]) for name in names[:MAX_COLUMNS]}
     columns = {name: values for name, values in columns.items() if 2 <= values.nunique() <= COMBINATION_LEVELS}
     shares = {name: values.value_counts(normalize=True, dropna=False).to_numpy() for name, values in columns.items()}
@@ -422,7 +422,7 @@ def find_selections(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[
     rows, each copy one source, and two sources at least; a number of MIN_DISTINCT values or more; sources are
     never derived, nor copies themselves."""
     _, categories = _by_category(frame, schema, derived)
-    rows = _spread_rows(len(frame))
+    rows = spread_rows(len(frame))
     # sources: any column of numbers, a category of a few numbers too (the catch rate of the pier, 10 values)
     names = [spec.name for spec in schema if spec.name not in derived and spec.kind not in ("id", "text", "datetime")
              and pd.api.types.is_numeric_dtype(frame[spec.name].dtype)

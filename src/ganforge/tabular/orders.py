@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import ColumnSpec, datetime_seconds
-from .derived import MAX_COLUMNS, MIN_ROWS, PIN_CHANCE, _spread_rows
+from .derived import MAX_COLUMNS, MIN_ROWS, PIN_CHANCE, spread_rows
 
 MIN_GAP = 0.1  # two columns nearer than this share of the upper one's interquartile range (the median gap) are
 # not swapped: the generator cannot place them, and swapping turns its noise into a gap the rows do not have (a
@@ -61,7 +61,7 @@ def find_orders(frame: pd.DataFrame, schema: list[ColumnSpec],
              and spec.name not in excluded][:MAX_COLUMNS]
     if len(frame) < MIN_ROWS or len(specs) < 2:
         return {}, {}
-    rows = _spread_rows(len(frame))
+    rows = spread_rows(len(frame))
     spread = {spec.name: _numbers(pd.Series(frame[spec.name].to_numpy()[rows]), spec) for spec in specs}
     ordered: dict[tuple[str, str], float] = {}  # (lower, upper): how often chance would break the order
     near: dict[tuple[str, str], float] = {}  # (lower, upper): their median gap, in the upper one's spread
