@@ -2,11 +2,14 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
+from ganforge.errors import GanforgeError
 from ganforge.schema import ColumnSpec, infer_schema
 from ganforge.tabular.orders import apply_orders, find_orders
 from ganforge.tabular.synthesizer import TabularSynthesizer
+from ganforge.tabular.transform import TableTransform
 
 
 def prices(rows: int = 500, seed: int = 0) -> pd.DataFrame:
@@ -114,3 +117,17 @@ def test_a_stay_is_learned_as_its_length_after_the_admission(tmp_path):
     assert rows["discharged"].str.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all()
     model.save(tmp_path / "model")
     assert TabularSynthesizer.load(tmp_path / "model").sample(300, seed=2).equals(model.sample(300, seed=2))
+
+
+def test_a_model_file_whose_columns_stack_in_a_circle_is_refused():
+    rng = np.random.default_rng(5)
+    total = rng.lognormal(10, 1, 300).round()
+    frame = pd.DataFrame({"total": total, "white": (total * rng.uniform(0.97, 0.995, 300)).round()})
+    transform = TableTransform.fit(frame, infer_schema(frame), TabularConfig(), rng)
+    state = transform.state()
+    assert state[0]["extra"]["above"] == "white"
+    state[1]["extra"]["above"] = "total"  # damaged: each above the other
+    damaged = TableTransform.from_state(state)
+    scalars = np.zeros((10, damaged.layout.n_scalars), np.float32)
+    with pytest.raises(GanforgeError, match="damaged"):
+        damaged.decode(scalars, np.zeros((10, len(damaged.layout.block_sizes)), np.int32), rng)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import TabularConfig
+from ..errors import GanforgeError
 from ..schema import EPOCH, ColumnSpec, datetime_seconds, utc_offsets
 from .derived import (
     Derivation,
@@ -76,14 +77,7 @@ class ColumnTransform:
                 kind == "integer" and values.nunique() <= config.integer_categories):
             return cls(spec, CategoricalEncoder.fit(_categorical_values(values), config.max_categories))
         if kind == "datetime":
-            wall = datetime_seconds(values, spec, wall_clock=True) if _writes_offsets(spec) else None
-            offsets = {} if wall is None else _offset_runs(values, wall)
-            zoned = _timezone(spec) is not None or bool(offsets.get("utc_offsets"))
-            seconds = wall if offsets.get("utc_offsets") else datetime_seconds(values, spec, wall_clock=zoned)
-            observed = seconds.dropna().to_numpy()
-            step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (
-                1 if np.all(observed % 1 == 0) else None)
-            extra = {"step_seconds": step} | ({"wall_clock": True} if zoned else {}) | offsets | _padding(values, spec)
+            seconds, extra = _date_clock(values, spec)
             parts = seasonal(seconds.to_numpy(np.float64), config)
             if parts:
                 return cls(with_seasons(spec, parts), SeasonalEncoder.fit(seconds.to_numpy(np.float64)), extra)
@@ -103,9 +97,10 @@ class ColumnTransform:
         """A column learned as its distance above the column `below` (see `orders.MIN_GAP`), written as its own
         values are (a date's format, clock and padding; a number's decimals)."""
         if spec.kind == "datetime":
-            written = cls.fit(values, spec, config, rng)
-            gaps = written._seconds(values) - written._seconds(below)
-            column = cls(spec, _number_encoder(gaps, config, rng, 6), written.extra)
+            seconds, extra = _date_clock(values, spec)
+            clock = extra.get("wall_clock", False)
+            gaps = seconds.to_numpy(np.float64) - datetime_seconds(below, spec, clock).to_numpy(np.float64)
+            column = cls(spec, _number_encoder(gaps, config, rng, 6), extra)
         else:
             column = cls.fit(values - below, spec, config, rng)
             if spec.kind == "continuous":
@@ -378,6 +373,18 @@ def _padding(values: pd.Series, spec: ColumnSpec) -> dict:
     return {"unpadded": unpadded} if unpadded else {}
 
 
+def _date_clock(values: pd.Series, spec: ColumnSpec) -> tuple[pd.Series, dict]:
+    """A date column's seconds as it is learned, and how it is written back (`extra`): by its own clock where
+    it has a zone or offsets, to the day or second its values keep, with its offsets and padding."""
+    wall = datetime_seconds(values, spec, wall_clock=True) if _writes_offsets(spec) else None
+    offsets = {} if wall is None else _offset_runs(values, wall)
+    zoned = _timezone(spec) is not None or bool(offsets.get("utc_offsets"))
+    seconds = wall if offsets.get("utc_offsets") else datetime_seconds(values, spec, wall_clock=zoned)
+    observed = seconds.dropna().to_numpy()
+    step = SECONDS_PER_DAY if np.all(observed % SECONDS_PER_DAY == 0) else (1 if np.all(observed % 1 == 0) else None)
+    return seconds, {"step_seconds": step} | ({"wall_clock": True} if zoned else {}) | offsets | _padding(values, spec)
+
+
 def _writes_offsets(spec: ColumnSpec) -> bool:
     return spec.kind == "datetime" and spec.datetime_format is not None and "%z" in spec.datetime_format
 
@@ -583,10 +590,13 @@ class TableTransform:
                                                              rng)
         stacked = {column.spec.name: column for column in self.columns if "above" in column.extra}
         while stacked:  # each on its column below, once that one is in place
-            for name, column in list(stacked.items()):
-                if column.extra["above"] not in stacked:
-                    frame[name] = column.stack(frame[name], frame[column.extra["above"]]).to_numpy()
-                    del stacked[name]
+            ready = [name for name, column in stacked.items() if column.extra["above"] not in stacked]
+            if not ready or any(stacked[name].extra["above"] not in frame for name in ready):
+                raise GanforgeError(f"the model's columns {', '.join(stacked)} are learned above columns it does "
+                                    "not hold, or above each other in a circle: the model file is damaged")
+            for name in ready:
+                column = stacked.pop(name)
+                frame[name] = column.stack(frame[name], frame[column.extra["above"]]).to_numpy()
         orders = [(column.spec.name, upper) for column in self.columns for upper in column.extra.get("at_most", [])]
         if orders:  # before the copies and rules, which read the swapped values
             apply_orders(frame, orders, {column.spec.name: column.spec for column in self.columns})
