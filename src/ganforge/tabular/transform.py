@@ -144,7 +144,7 @@ class ColumnTransform:
         if self.is_discrete:
             return self.encoder.encode(_categorical_values(values))
         if self.spec.kind == "datetime":
-            numbers = datetime_seconds(values, self.spec, self.extra.get("wall_clock", False)).to_numpy(np.float64)
+            numbers = self._seconds(values)
         else:
             numbers = values.to_numpy(np.float64, na_value=np.nan)
         return self.encoder.encode(numbers, rng)
@@ -223,8 +223,9 @@ class ColumnTransform:
 
 @dataclass
 class Structure:
-    """What `derived` finds in a table, by column: rules that derive it, levels that pin it, the few values each
-    level holds of it, the column it comes in fixed combinations with and the columns it copies by level."""
+    """What `derived` and `orders` find in a table, by column: rules that derive it, levels that pin it, the few
+    values each level holds of it, the column it comes in fixed combinations with, the columns it copies by level,
+    the columns it never exceeds and the one it is learned above."""
 
     rules: dict[str, Derivation] = field(default_factory=dict)
     pins: dict[str, list[list]] = field(default_factory=dict)
