@@ -218,6 +218,17 @@ def test_a_column_of_many_zeros_keeps_them_exact_and_the_values_beside_them():
     assert np.mean(fits["zero bin"]) > np.mean(fits["spread"]) + 0.12
 
 
+def test_values_too_thin_for_any_bin_beside_many_zeros_are_found_by_coarser_runs():
+    rng = np.random.default_rng(0)  # 56% dry days, the rest spread evenly over eight powers of two, 55 rows each
+    rain = np.where(rng.random(1000) < 0.56, 0.0, 2.0 ** rng.uniform(-2, 6, 1000)).round(1)
+    ranges = [private_range(rain, "rain", 0.056, np.random.default_rng(seed)) for seed in range(40)]
+    assert all(found.zeros and found.low <= 0 for found in ranges)
+    highs = np.asarray([found.high for found in ranges])
+    # zero's bin passed alone and the rain was cut: a column of zeros in 39 draws of 40
+    assert np.mean(highs >= 4) > 0.6 and np.mean(highs >= 16) > 0.35
+    assert highs.max() <= 128  # runs of empty bins beyond the values do not pass
+
+
 def test_missing_values_are_counted_in_the_range_s_histogram():
     rng = np.random.default_rng(0)
     table = pd.DataFrame({"age": rng.normal(40, 8, 300).round(1), "full": rng.normal(40, 8, 300).round(1)})

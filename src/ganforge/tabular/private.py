@@ -17,7 +17,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   thresholds for the summed noise, and widen the range where they pass (a column spread thinly over many bins;
   beside a bin that passes alone, a partner joins only where its own count stands out); a passing group apart
   from the main one needs three more noise scales (a stray); where nothing passes (a narrow column on a small
-  table), runs of 4, 8, 16, 32: a coarser range instead of a refusal, at
+  table), or zero's bin alone (dry days beside rain spread thinly over many magnitudes), runs of 4, 8, 16, 32
+  of the other bins: a coarser range instead of a refusal or a column of zeros, at
   no extra cost (post-processing of the same noisy counts), and a bin more toward zero (and away from it
   where the histogram will have many bins, `with_far_tail`). A noisy histogram over that range, with as many
   bins as the noise allows (thin runs of bins pooled, so a long tail survives the fine bins; where it allows
@@ -390,7 +391,8 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random
     fixed magnitude bins (epsilon-DP; the count is post-processing of the same counts): the outermost bins,
     or pairs of bins, whose noisy sum clears a threshold that empty ones almost never reach. Where none
     does, runs of 4, 8, 16, 32 bins, so a narrow column on a small table gets a coarser range rather than
-    none."""
+    none; where zero's bin alone does, the same runs of the other bins (also half a run later, against the bar
+    for twice the runs), so the values beside a spike of zeros are not all cut."""
     lower, upper = _magnitude_bins()
     clipped = np.clip(numbers, lower[0], upper[-1])
     bins = np.clip(np.searchsorted(upper, clipped, side="right"), 0, len(upper) - 1)
@@ -399,10 +401,17 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random
     noisy, noisy_missing = noisy[:-1], float(noisy[-1])
     sizes = FINE_GROUPINGS  # every bin, and every pair of bins, that clears its bar (see skip_explained)
     covered = _passing(noisy, sizes, epsilon, skip_explained=True)
-    for size in COARSE_GROUPINGS if not covered.any() else ():  # none does: coarser runs, the first that passes
-        sizes = (size,)
-        if (covered := _passing(noisy, sizes, epsilon)).any():
-            break
+    if not np.delete(covered, ZERO_BIN).any():  # none does, or zero's bin alone: coarser runs of the other
+        # bins, the first size that passes. Beside 569 dry days, 454 rainy ones spread over eight magnitudes
+        # (16-90 rows each) were all cut in 78% of draws at a column's epsilon of 0.11; now in 8%, and with
+        # runs also half a run later, days over 16 mm are inside the range in 67% of draws (4% without)
+        beside_zeros = bool(covered[ZERO_BIN])
+        others = noisy.copy()
+        others[ZERO_BIN] = 0.0 if beside_zeros else others[ZERO_BIN]
+        for size in COARSE_GROUPINGS:
+            if (coarse := _passing(others, (size,), epsilon, shifted=beside_zeros)).any():
+                sizes, covered = (size,), covered | coarse
+                break
     if covered.any():
         first, last = _with_mirror(noisy, *_without_strays(noisy, covered, sizes, epsilon), epsilon)
         total = float(max(noisy[first:last + 1].sum(), 1.0))
