@@ -52,6 +52,23 @@ def test_text_columns_survive_save_and_load(fitted, tmp_path):
     pd.testing.assert_frame_equal(loaded.sample(50, seed=4), model.sample(50, seed=4))
 
 
+def test_sampled_text_never_repeats_a_training_value_and_the_model_folder_does_not_hold_them(tmp_path):
+    words = ["Labor", "Finance", "Trade", "Money", "Health", "Law", "Growth", "Risk", "Banking", "Housing"]
+    titles = [f"Journal of {a} and {b}" for a in words[:6] for b in words[6:]]  # 24 titles, learned by heart
+    table = pd.DataFrame({"title": titles * 4, "price": np.arange(96.0)})
+    model = TabularSynthesizer(**{**TINY, "epochs": 1, "text_epochs": 400, "text_hidden_dim": 64},
+                               column_kinds={"title": "text"}).fit(table)
+    seen = {title.casefold() for title in titles}
+    raw = model.text_models_["title"].model.sample(300, seed=0)
+    assert np.mean([t.casefold() in seen for t in raw]) > 0.3  # the character model alone hands titles back
+    model.save(tmp_path / "m")
+    for fitted in (model, TabularSynthesizer.load(tmp_path / "m")):
+        sampled = fitted.sample(300, seed=0)["title"].dropna()
+        assert len(sampled) > 250 and not sampled.str.casefold().isin(seen).any()
+    stored = b"".join(path.read_bytes() for path in (tmp_path / "m").iterdir())
+    assert not any(title.encode() in stored for title in titles)
+
+
 def test_free_text_and_mostly_distinct_names_are_text_and_repeated_labels_stay_categories():
     sentences = pd.Series([f"the {w} item number {i} was delivered late" for i, w in
                            enumerate(["red", "blue", "green", "small", "large"] * 8)])
