@@ -69,6 +69,18 @@ def test_sampled_text_never_repeats_a_training_value_and_the_model_folder_does_n
     assert not any(title.encode() in stored for title in titles)
 
 
+def test_a_model_file_with_hashes_but_no_key_is_refused(fitted, tmp_path):
+    import json
+
+    _, model = fitted
+    model.save(tmp_path / "m")
+    config = json.loads((tmp_path / "m" / "config.json").read_text())
+    del config["text_columns"][0]["seen_key"]
+    (tmp_path / "m" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(GanforgeError, match="text column 'name' has hashes but no valid seen_key"):
+        TabularSynthesizer.load(tmp_path / "m")
+
+
 def test_free_text_and_mostly_distinct_names_are_text_and_repeated_labels_stay_categories():
     sentences = pd.Series([f"the {w} item number {i} was delivered late" for i, w in
                            enumerate(["red", "blue", "green", "small", "large"] * 8)])
