@@ -98,6 +98,8 @@ class TabularConfig:
     steps: int | None = None  # generator steps without epochs (rounded up to hundreds); None: 3,000
     early_stopping: bool = False  # keep the best-scoring generator and stop when the score stalls
     rejection_sampling: bool = True  # fit a row critic after training; sampling drops rows it finds fake
+    exclude_unseen_pairs: bool = True  # pairs of category levels no training row holds, where chance would have
+    # put many, are never sampled (`tabular/exclusions.py`)
     max_modes: int = 10
     max_categories: int = 200
     mixture_sample_size: int = 20_000

@@ -127,6 +127,8 @@ def _print_fit(model, out: Path) -> None:
                    f"at first, {scores['curve'][-1][1]:.3f} at the end ({kept})")
     if "rejection" in training:
         click.echo(f"rejection sampling: {training['rejection']['reason']}")
+    if "exclusions" in training:
+        click.echo(f"unseen pairs: {training['exclusions']['reason']}")
     if "calibration" in training:
         click.echo(f"category calibration: {_calibration_line(training['calibration'])}")
     click.echo("columns:")
@@ -235,6 +237,8 @@ def info_table(model_dir: Path, config: dict, as_json: bool) -> None:
             click.echo(f"            {line}")
     if "rejection" in training:
         click.echo(f"rejection:  {training['rejection']['reason']}")
+    if "exclusions" in training:
+        click.echo(f"unseen:     {training['exclusions']['reason']}")
     if "calibration" in training:
         click.echo(f"categories: {_calibration_line(training['calibration'])}")
     history = training.get("history") or []

@@ -38,6 +38,7 @@ from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
 from .calibration import TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
+from .exclusions import Exclusion, find_exclusions, repair, summary
 from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
 from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
@@ -206,6 +207,9 @@ class TabularSynthesizer(Synthesizer):
         schema = [column.spec for column in transform.columns]
         text_models = fit_text_columns(data, schema, tabular, train.seed, train.device)
         scalars, codes = transform.encode(data, rng)
+        # read off the real rows: not under DP, and not from one process's share of them
+        self.exclusions_ = (find_exclusions(codes, transform.layout) if tabular.exclude_unseen_pairs
+                            and not dp.enabled and distributed is None else [])
         sampler = ConditionSampler(transform.layout, transform.category_counts(), device, codes,
                                    self._focus(transform))
         generator, discriminator = self._networks(transform, sampler.width, device)
@@ -284,6 +288,8 @@ class TabularSynthesizer(Synthesizer):
                           "learning_rates": list(train.learning_rates)}
         if rejection is not None:
             self.training_["rejection"] = rejection
+        if self.exclusions_:
+            self.training_["exclusions"] = summary(self.exclusions_, self._block_names())
         if calibration is not None:
             self.training_["calibration"] = calibration
         self.notes_ = notes
@@ -419,7 +425,12 @@ class TabularSynthesizer(Synthesizer):
         raw = generator(noise, condition)
         n_scalars = self.transform_.layout.n_scalars
         logits = raw[:, n_scalars:] if tilt is None else raw[:, n_scalars:] + tilt
-        return torch.tanh(raw[:, :n_scalars]), blocks.sample(logits, torch_rng)
+        codes = repair(blocks.sample(logits, torch_rng), logits, self.exclusions_, blocks, torch_rng)
+        return torch.tanh(raw[:, :n_scalars]), codes
+
+    def _block_names(self) -> list[str]:
+        """The column of each one-hot block, as the layout orders them."""
+        return [c.spec.name for c in self.transform_.columns for _ in c.block_sizes]
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""
@@ -570,6 +581,8 @@ class TabularSynthesizer(Synthesizer):
         if self.text_models_:
             config["text_columns"], text_weights = text_columns_state(self.text_models_)
             weights = {**weights, **text_weights}
+        if self.exclusions_:
+            config["exclusions"] = [exclusion.state() for exclusion in self.exclusions_]
         return config, weights
 
     @classmethod
@@ -602,6 +615,11 @@ class TabularSynthesizer(Synthesizer):
             except (KeyError, TypeError, ValueError, RuntimeError) as error:
                 raise GanforgeError(f"{source}: the rejection sampler does not match its weights ({error})") from None
         model.text_models_ = text_columns_from_state(config.get("text_columns", []), weights, source, device)
+        try:
+            model.exclusions_ = [Exclusion.from_state(state, transform.layout)
+                                 for state in config.get("exclusions", [])]
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise GanforgeError(f"{source}: the excluded level pairs do not match the columns ({error!r})") from None
         model.schema_ = [column.spec for column in transform.columns]
         model.transform_, model.sampler_, model.generator_ = transform, sampler, generator.eval()
         model.training_, model.privacy_ = config["training"], config.get("privacy")
