@@ -103,6 +103,10 @@ def summary(exclusions: list[Exclusion], names: list[str]) -> dict:
     pairs = [f"{names[e.first]} & {names[e.second]}" for e in exclusions]
     cells = sum(int(e.cells.sum()) for e in exclusions)
     return {"cells": cells, "column_pairs": len(exclusions),
-            "reason": f"{cells:,} pairs of levels in {len(exclusions):,} pairs of columns never occur in a training "
-                      f"row where chance would have put many there, so they are never sampled ({', '.join(pairs[:3])}"
-                      f"{', ...' if len(pairs) > 3 else ''})"}
+            "reason": f"{_count(cells, 'pair')} of levels in {_count(len(exclusions), 'pair')} of columns never "
+                      "occur in a training row where chance would have put many there, so they are never sampled "
+                      f"({', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''})"}
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
