@@ -104,7 +104,7 @@ def summary(exclusions: list[Exclusion], names: list[str]) -> dict:
     cells = sum(int(e.cells.sum()) for e in exclusions)
     return {"cells": cells, "column_pairs": len(exclusions),
             "reason": f"{_count(cells, 'pair')} of levels in {_count(len(exclusions), 'pair')} of columns never "
-                      "occur in a training row where chance would have put many there, so they are never sampled "
+                      f"occur{'s' if cells == 1 else ''} in a training row where chance would have put many there, so they are never sampled "
                       f"({', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''})"}
 
 
