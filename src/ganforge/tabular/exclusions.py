@@ -102,10 +102,12 @@ def summary(exclusions: list[Exclusion], names: list[str]) -> dict:
     `names`: the column of each block."""
     pairs = [f"{names[e.first]} & {names[e.second]}" for e in exclusions]
     cells = sum(int(e.cells.sum()) for e in exclusions)
+    one = cells == 1
     return {"cells": cells, "column_pairs": len(exclusions),
             "reason": f"{_count(cells, 'pair')} of levels in {_count(len(exclusions), 'pair')} of columns never "
-                      f"occur{'s' if cells == 1 else ''} in a training row where chance would have put many there, so they are never sampled "
-                      f"({', '.join(pairs[:3])}{', ...' if len(pairs) > 3 else ''})"}
+                      f"occur{'s' if one else ''} in a training row where chance would have put many there, so "
+                      f"{'it is' if one else 'they are'} never sampled ({', '.join(pairs[:3])}"
+                      f"{', ...' if len(pairs) > 3 else ''})"}
 
 
 def _count(number: int, noun: str) -> str:
