@@ -14,7 +14,7 @@ only the impossible pair moves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from .transform import Layout
 Tensor = torch.Tensor
 MAX_LEVELS = 64  # columns with more levels are left alone (a code's cells would be too thin to call empty)
 RISK = 1e-3  # chance that some cell of the tables looked at is empty by chance alone, with all of them possible
-MIN_ROWS = 50
+MIN_ROWS = 50  # fewer rows leave no cell expected to hold enough of them
 
 
 @dataclass
@@ -35,6 +35,13 @@ class Exclusion:
     first: int
     second: int
     cells: np.ndarray  # bool, (size of first, size of second)
+    _mask: Tensor | None = field(default=None, repr=False, compare=False)
+
+    def mask(self, device: torch.device) -> Tensor:
+        """`cells` as a tensor on `device`, made once: sampling and the row critic's fit draw many batches."""
+        if self._mask is None or self._mask.device != device:
+            self._mask = torch.as_tensor(self.cells, device=device)
+        return self._mask
 
     def state(self) -> dict:
         return {"first": self.first, "second": self.second,
@@ -85,8 +92,7 @@ def repair(codes: Tensor, logits: Tensor, exclusions: list[Exclusion], blocks: B
         size = int((blocks.index == second).sum())
         allowed = torch.ones(len(codes), size, dtype=torch.bool, device=codes.device)
         for exclusion in by_second[second]:
-            cells = torch.as_tensor(exclusion.cells, device=codes.device)
-            allowed &= ~cells[codes[:, exclusion.first]]
+            allowed &= ~exclusion.mask(codes.device)[codes[:, exclusion.first]]
         own = allowed.gather(1, codes[:, second:second + 1]).squeeze(1)
         redraw = ~own & allowed.any(dim=1)
         if not redraw.any():
