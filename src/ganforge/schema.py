@@ -127,6 +127,16 @@ CODE_WORD = re.compile(rf"(?:{CODE_WORDS})(?:_?(?:{CODE_WORDS}|cd|codes|fip|icp|
 NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # snake_case, camelCase and ALLCAPS words
 
 
+ID_WORD = re.compile(r"(?:p|u|row|case|doc|rec|obs|serial)?(?:id|no|nr|num|key|idx|index)|id(?:case|num|no|nr)",
+                     re.IGNORECASE)
+ID_MIN_DENSITY = 0.5  # whole numbers, one per row, filling this share of their range: a sample of row numbers
+
+
+def reads_as_identifier(name: str) -> bool:
+    """Whether a column's name says it numbers the rows (id, PID, docno, idcase, row_nr)."""
+    return any(ID_WORD.fullmatch(word) for word in NAME_WORDS.findall(str(name)))
+
+
 def reads_as_codes(name: str) -> bool:
     """Whether a column's name says its whole numbers are codes."""
     return any(CODE_WORD.fullmatch(word) for word in NAME_WORDS.findall(str(name)))
@@ -158,8 +168,15 @@ def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str
     if types.is_numeric_dtype(column.dtype):
         numbers = values.astype("float64")
         integral = bool(np.all(np.mod(numbers, 1) == 0))
-        if integral and distinct == len(values) >= ID_MIN_ROWS and numbers.max() - numbers.min() + 1 == distinct:
-            return "id", None, "consecutive whole numbers, one per row"
+        if integral and distinct == len(values) >= ID_MIN_ROWS:
+            span = numbers.max() - numbers.min() + 1
+            if span == distinct:
+                return "id", None, "consecutive whole numbers, one per row"
+            # a sample of row numbers (a split, a filter) is no longer consecutive, and was modelled as a quantity
+            if distinct >= ID_MIN_DENSITY * span:
+                return "id", None, f"whole numbers, one per row, filling {distinct / span:.0%} of their range"
+            if reads_as_identifier(str(column.name or "")):
+                return "id", None, "whole numbers, one per row, under a name that reads as an identifier"
         if distinct <= CATEGORICAL_NUMERIC_LEVELS:
             return "categorical", None, f"{distinct} distinct numbers"
         name = str(column.name or "")

@@ -27,6 +27,11 @@ rng = np.random.default_rng(0)
     ("school", rng.integers(6, 19, 400), "integer"),  # years of schooling, not school numbers
     ("state", rng.integers(1, 51, 80), "integer"),  # too few rows per level to learn codes from
     ("customer", np.arange(1000, 1400), "id"),
+    ("case", rng.permutation(900)[:630] + 1, "id"),  # the row numbers of a 70% split: no longer consecutive
+    ("docno", np.sort(rng.choice(20_000, 88, replace=False)), "id"),  # sparse, but the name numbers the rows
+    ("PID", rng.choice(np.arange(500, 3500), 300, replace=False), "id"),
+    ("income", rng.choice(200_000, 300, replace=False), "integer"),  # all different, a quantity
+    ("amount_paid", rng.choice(20_000, 300, replace=False), "integer"),
 ])
 def test_integer_columns_are_codes_counts_or_ids(name, values, kind):
     found, _, reason = infer_kind_and_reason(pd.Series(values, name=name))
