@@ -289,7 +289,7 @@ class TabularSynthesizer(Synthesizer):
         if rejection is not None:
             self.training_["rejection"] = rejection
         if self.exclusions_:
-            self.training_["exclusions"] = summary(self.exclusions_, self._block_names())
+            self.training_["exclusions"] = summary(self.exclusions_, cell_names(transform)[transform.layout.n_scalars:])
         if calibration is not None:
             self.training_["calibration"] = calibration
         self.notes_ = notes
@@ -427,10 +427,6 @@ class TabularSynthesizer(Synthesizer):
         logits = raw[:, n_scalars:] if tilt is None else raw[:, n_scalars:] + tilt
         codes = repair(blocks.sample(logits, torch_rng), logits, self.exclusions_, blocks, torch_rng)
         return torch.tanh(raw[:, :n_scalars]), codes
-
-    def _block_names(self) -> list[str]:
-        """The column of each one-hot block, as the layout orders them."""
-        return [c.spec.name for c in self.transform_.columns for _ in c.block_sizes]
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""

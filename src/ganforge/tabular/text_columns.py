@@ -116,13 +116,14 @@ def _new_values(name: str, column: TextColumn, count: int, rng: np.random.Genera
     texts: list = model.sample(count, seed=int(rng.integers(2**31 - 1)))
     if seen is None:
         return texts
+    repeats = np.flatnonzero(seen.holds(texts))
     for _ in range(REDRAWS):
-        repeats = np.flatnonzero(seen.holds(texts))
         if len(repeats) == 0:
             return texts
-        for index, text in zip(repeats, model.sample(len(repeats), seed=int(rng.integers(2**31 - 1)))):
+        fresh = model.sample(len(repeats), seed=int(rng.integers(2**31 - 1)))
+        for index, text in zip(repeats, fresh):
             texts[index] = text
-    repeats = np.flatnonzero(seen.holds(texts))
+        repeats = repeats[seen.holds(fresh)]  # only the values just drawn can repeat one now
     if len(repeats):
         log.warning("column %r: %d generated values still repeated training values after %d draws; they are left "
                     "missing", name, len(repeats), REDRAWS)
