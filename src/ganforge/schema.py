@@ -285,7 +285,9 @@ def numbers_as_read(real: pd.DataFrame, *others: pd.DataFrame | None) -> list[pd
         if frame is not None:
             converted = {}
             for name in real.columns:
-                if name in frame.columns and types.is_numeric_dtype(real[name]) and frame[name].dtype == object:
+                if (name in frame.columns and types.is_numeric_dtype(real[name])
+                        and not types.is_bool_dtype(real[name]) and frame[name].dtype == object):  # (True/False
+                    # objects beside a column of bools are not numbers in text: read as numbers, all were NaN)
                     text = frame[name].dropna().astype(str).str.strip()
                     converted[name] = _as_numbers(text)[0].reindex(frame.index)  # tokens and the unreadable: NaN
             frame = frame.assign(**converted) if converted else frame

@@ -129,6 +129,18 @@ def test_awkward_tables_still_get_numbers():
     assert results["privacy"]["rows_compared"] == 12
 
 
+def test_true_and_false_as_objects_score_as_the_bools_they_are(train, holdout, fresh):
+    """A synthetic frame built in Python may hold a flag as objects (True, False); the real table as bools."""
+    flagged = {name: frame.assign(member=frame["age"] > 40) for name, frame in
+               (("train", train), ("holdout", holdout), ("fresh", fresh))}
+    as_objects = flagged["fresh"].assign(member=flagged["fresh"]["member"].astype(object))
+    plain = evaluate(flagged["train"], flagged["fresh"], holdout=flagged["holdout"], target="income")
+    objects = evaluate(flagged["train"], as_objects, holdout=flagged["holdout"], target="income")
+    assert objects["fidelity"]["per_column"]["member"]["score"] > 0.9
+    assert objects["fidelity"]["overall"] == plain["fidelity"]["overall"]
+    assert objects["utility"]["train_on_synthetic"] == plain["utility"]["train_on_synthetic"]
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda f: f.drop(columns=["age"]), "missing 'age'"),
     (lambda f: f.assign(extra=1), "unexpected 'extra'"),
