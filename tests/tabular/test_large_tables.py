@@ -51,6 +51,7 @@ def test_empty_parquet_is_named(tmp_path):
 
 def test_whole_units_of_rows_do_not_depend_on_how_many_are_asked_for(model, monkeypatch):
     monkeypatch.setattr(synthesizer, "SAMPLE_CHUNK", 128)
+    monkeypatch.setattr(synthesizer, "CALIBRATION_UNIT", 128)
     many = model.sample(1000, seed=3)
     chunks = list(model.sample_chunks(300, seed=3))
     whole = pd.concat(chunks[:-1])  # the last rows, part of a unit, are ranked onto the quantiles on their own

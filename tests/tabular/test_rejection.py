@@ -60,6 +60,24 @@ def test_kept_rows_follow_the_dependence_better(model):
         assert kept[column].between(train[column].min(), train[column].max()).all()
 
 
+def test_the_rows_kept_over_several_draws_are_ranked_onto_the_quantiles_together(model, monkeypatch):
+    """Where one draw keeps fewer rows than are wanted, the kept rows of every draw are gathered first: ranked
+    draw by draw, each small batch's top row lands near the same quantile and the column's extremes are lost.
+    The unit is handed out in frames of at most SAMPLE_CHUNK rows all the same."""
+    import ganforge.tabular.synthesizer as synthesizer
+
+    monkeypatch.setattr(synthesizer, "SAMPLE_CHUNK", 128)  # a draw of 128 rows keeps 32 of them here
+    monkeypatch.setattr(model.rejection_, "keep", lambda scalars, *_: torch.arange(len(scalars)) % 4 == 0)
+    rows = 600
+    frames = list(model.sample_chunks(rows, seed=5))
+    assert max(map(len, frames)) <= 128 and sum(map(len, frames)) == rows
+    frame = pd.concat(frames)
+    encoder = next(c.encoder for c in model.transform_.columns if c.spec.name == "x")
+    shares = np.sort(np.interp(frame["x"].to_numpy(), encoder.values, encoder.probabilities))
+    strata = (np.arange(rows) + 0.5) / rows  # one row in each 1/rows of the distribution function
+    assert np.abs(shares - strata).max() < 1 / rows
+
+
 def test_save_and_load_keep_the_critic(model, tmp_path):
     model.save(tmp_path / "m")
     loaded = TabularSynthesizer.load(tmp_path / "m")

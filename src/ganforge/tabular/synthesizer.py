@@ -53,7 +53,10 @@ Tensor = torch.Tensor
 log = logging.getLogger(__name__)
 MODEL_TYPE = "tabular"
 REJECTION_PREFIX = "rejection"
-SAMPLE_CHUNK = 8192
+SAMPLE_CHUNK = 8192  # rows per generator call, and per frame handed out
+CALIBRATION_UNIT = 65_536  # rows ranked onto the quantiles together: a sample of a 14,000-row table as a whole, so
+# each value comes out about as often as in training (in units of 8,192, a value one row holds came out in one
+# sample and not in the next, and SDMetrics, which bins each table over its own range, scored a pair 0.83 or 0.74)
 KEPT_MAX_DRAWS = 50_000  # generated rows a round of refitting the tilt on the critic's kept rows may draw
 MAX_REJECTION_FACTOR = 100
 
@@ -507,11 +510,12 @@ class TabularSynthesizer(Synthesizer):
     def sample_chunks(self, num_rows: int, conditions: Mapping[str, Any] | None = None,
                       seed: int | None = None, rejection: bool = True) -> Iterator[pd.DataFrame]:
         """The rows of `sample()` as consecutive frames of at most SAMPLE_CHUNK rows, so any number of rows
-        can be written out in constant memory. Rows are drawn in units of SAMPLE_CHUNK, and the rows a unit
+        can be written out in constant memory. Rows are drawn in units of CALIBRATION_UNIT, and the rows a unit
         gives are ranked onto each column's quantiles together (`calibrate_marginals`): the last rows asked
         for, fewer than a unit, as a unit of their own rather than a random part of a full one, whose marginals
         carry a random sample's noise (65 rows of a car table: column shapes 0.85 and 0.90 in two seeds, 0.97 at
-        5,000 rows). Where conditions filter the rows, whole units are drawn."""
+        5,000 rows). A row critic's kept rows are gathered over as many draws as a unit takes. Where conditions
+        filter the rows, whole draws are decoded and filtered."""
         self._check_fitted()
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
@@ -526,28 +530,41 @@ class TabularSynthesizer(Synthesizer):
         blocks = Blocks(layout, device)
         critic = self.rejection_ if rejection else None
         produced, generated = 0, 0
+        kept_scalars, kept_codes = [], []  # rows drawn (and kept by the critic) for the unit being gathered
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
+                if not parsed:
+                    raise GanforgeError(f"could only generate {produced} of {num_rows} rows: the row critic keeps "
+                                        "too few generated rows; sample without rejection (--no-rejection)")
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
             scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_)
+            generated += SAMPLE_CHUNK
             if critic is not None:
                 kept = critic.keep(scalars, codes, layout, torch_rng)
                 scalars, codes = scalars[kept], codes[kept]
-            if not parsed:  # only the rows still wanted, so they are calibrated together
-                scalars, codes = scalars[:num_rows - produced], codes[:num_rows - produced]
+            if not parsed:  # only the rows still wanted, a unit's worth, so they are calibrated together: ranked
+                # in the smaller batches a critic keeps, every batch's top rows landed on the same quantile and
+                # the extremes were never drawn (a film table's longest films, 384-566 minutes, never came out)
+                kept_scalars.append(scalars)
+                kept_codes.append(codes)
+                unit = min(CALIBRATION_UNIT, num_rows - produced)
+                if sum(len(part) for part in kept_scalars) < unit:
+                    continue
+                scalars, codes = torch.cat(kept_scalars)[:unit], torch.cat(kept_codes)[:unit]
+                kept_scalars, kept_codes = [], []
             frame = self.transform_.decode(scalars.cpu().numpy(), codes.cpu().numpy(), numpy_rng,
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
-            generated += SAMPLE_CHUNK
-            if len(frame):
-                frame = frame.iloc[:num_rows - produced]
-                frame = fill_text_columns(frame.copy(), self.text_models_, self.schema_, numpy_rng)
-                frame.index = pd.RangeIndex(produced, produced + len(frame))
-                produced += len(frame)
-                yield frame
+            frame = frame.iloc[:num_rows - produced]
+            for start in range(0, len(frame), SAMPLE_CHUNK):
+                part = fill_text_columns(frame.iloc[start:start + SAMPLE_CHUNK].copy(), self.text_models_,
+                                         self.schema_, numpy_rng)
+                part.index = pd.RangeIndex(produced, produced + len(part))
+                produced += len(part)
+                yield part
 
     # -- persistence ---------------------------------------------------------------------------------------
     model_type = MODEL_TYPE
