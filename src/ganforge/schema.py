@@ -14,6 +14,7 @@ from pandas.api import types
 
 from .config import COLUMN_KINDS
 from .errors import GanforgeError
+from .nominal import order_carries_nothing
 
 EPOCH = pd.Timestamp("1970-01-01")
 MIN_ROWS = 10
@@ -368,6 +369,13 @@ def _check_override(column: pd.Series, name: str, kind: str) -> str | None:
     return None
 
 
+def _few_levels(column: pd.Series) -> bool:
+    """Whole numbers with few enough levels, each held by enough rows, to be a category's codes."""
+    distinct = column.nunique()
+    return CATEGORICAL_NUMERIC_LEVELS < distinct <= CODE_MAX_LEVELS and column.notna().sum() >= \
+        CODE_MIN_ROWS_PER_LEVEL * distinct
+
+
 def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
                  declared: str = "declared", private: bool = False) -> list[ColumnSpec]:
     """One ColumnSpec per column, in the table's order; `overrides` maps column -> kind (`declared` says by
@@ -388,6 +396,13 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
             fmt, reason = _check_override(column, name, kind), declared
         else:
             kind, fmt, reason = infer_kind_and_reason(column, private)
+            if kind == "integer" and not private and _few_levels(column):
+                nominal, shown_by = order_carries_nothing(frame, name)
+                if nominal:
+                    kind, reason = "categorical", (
+                        f"whole numbers with {column.nunique()} levels in no meaningful order: {shown_by} changes "
+                        f"as much between neighbouring values as between any two; --column-kind {name}=integer if "
+                        "they are quantities")
         specs.append(ColumnSpec(name=name, kind=kind, dtype=str(column.dtype),
                                 null_rate=float(column.isna().mean()), datetime_format=fmt, reason=reason))
     return specs

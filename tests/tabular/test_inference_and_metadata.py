@@ -44,6 +44,37 @@ def test_the_reason_for_codes_names_the_way_out():
     assert "--column-kind state=integer" in reason
 
 
+def coded_industries(rows: int = 1500, seed: int = 0) -> pd.DataFrame:
+    """An industry code (21 codes and -999 for none) whose sector and capital follow the code, not its order;
+    beside it an age whose income follows it smoothly, and a count that says little about anything."""
+    rng = np.random.default_rng(seed)
+    codes = np.r_[-999, np.arange(1, 22)]
+    science, capital = rng.random(len(codes)) < 0.4, rng.normal(0, 1, len(codes))
+    pick = rng.integers(0, len(codes), rows)
+    age = rng.integers(18, 70, rows)
+    return pd.DataFrame({"ardsic": codes[pick], "scisect": np.where(science[pick], "yes", "no"),
+                         "capital": capital[pick] + rng.normal(0, 0.3, rows), "age": age,
+                         "income": 1000 * (age - 18) - 12 * (age - 18) ** 2 + rng.normal(0, 2000, rows),
+                         "visits": rng.poisson(30, rows)})
+
+
+def test_codes_in_no_meaningful_order_are_categories_whatever_their_name():
+    specs = {s.name: s for s in infer_schema(coded_industries())}
+    assert specs["ardsic"].kind == "categorical"
+    assert "no meaningful order" in specs["ardsic"].reason and "--column-kind ardsic=integer" in specs["ardsic"].reason
+    assert specs["age"].kind == "integer"  # income follows its order
+    assert specs["visits"].kind == "integer"  # its levels say nothing about the other columns
+    in_order = coded_industries()  # codes renumbered in the order of what they stand for: a quantity's order
+    in_order["ardsic"] = in_order.groupby("ardsic")["capital"].transform("mean").rank(method="dense").astype(int)
+    in_order["scisect"] = np.where(in_order["capital"] > 0, "yes", "no")
+    assert {s.name: s.kind for s in infer_schema(in_order)}["ardsic"] == "integer"
+
+
+def test_the_order_of_codes_is_not_read_under_differential_privacy():
+    specs = {s.name: s for s in infer_schema(coded_industries(), private=True)}
+    assert specs["ardsic"].kind == "integer"
+
+
 def test_declared_kinds_say_who_declared_them():
     frame = pd.DataFrame({"state": rng.integers(1, 51, 300), "x": rng.normal(size=300)})
     specs = {s.name: s for s in infer_schema(frame, {"state": "integer"}, declared="declared in meta.json")}
