@@ -16,7 +16,7 @@ MAX_ROWS = 20_000  # rows looked at, evenly spread through a larger table
 MIN_SIGNAL = 0.5  # the levels must carry this share of some other column's variance (beyond chance)
 NOMINAL = 0.9  # and the order so little of it: successive levels' means differ this much of what any two do
 TOP_TARGETS = 3  # the other columns the levels say most about, whose smoothness is averaged
-MAX_TARGET_LEVELS = 10  # a category's most common levels, each a target of its own (as a 0/1 column)
+MAX_TARGET_LEVELS = 10  # a category of at most this many levels: each a target of its own (as a 0/1 column)
 MIN_LEVEL_SHARE = 0.02
 
 
@@ -51,7 +51,9 @@ def _targets(table: pd.DataFrame, skip: str) -> dict[str, np.ndarray]:
             out[f"{name}'s mean"] = column.rank(pct=True).to_numpy(np.float64, na_value=np.nan)
             continue
         shares = column.astype(str).where(column.notna()).value_counts(normalize=True)
-        for level in shares.index[(shares >= MIN_LEVEL_SHARE) & (shares < 1)][:MAX_TARGET_LEVELS]:
+        if len(shares) > MAX_TARGET_LEVELS:  # a category of many levels that each hold a few of the numbers
+            continue  # (a school's teachers' experience) nests them, whatever their order: `derived` value sets
+        for level in shares.index[(shares >= MIN_LEVEL_SHARE) & (shares < 1)]:
             out[f"the share of {name}={level}"] = (column.astype(str) == level).to_numpy(np.float64)
     return out
 

@@ -85,6 +85,38 @@ def test_derived_columns_survive_save_and_load(tmp_path):
     assert again.sample(200, seed=3).equals(model.sample(200, seed=3))
 
 
+def matches(rows: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Football matches: the season a match belongs to is its date's year, less one before July."""
+    rng = np.random.default_rng(seed)
+    days = pd.Timestamp("1990-08-01") + pd.to_timedelta(rng.integers(0, 20 * 365, rows), unit="D")
+    days = days[(days.month != 6) & (days.month != 7)]  # the summer break
+    return pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "season": days.year - (days.month < 7),
+                         "goals": rng.poisson(1.5, len(days))})
+
+
+def test_a_number_a_date_determines_is_derived_from_it():
+    frame = matches()
+    schema = infer_schema(frame)
+    assert {s.name: s.kind for s in schema} == {"date": "datetime", "season": "integer", "goals": "categorical"}
+    rules = {rule.column: rule for rule in find_derivations(frame, schema)}
+    assert set(rules) == {"season"} and rules["season"].sources == ("date",)
+    assert np.array_equal(rules["season"].apply(frame), frame["season"])
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame)
+    rows = model.sample(400, seed=1)
+    dates = pd.to_datetime(rows["date"])
+    inside = (dates.dt.month != 6) & (dates.dt.month != 7)  # a date in the break is between two knots
+    assert (rows["season"] == dates.dt.year - (dates.dt.month < 7))[inside].mean() == 1.0
+    assert inside.mean() > 0.9
+    assert "derived: a monotone function of date" in {s.name: s.reason for s in model.schema_}["season"]
+
+
+def test_a_date_rule_survives_save_and_load(tmp_path):
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(matches())
+    model.save(tmp_path / "model")
+    again = TabularSynthesizer.load(tmp_path / "model")
+    assert again.sample(200, seed=3).equals(model.sample(200, seed=3))
+
+
 def test_no_rule_reads_a_derived_column():
     rng = np.random.default_rng(0)
     d, a = rng.normal(size=300), rng.normal(size=300) * 5

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from ..schema import ColumnSpec
+from ..schema import ColumnSpec, datetime_seconds
 from .encoders import to_python
 
 FLOAT32_SLACK = 2.0 ** -22  # what a rule may miss by, in units of the column's largest value, where its values
@@ -54,14 +54,22 @@ class Derivation:
     coefficients: tuple[float, ...] = ()
     knots: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
     decimals: int | None = None  # the most any training value was written with
+    dates: tuple[tuple[str, str | None], ...] = ()  # sources that are dates (read as seconds), with their formats
 
     def apply(self, frame: pd.DataFrame) -> np.ndarray:
-        values = [frame[name].to_numpy(np.float64, na_value=np.nan) for name in self.sources]
+        values = [self._numbers(frame, name) for name in self.sources]
         if self.rule == "linear":
             result = self.coefficients[0] + sum(c * v for c, v in zip(self.coefficients[1:], values))
         else:
             result = np.interp(values[0], *self.knots)
         return result if self.decimals is None else np.round(result, self.decimals)
+
+    def _numbers(self, frame: pd.DataFrame, name: str) -> np.ndarray:
+        formats = dict(self.dates)
+        if name in formats:
+            spec = ColumnSpec(name, "datetime", "", 0.0, datetime_format=formats[name])
+            return datetime_seconds(frame[name], spec).to_numpy(np.float64, na_value=np.nan)
+        return frame[name].to_numpy(np.float64, na_value=np.nan)
 
     def describe(self) -> str:
         if self.rule == "monotone":
@@ -78,12 +86,13 @@ class Derivation:
     def state(self) -> dict:
         return {"column": self.column, "rule": self.rule, "sources": list(self.sources),
                 "coefficients": list(self.coefficients), "knots": [list(self.knots[0]), list(self.knots[1])],
-                "decimals": self.decimals}
+                "decimals": self.decimals, "dates": [list(pair) for pair in self.dates]}
 
     @classmethod
     def from_state(cls, state: dict) -> Derivation:
         return cls(state["column"], state["rule"], tuple(state["sources"]), tuple(state["coefficients"]),
-                   (tuple(state["knots"][0]), tuple(state["knots"][1])), state["decimals"])
+                   (tuple(state["knots"][0]), tuple(state["knots"][1])), state["decimals"],
+                   tuple((name, form) for name, form in state.get("dates", [])))
 
 
 def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Derivation]:
@@ -92,11 +101,21 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
     errors); a source is never itself derived."""
     names = [spec.name for spec in schema if spec.kind in ("continuous", "integer")
              and frame[spec.name].notna().all() and frame[spec.name].nunique() > 1][:MAX_COLUMNS]
-    if len(frame) < MIN_ROWS or len(names) < 2:
+    if len(frame) < MIN_ROWS or not names:
         return []
     rows = spread_rows(len(frame))
-    values = np.column_stack([frame[name].to_numpy(np.float64)[rows] for name in names])  # (a Parquet table
-    # gives one column at a time)
+    columns = [frame[name].to_numpy(np.float64)[rows] for name in names]  # (a Parquet table gives one at a time)
+    dates = {}  # dates are sources only, of a monotone rule (a season's year from a match's date)
+    for spec in schema:
+        if spec.kind == "datetime" and len(names) + len(dates) < MAX_COLUMNS:
+            seconds = datetime_seconds(frame[spec.name].iloc[rows], spec).to_numpy(np.float64)
+            if not np.isnan(seconds).any() and len(np.unique(seconds)) > 1:
+                dates[spec.name] = spec
+                columns.append(seconds)
+    if len(columns) < 2:
+        return []
+    values = np.column_stack(columns)
+    numbers, names = len(names), names + list(dates)
     written = [_decimals(values[:, j]) for j in range(len(names))]
     # how far a rule may miss: the column's own precision, plus half the last written decimal of values written
     # to a few (percentages to two decimals add up to 100 only that closely)
@@ -106,15 +125,16 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
     order = np.argsort(values, axis=0, kind="stable")
     derived: list[Derivation] = []
     taken: set[int] = set()  # derived columns and the sources of derived columns
-    for target in reversed(range(len(names))):
+    for target in reversed(range(numbers)):
         if target in taken:
             continue
-        free = [i for i in range(len(names)) if i != target and names[i] not in {d.column for d in derived}]
+        free = [i for i in range(numbers) if i != target and names[i] not in {d.column for d in derived}]
         found = (_linear(values, slack, target, free, names, taken)
-                 or _monotone(values, slack, order, target, free, names))
+                 or _monotone(values, slack, order, target, free + list(range(numbers, len(names))), names))
         if found is not None:
             column = names.index(found.column)
-            derived.append(replace(found, decimals=written[column]))
+            formats = tuple((name, dates[name].datetime_format) for name in found.sources if name in dates)
+            derived.append(replace(found, decimals=written[column], dates=formats))
             taken |= {column} | {names.index(source) for source in found.sources}
     return derived
 
