@@ -20,10 +20,16 @@ MAX_TARGET_LEVELS = 10  # a category of at most this many levels: each a target 
 MIN_LEVEL_SHARE = 0.02
 
 
-def order_carries_nothing(frame: pd.DataFrame, name: str) -> tuple[bool, str]:
-    """Whether the whole numbers of `name` are codes by their values, and the column that shows it most."""
+def spread_table(frame) -> pd.DataFrame:
+    """At most MAX_ROWS rows evenly spread through `frame` (a DataFrame, or a Parquet file read a column at a
+    time): what `order_carries_nothing` reads."""
     rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
-    table = frame.iloc[rows]
+    return pd.DataFrame({name: frame[name].iloc[rows].reset_index(drop=True) for name in frame.columns})
+
+
+def order_carries_nothing(table: pd.DataFrame, name: str) -> tuple[bool, str]:
+    """Whether the whole numbers of `name` are codes by their values, and the column that shows it most.
+    `table`: the rows to read (`spread_table`)."""
     codes = table[name].to_numpy(np.float64, na_value=np.nan)
     scored = []
     for target, values in _targets(table, name).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from pandas.api import types
 
 from .config import COLUMN_KINDS
 from .errors import GanforgeError
-from .nominal import order_carries_nothing
+from .nominal import order_carries_nothing, spread_table
 
 EPOCH = pd.Timestamp("1970-01-01")
 MIN_ROWS = 10
@@ -384,7 +384,7 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
     unknown = sorted(set(overrides) - set(frame.columns))
     if unknown:
         raise GanforgeError(f"column kind given for unknown column(s): {', '.join(map(repr, unknown))}")
-    specs = []
+    specs, candidates = [], []
     for name in frame.columns:
         column = frame[name]
         if types.is_float_dtype(column.dtype) and np.isinf(column.to_numpy(np.float64, na_value=np.nan)).any():
@@ -397,12 +397,17 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
         else:
             kind, fmt, reason = infer_kind_and_reason(column, private)
             if kind == "integer" and not private and _few_levels(column):
-                nominal, shown_by = order_carries_nothing(frame, name)
-                if nominal:
-                    kind, reason = "categorical", (
-                        f"whole numbers with {column.nunique()} levels in no meaningful order: {shown_by} changes "
-                        f"as much between neighbouring values as between any two; --column-kind {name}=integer if "
-                        "they are quantities")
+                candidates.append(len(specs))
         specs.append(ColumnSpec(name=name, kind=kind, dtype=str(column.dtype),
                                 null_rate=float(column.isna().mean()), datetime_format=fmt, reason=reason))
+    if candidates:  # the other columns read once, over rows spread through the table (a Parquet file's too)
+        table = spread_table(frame)
+        for index in candidates:
+            name = specs[index].name
+            nominal, shown_by = order_carries_nothing(table, name)
+            if nominal:
+                specs[index] = replace(specs[index], kind="categorical", reason=(
+                    f"whole numbers with {table[name].nunique()} levels in no meaningful order: {shown_by} changes "
+                    f"as much between neighbouring values as between any two; --column-kind {name}=integer if "
+                    "they are quantities"))
     return specs
