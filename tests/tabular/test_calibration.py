@@ -45,9 +45,29 @@ def test_the_refit_brings_the_rows_a_critic_keeps_to_the_target():
 
     before = fit_tilt(logits, target, layout)  # right before the critic acts, wrong after it
     assert abs(block_shares(kept_codes(before), (4,))[0] - 0.4) > 0.2
-    after, first = refit_on_kept(before, target, (4,), kept_codes)
+    after, first, last = refit_on_kept(before, target, (4,), kept_codes)
     assert abs(first[0] - 0.4) > 0.2  # what it reports it found
     assert np.abs(block_shares(kept_codes(after), (4,)) - target).max() < 0.01
+    assert np.abs(last - target).max() < 0.01  # and what it left
+
+
+def test_a_critic_whose_kept_rows_the_tilt_cannot_bring_back_is_not_kept(monkeypatch):
+    """A critic that keeps almost no rows of one category: no tilt brings its share back, so rejection sampling
+    would put that category far below its training share; the model keeps every row instead, and says why."""
+    import ganforge.tabular.synthesizer as synthesizer
+
+    class Biased:  # keeps one row in a thousand of the first category's first level
+        def keep(self, scalars, codes, layout, generator):
+            return (codes[:, 0] != 0) | (torch.rand(len(codes), generator=generator) < 0.001)
+
+    monkeypatch.setattr(synthesizer, "fit_rejection_sampler",
+                        lambda *args, **kwargs: (Biased(), {"kept": True, "reason": "a row critic (a stand-in)"}))
+    table = _table()
+    model = TabularSynthesizer(steps=100, **{**SMALL, "rejection_sampling": True}).fit(table)
+    assert model.rejection_ is None
+    reason = model.training_["rejection"]["reason"]  # the tilt that would bring the shares back leaves
+    assert "generated rows once the category tilt" in reason and reason.endswith("every row is kept")  # 0.2%
+    assert _gap(table["kind"], model.sample(6000, seed=1)["kind"]) < 0.025
 
 
 def test_a_code_never_seen_gets_a_finite_small_share():

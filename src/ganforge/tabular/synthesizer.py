@@ -37,7 +37,7 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
-from .calibration import TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
+from .calibration import KEPT_MAX_GAP, KEPT_MIN_SHARE, TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
 from .exclusions import Exclusion, find_exclusions, repair, summary
 from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
@@ -281,8 +281,20 @@ class TabularSynthesizer(Synthesizer):
         self.tilt_, calibration = self._fit_tilt(shares, distributed)
         self.rejection_, rejection = self._fit_rejection(scalars, codes, distributed)
         if self.rejection_ is not None and self.tilt_ is not None:  # the critic drops some categories' rows more
-            self.tilt_, kept = self._refit_tilt(shares)
-            calibration.update(kept)
+            tilt, kept = self._refit_tilt(shares)
+            reason = None
+            if kept["kept_gap_after"] > KEPT_MAX_GAP:
+                reason = (f"the rows a row critic keeps hold {kept['kept_column_after']!r} off its training shares "
+                          f"by up to {kept['kept_gap_after']:.2f} even after the category tilt: every row is kept")
+            elif kept["kept_share_after"] < KEPT_MIN_SHARE:
+                reason = (f"a row critic would keep {kept['kept_share_after']:.1%} of generated rows once the "
+                          "category tilt brings their shares back: every row is kept")
+            if reason is not None:
+                log.info("rejection sampling dropped: %s", reason)
+                self.rejection_, rejection = None, {**rejection, "kept": False, "reason": reason}
+            else:
+                self.tilt_ = tilt
+                calibration.update(kept)
         self.training_ = {"rows": total_rows, "batch_size": batch_size, "processes": processes,
                           "epochs_run": len(result.history), "stopped_by": result.stopped_by,
                           "seconds": round(result.seconds, 3), "rollbacks": result.rollbacks,
@@ -379,6 +391,8 @@ class TabularSynthesizer(Synthesizer):
         device = next(generator.parameters()).device
         blocks = Blocks(layout, device)
 
+        acceptance = [1.0]  # of the last draws
+
         @torch.no_grad()
         def kept_codes(tilt: np.ndarray) -> np.ndarray:
             torch_rng = torch.Generator(device=device).manual_seed((self.train_config.seed or 0) + 1)
@@ -387,13 +401,16 @@ class TabularSynthesizer(Synthesizer):
                 scalars, batch = self._draw(generator, SAMPLE_CHUNK, torch_rng, None, blocks, offsets)
                 kept.append(batch[critic.keep(scalars, batch, layout, torch_rng)].cpu().numpy())
                 drawn += SAMPLE_CHUNK
+            acceptance[0] = sum(map(len, kept)) / drawn
             return np.concatenate(kept)
 
-        tilt, before = refit_on_kept(self.tilt_.cpu().numpy().astype(np.float64), target, layout.block_sizes,
-                                     kept_codes)
+        tilt, before, after = refit_on_kept(self.tilt_.cpu().numpy().astype(np.float64), target, layout.block_sizes,
+                                            kept_codes)
         largest, column = self._largest_gap(before, target)
+        left, left_column = self._largest_gap(after, target)
         return (torch.as_tensor(tilt, dtype=torch.float32, device=device),
-                {"on_kept_rows": True, "kept_gap": largest, "kept_column": column})
+                {"on_kept_rows": True, "kept_gap": largest, "kept_column": column, "kept_gap_after": left,
+                 "kept_column_after": left_column, "kept_share_after": round(acceptance[0], 4)})
 
     def _fit_rejection(self, scalars: np.ndarray, codes: np.ndarray,
                        distributed) -> tuple[RejectionSampler | None, dict | None]:
