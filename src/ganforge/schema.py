@@ -271,9 +271,18 @@ def read_numbers_in_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         numbers = numbers.reindex(column.index)  # tokens and gaps become NaN
         whole = numbers.notna().all() and bool((numbers % 1 == 0).all())
         converted[name] = numbers.astype("int64") if whole else numbers
-    if converted:
-        frame = frame.assign(**converted)
-    return frame, notes
+    return _with_columns(frame, converted), notes
+
+
+def _with_columns(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """`frame` with `columns` in place of its own, the frame itself untouched (`assign` takes the names as
+    keywords, and a column named "self", a survey's self-employed flag, clashed with its own argument)."""
+    if not columns:
+        return frame
+    frame = frame.copy(deep=False)
+    for name, values in columns.items():
+        frame[name] = values
+    return frame
 
 
 def numbers_as_read(real: pd.DataFrame, *others: pd.DataFrame | None) -> list[pd.DataFrame | None]:
@@ -291,7 +300,7 @@ def numbers_as_read(real: pd.DataFrame, *others: pd.DataFrame | None) -> list[pd
                     # objects beside a column of bools are not numbers in text: read as numbers, all were NaN)
                     text = frame[name].dropna().astype(str).str.strip()
                     converted[name] = _as_numbers(text)[0].reindex(frame.index)  # tokens and the unreadable: NaN
-            frame = frame.assign(**converted) if converted else frame
+            frame = _with_columns(frame, converted)
         out.append(frame)
     return out
 

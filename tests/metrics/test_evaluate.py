@@ -141,6 +141,19 @@ def test_true_and_false_as_objects_score_as_the_bools_they_are(train, holdout, f
     assert objects["utility"]["train_on_synthetic"] == plain["utility"]["train_on_synthetic"]
 
 
+def test_a_column_named_self_is_read_like_any_other(train, holdout, fresh):
+    """A survey's self-employed flag: its name once clashed with a keyword argument where numbers were read."""
+    def flagged(frame: pd.DataFrame, as_text: bool) -> pd.DataFrame:
+        frame = frame.copy()
+        frame["self"] = (frame["age"] > 40).astype(int)
+        if as_text:  # as a frame built in Python may hold it
+            frame["self"] = frame["self"].astype(str).astype(object)
+        return frame
+
+    results = evaluate(flagged(train, False), flagged(fresh, True), holdout=flagged(holdout, True))
+    assert results["fidelity"]["per_column"]["self"]["score"] > 0.9
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda f: f.drop(columns=["age"]), "missing 'age'"),
     (lambda f: f.assign(extra=1), "unexpected 'extra'"),

@@ -153,6 +153,8 @@ def test_numbers_written_with_separators_currency_or_percent_signs_are_numbers()
     assert set(said) == {"amount", "price", "share", "small"}
     assert "'1,200,000'" in said["amount"] and "'n/a'" in said["share"] and "plain numbers" in said["price"]
     assert cleaned["amount"].dtype == "int64" and cleaned["price"].dtype == "float64"  # whole numbers stay whole
+    named = pd.DataFrame({"self": ["1,000", "0", "n/a", "2,500"] * 10})  # a name that once clashed with `assign`
+    assert read_numbers_in_text(named)[0]["self"].iloc[:4].fillna(-1).tolist() == [1000.0, 0.0, -1.0, 2500.0]
 
 
 def test_evaluate_reads_numbers_in_text_as_fit_does():
