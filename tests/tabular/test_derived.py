@@ -7,6 +7,7 @@ import pytest
 from ganforge.config import TabularConfig, TrainConfig
 from ganforge.schema import infer_schema
 from ganforge.tabular.derived import (
+    find_bins,
     find_combinations,
     find_derivations,
     find_pins,
@@ -115,6 +116,37 @@ def test_a_date_rule_survives_save_and_load(tmp_path):
     model.save(tmp_path / "model")
     again = TabularSynthesizer.load(tmp_path / "model")
     assert again.sample(200, seed=3).equals(model.sample(200, seed=3))
+
+
+def ages(rows: int = 800, seed: int = 0) -> pd.DataFrame:
+    """A health survey: an age group and a middle-age flag from the age, a visit count that follows nothing."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, rows)
+    group = np.select([age < 35, age < 60], ["young", "middle"], "old")
+    return pd.DataFrame({"age": age, "group": group, "middle": (group == "middle").astype(int),
+                         "visits": rng.poisson(2, rows), "sex": rng.choice(["f", "m"], rows)})
+
+
+def test_a_category_each_of_whose_levels_is_a_range_of_a_number_is_computed_from_it():
+    frame = ages()
+    schema = infer_schema(frame)
+    rules = {rule.column: rule for rule in find_bins(frame, schema, set())}
+    assert set(rules) == {"group", "middle"} and rules["group"].sources == ("age",)
+    assert rules["group"].describe() == "one level for each of 3 ranges of age in every training row"
+    assert (rules["group"].apply(frame) == frame["group"]).all()
+    assert (rules["middle"].apply(frame) == frame["middle"]).all()  # its 0 lies below and above the 1
+    noisy = frame.copy()
+    noisy.loc[0, "group"] = "old" if noisy.loc[0, "group"] != "old" else "young"  # one age in two groups
+    assert "group" not in {rule.column for rule in find_bins(noisy, schema, set())}
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100)).fit(frame)
+    rows = model.sample(500, seed=2)
+    assert (rows["group"] == np.select([rows["age"] < 35, rows["age"] < 60], ["young", "middle"], "old")).all()
+    assert rows.dtypes.equals(frame.dtypes)
+    assert "derived: one level for each of 3 ranges of age" in {s.name: s.reason for s in model.schema_}["group"]
+    old = model.sample(200, seed=3, conditions={"group": "old", "sex": "f"})  # drawn, then filtered
+    assert len(old) == 200 and (old["group"] == "old").all() and (old["age"] >= 60).all() and (old["sex"] == "f").all()
+    focused = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=100, focus_columns=("group",))).fit(frame)
+    assert focused.transform_.columns[1].rule is None  # a column a user conditions on stays generated
 
 
 def test_no_rule_reads_a_derived_column():

@@ -41,6 +41,9 @@ COMBINATION_SHRINK = 3.0  # two such columns come in fixed combinations where th
 # pairs of values independent columns of their shares would hold by chance (and chance would hold 6 or more)
 KEY_MIN_ROWS = 2  # rows of a pair of levels that must share one value of a number a second category fixes
 MAX_KEYS = 10_000  # pairs of levels such a number is kept for (in the model's JSON)
+BIN_MAX_LEVELS = 32  # a category of at most this many levels may be ranges of a number
+BIN_MIN_VALUES = 3  # distinct values of the number each range needs
+BIN_MAX_RUNS = 2  # ranges per level, on average (a middle age group's 0 lies below and above it)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Derivation:
 
     def apply(self, frame: pd.DataFrame) -> np.ndarray:
         values = [self._numbers(frame, name) for name in self.sources]
+        if self.rule == "bins":  # a level for each range of the source, split midway between ranges
+            levels = np.asarray(self.knots[1], dtype=object)
+            return levels[np.searchsorted(np.asarray(self.knots[0]), values[0], side="right")]
         if self.rule == "linear":
             result = self.coefficients[0] + sum(c * v for c, v in zip(self.coefficients[1:], values))
         else:
@@ -74,6 +80,8 @@ class Derivation:
     def describe(self) -> str:
         if self.rule == "monotone":
             return f"a monotone function of {self.sources[0]} in every training row"
+        if self.rule == "bins":
+            return f"one level for each of {len(self.knots[1])} ranges of {self.sources[0]} in every training row"
         terms = [(c, f"{'' if abs(abs(c) - 1) < 1e-9 else f'{abs(c):.6g} * '}{name}")
                  for c, name in zip(self.coefficients[1:], self.sources)]
         if abs(self.coefficients[0]) > 1e-9:
@@ -137,6 +145,51 @@ def find_derivations(frame: pd.DataFrame, schema: list[ColumnSpec]) -> list[Deri
             derived.append(replace(found, decimals=written[column], dates=formats))
             taken |= {column} | {names.index(source) for source in found.sources}
     return derived
+
+
+def find_bins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) -> list[Derivation]:
+    """Categories that a number (not derived, no missing values) gives in every training row, each level from
+    one range of it: an age group from the age, an education level from the years of schooling. A generator
+    draws the two apart (12% of a health survey's sampled rows held an age group their age is not in), so the
+    category is computed from the sampled number. Each range needs BIN_MIN_VALUES distinct values of the number
+    and a level has two ranges on average at most, so a few values that happen to sort by level are no rule."""
+    if len(frame) < MIN_ROWS:
+        return []
+    rows = spread_rows(len(frame))
+    sources = {spec.name: frame[spec.name].to_numpy(np.float64)[rows] for spec in schema
+               if spec.kind in ("continuous", "integer") and spec.name not in derived
+               and frame[spec.name].notna().all()}
+    found = []
+    for spec in schema:
+        if spec.kind not in ("categorical", "boolean") or spec.name in derived:
+            continue
+        column = frame[spec.name]
+        if column.isna().any() or not 2 <= column.nunique() <= BIN_MAX_LEVELS:
+            continue
+        codes, levels = pd.factorize(pd.Series(column.to_numpy()[rows]))
+        for source, values in sources.items():
+            rule = _bins(values, codes, levels, spec.name, source)
+            if rule is not None:
+                found.append(rule)
+                break
+    return found
+
+
+def _bins(values: np.ndarray, codes: np.ndarray, levels: pd.Index, column: str, source: str) -> Derivation | None:
+    distinct, inverse = np.unique(values, return_inverse=True)
+    if len(distinct) < BIN_MIN_VALUES * len(levels):
+        return None
+    per_value = pd.Series(codes).groupby(inverse)
+    if per_value.nunique().max() > 1:
+        return None  # one value with two levels
+    first = per_value.first().to_numpy()  # each distinct value's level, the values sorted
+    runs = np.flatnonzero(np.diff(first)) + 1  # where the level changes along the sorted values
+    lengths = np.diff(np.r_[0, runs, len(first)])
+    if len(runs) + 1 > BIN_MAX_RUNS * len(levels) or lengths.min() < BIN_MIN_VALUES:
+        return None  # levels scattered along the number, or a range of too few values
+    thresholds = tuple(float((distinct[i - 1] + distinct[i]) / 2) for i in runs)
+    order = [first[0], *first[runs]]
+    return Derivation(column, "bins", (source,), (), (thresholds, tuple(to_python(levels[c]) for c in order)))
 
 
 def _single_precision(column: np.ndarray) -> bool:
@@ -246,7 +299,8 @@ def _by_category(frame: pd.DataFrame, schema: list[ColumnSpec],
     """The numbers (not derived) over rows evenly spread through a large table, and each category's codes and
     levels over the same rows; no categories where there is nothing to look at."""
     names = [spec.name for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived]
-    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")][:MAX_COLUMNS]
+    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean")
+                  and spec.name not in derived][:MAX_COLUMNS]
     rows = spread_rows(len(frame))
     table = pd.DataFrame({name: frame[name].to_numpy()[rows] for name in names[:MAX_COLUMNS]})
     if len(frame) < MIN_ROWS or not names:

@@ -488,17 +488,20 @@ class TabularSynthesizer(Synthesizer):
 
     # -- sampling ------------------------------------------------------------------------------------------
     def _parse_conditions(self, conditions: Mapping[str, Any]) -> list[tuple[str, Any, int, int, int]]:
-        """(column, level, conditional column index, code, level count) for each condition."""
+        """(column, level, conditional column index, code, level count) for each condition; the last three None
+        for a category computed from a number's ranges, whose rows are filtered only."""
         parsed = []
         names = [c.spec.name for c in self.transform_.columns]
         for name, value in conditions.items():
             if name not in names:
                 raise GanforgeError(f"condition on unknown column {name!r}; columns are: {', '.join(names)}")
             column = self.transform_.columns[names.index(name)]
-            if not column.is_discrete:
+            ranges = column.rule is not None and column.rule.rule == "bins"  # computed from a number's range:
+            # rows are drawn and filtered, nothing is fixed
+            if not column.is_discrete and not ranges:
                 raise GanforgeError(f"cannot condition on column {name!r} ({column.spec.kind}): conditions work "
                                     "on categorical, boolean and small integer columns")
-            levels = column.encoder.levels
+            levels = list(dict.fromkeys(column.rule.knots[1])) if ranges else column.encoder.levels
             matches = [i for i, level in enumerate(levels) if level is not None and level == value
                        and isinstance(level, bool) == isinstance(value, (bool, np.bool_))]
             matches = matches or [i for i, level in enumerate(levels) if level is not None and str(level) == str(value)]
@@ -507,6 +510,9 @@ class TabularSynthesizer(Synthesizer):
                 raise GanforgeError(f"condition {name}={value!r}: value never occurs in column {name!r} "
                                     f"(seen: {shown})")
             index = matches[0]
+            if ranges:
+                parsed.append((name, levels[index], None, None, None))
+                continue
             block = self.transform_.column_block(name)
             conditional_index = self.transform_.layout.conditional_blocks.index(block)
             parsed.append((name, levels[index], conditional_index, min(index, column.encoder.top),
@@ -537,7 +543,8 @@ class TabularSynthesizer(Synthesizer):
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
         parsed = self._parse_conditions(conditions or {})
-        fixed = min(parsed, key=lambda c: c[4])[2:4] if parsed else None
+        generated = [c for c in parsed if c[2] is not None]  # the rarest generated level is fixed
+        fixed = min(generated, key=lambda c: c[4])[2:4] if generated else None
         generator = self.generator_.eval()
         device = next(generator.parameters()).device
         seed = int(np.random.default_rng().integers(2**63 - 1)) if seed is None else seed

@@ -24,6 +24,7 @@ from .derived import (
     apply_value_sets,
     describe_pins,
     describe_selection,
+    find_bins,
     find_combinations,
     find_derivations,
     find_pins,
@@ -241,6 +242,8 @@ class Structure:
         if not config.derive_columns:
             return cls()
         rules = {rule.column: rule for rule in find_derivations(frame, schema)}
+        rules.update({rule.column: rule for rule in find_bins(frame, schema, set(rules) | set(config.focus_columns))})
+        # (a focus column is one a user conditions on: it stays generated)
         derived = set(rules)
         found = cls(rules, find_pins(frame, schema, derived), find_value_sets(frame, schema, derived),
                     find_combinations(frame, schema, derived), find_selections(frame, schema, derived))
