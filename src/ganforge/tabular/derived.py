@@ -156,9 +156,9 @@ def find_bins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) 
     if len(frame) < MIN_ROWS:
         return []
     rows = spread_rows(len(frame))
-    sources = {spec.name: frame[spec.name].to_numpy(np.float64)[rows] for spec in schema
-               if spec.kind in ("continuous", "integer") and spec.name not in derived
-               and frame[spec.name].notna().all()}
+    sources = {spec.name: np.unique(frame[spec.name].to_numpy(np.float64)[rows], return_inverse=True)
+               for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived
+               and frame[spec.name].notna().all()}  # each number's sorted values, and each row's among them
     found = []
     for spec in schema:
         if spec.kind not in ("categorical", "boolean") or spec.name in derived:
@@ -167,16 +167,16 @@ def find_bins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) 
         if column.isna().any() or not 2 <= column.nunique() <= BIN_MAX_LEVELS:
             continue
         codes, levels = pd.factorize(pd.Series(column.to_numpy()[rows]))
-        for source, values in sources.items():
-            rule = _bins(values, codes, levels, spec.name, source)
+        for source, (distinct, inverse) in sources.items():
+            rule = _bins(distinct, inverse, codes, levels, spec.name, source)
             if rule is not None:
                 found.append(rule)
                 break
     return found
 
 
-def _bins(values: np.ndarray, codes: np.ndarray, levels: pd.Index, column: str, source: str) -> Derivation | None:
-    distinct, inverse = np.unique(values, return_inverse=True)
+def _bins(distinct: np.ndarray, inverse: np.ndarray, codes: np.ndarray, levels: pd.Index, column: str,
+          source: str) -> Derivation | None:
     if len(distinct) < BIN_MIN_VALUES * len(levels):
         return None
     per_value = pd.Series(codes).groupby(inverse)
