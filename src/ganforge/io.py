@@ -226,3 +226,9 @@ def write_table_chunks(chunks: Iterable[pd.DataFrame], path: str | os.PathLike, 
 def write_text(text: str, path: str | os.PathLike, force: bool = False) -> Path:
     path = check_writable(path, force)
     return _atomic_write(path, lambda temporary: Path(temporary).write_text(text, encoding="utf-8"))
+
+
+def spread_rows(rows: int, most: int) -> np.ndarray:
+    """At most `most` row numbers, evenly spread through a table of `rows`: where a table's structure is looked
+    for without reading every row."""
+    return np.linspace(0, rows - 1, min(rows, most)).round().astype(np.int64)

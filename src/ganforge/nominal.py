@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .io import spread_rows
+
 MAX_ROWS = 20_000  # rows looked at, evenly spread through a larger table
 MIN_SIGNAL = 0.5  # the levels must carry this share of some other column's variance (beyond chance)
 NOMINAL = 0.9  # and the order so little of it: successive levels' means differ this much of what any two do
@@ -23,7 +25,7 @@ MIN_LEVEL_SHARE = 0.02
 def spread_table(frame) -> pd.DataFrame:
     """At most MAX_ROWS rows evenly spread through `frame` (a DataFrame, or a Parquet file read a column at a
     time): what `order_carries_nothing` reads."""
-    rows = np.linspace(0, len(frame) - 1, min(len(frame), MAX_ROWS)).round().astype(np.int64)
+    rows = spread_rows(len(frame), MAX_ROWS)
     return pd.DataFrame({name: frame[name].iloc[rows].reset_index(drop=True) for name in frame.columns})
 
 

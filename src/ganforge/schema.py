@@ -181,8 +181,7 @@ def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str
         if distinct <= CATEGORICAL_NUMERIC_LEVELS:
             return "categorical", None, f"{distinct} distinct numbers"
         name = str(column.name or "")
-        if (integral and reads_as_codes(name) and distinct <= CODE_MAX_LEVELS
-                and len(values) >= CODE_MIN_ROWS_PER_LEVEL * distinct):
+        if integral and reads_as_codes(name) and _learnable_as_codes(distinct, len(values)):
             return "categorical", None, (f"whole numbers with {distinct} levels under a name that reads as codes "
                                          f"({name!r}); --column-kind {name}=integer if they are quantities")
         if integral:
@@ -378,11 +377,9 @@ def _check_override(column: pd.Series, name: str, kind: str) -> str | None:
     return None
 
 
-def _few_levels(column: pd.Series) -> bool:
-    """Whole numbers with few enough levels, each held by enough rows, to be a category's codes."""
-    distinct = column.nunique()
-    return CATEGORICAL_NUMERIC_LEVELS < distinct <= CODE_MAX_LEVELS and column.notna().sum() >= \
-        CODE_MIN_ROWS_PER_LEVEL * distinct
+def _learnable_as_codes(distinct: int, rows: int) -> bool:
+    """Whole numbers with few enough levels, each held by enough rows, to be learned as a category's codes."""
+    return CATEGORICAL_NUMERIC_LEVELS < distinct <= CODE_MAX_LEVELS and rows >= CODE_MIN_ROWS_PER_LEVEL * distinct
 
 
 def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
@@ -405,7 +402,7 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
             fmt, reason = _check_override(column, name, kind), declared
         else:
             kind, fmt, reason = infer_kind_and_reason(column, private)
-            if kind == "integer" and not private and _few_levels(column):
+            if kind == "integer" and not private and _learnable_as_codes(column.nunique(), column.notna().sum()):
                 candidates.append(len(specs))
         specs.append(ColumnSpec(name=name, kind=kind, dtype=str(column.dtype),
                                 null_rate=float(column.isna().mean()), datetime_format=fmt, reason=reason))
@@ -416,7 +413,7 @@ def infer_schema(frame: pd.DataFrame, overrides: dict[str, str] | None = None,
             nominal, shown_by = order_carries_nothing(table, name)
             if nominal:
                 specs[index] = replace(specs[index], kind="categorical", reason=(
-                    f"whole numbers with {table[name].nunique()} levels in no meaningful order: {shown_by} changes "
+                    f"whole numbers with {frame[name].nunique()} levels in no meaningful order: {shown_by} changes "
                     f"as much between neighbouring values as between any two; --column-kind {name}=integer if "
                     "they are quantities"))
     return specs

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .. import io
 from ..schema import ColumnSpec, datetime_seconds
 from .encoders import to_python
 
@@ -153,22 +154,19 @@ def find_bins(frame: pd.DataFrame, schema: list[ColumnSpec], derived: set[str]) 
     draws the two apart (12% of a health survey's sampled rows held an age group their age is not in), so the
     category is computed from the sampled number. Each range needs BIN_MIN_VALUES distinct values of the number
     and a level has two ranges on average at most, so a few values that happen to sort by level are no rule."""
-    if len(frame) < MIN_ROWS:
+    categories = [spec.name for spec in schema if spec.kind in ("categorical", "boolean") and spec.name not in derived
+                  and frame[spec.name].notna().all() and 2 <= frame[spec.name].nunique() <= BIN_MAX_LEVELS]
+    if len(frame) < MIN_ROWS or not categories:
         return []
     rows = spread_rows(len(frame))
     sources = {spec.name: np.unique(frame[spec.name].to_numpy(np.float64)[rows], return_inverse=True)
                for spec in schema if spec.kind in ("continuous", "integer") and spec.name not in derived
                and frame[spec.name].notna().all()}  # each number's sorted values, and each row's among them
     found = []
-    for spec in schema:
-        if spec.kind not in ("categorical", "boolean") or spec.name in derived:
-            continue
-        column = frame[spec.name]
-        if column.isna().any() or not 2 <= column.nunique() <= BIN_MAX_LEVELS:
-            continue
-        codes, levels = pd.factorize(pd.Series(column.to_numpy()[rows]))
+    for name in categories:
+        codes, levels = pd.factorize(pd.Series(frame[name].to_numpy()[rows]))
         for source, (distinct, inverse) in sources.items():
-            rule = _bins(distinct, inverse, codes, levels, spec.name, source)
+            rule = _bins(distinct, inverse, codes, levels, name, source)
             if rule is not None:
                 found.append(rule)
                 break
@@ -291,7 +289,7 @@ def _monotone(values: np.ndarray, slack: np.ndarray, order: np.ndarray, target: 
 
 def spread_rows(rows: int) -> np.ndarray:
     """At most MAX_ROWS row numbers, evenly spread through a table of `rows`: where structure is looked for."""
-    return np.linspace(0, rows - 1, min(rows, MAX_ROWS)).round().astype(np.int64)
+    return io.spread_rows(rows, MAX_ROWS)
 
 
 def _by_category(frame: pd.DataFrame, schema: list[ColumnSpec],

@@ -391,17 +391,18 @@ class TabularSynthesizer(Synthesizer):
         device = next(generator.parameters()).device
         blocks = Blocks(layout, device)
 
-        acceptance = [1.0]  # of the last draws
+        acceptance = 1.0  # of the last draws
 
         @torch.no_grad()
         def kept_codes(tilt: np.ndarray) -> np.ndarray:
+            nonlocal acceptance
             torch_rng = torch.Generator(device=device).manual_seed((self.train_config.seed or 0) + 1)
             offsets, kept, drawn = torch.as_tensor(tilt, dtype=torch.float32, device=device), [], 0
             while sum(map(len, kept)) < TILT_ROWS and drawn < KEPT_MAX_DRAWS:
                 scalars, batch = self._draw(generator, SAMPLE_CHUNK, torch_rng, None, blocks, offsets)
                 kept.append(batch[critic.keep(scalars, batch, layout, torch_rng)].cpu().numpy())
                 drawn += SAMPLE_CHUNK
-            acceptance[0] = sum(map(len, kept)) / drawn
+            acceptance = sum(map(len, kept)) / drawn
             return np.concatenate(kept)
 
         tilt, before, after = refit_on_kept(self.tilt_.cpu().numpy().astype(np.float64), target, layout.block_sizes,
@@ -410,7 +411,7 @@ class TabularSynthesizer(Synthesizer):
         left, left_column = self._largest_gap(after, target)
         return (torch.as_tensor(tilt, dtype=torch.float32, device=device),
                 {"on_kept_rows": True, "kept_gap": largest, "kept_column": column, "kept_gap_after": left,
-                 "kept_column_after": left_column, "kept_share_after": round(acceptance[0], 4)})
+                 "kept_column_after": left_column, "kept_share_after": round(acceptance, 4)})
 
     def _fit_rejection(self, scalars: np.ndarray, codes: np.ndarray,
                        distributed) -> tuple[RejectionSampler | None, dict | None]:
@@ -543,8 +544,8 @@ class TabularSynthesizer(Synthesizer):
         if isinstance(num_rows, bool) or not isinstance(num_rows, (int, np.integer)) or num_rows <= 0:
             raise GanforgeError(f"number of rows must be a positive integer, got {num_rows!r}")
         parsed = self._parse_conditions(conditions or {})
-        generated = [c for c in parsed if c[2] is not None]  # the rarest generated level is fixed
-        fixed = min(generated, key=lambda c: c[4])[2:4] if generated else None
+        fixable = [c for c in parsed if c[2] is not None]  # the rarest generated level is fixed
+        fixed = min(fixable, key=lambda c: c[4])[2:4] if fixable else None
         generator = self.generator_.eval()
         device = next(generator.parameters()).device
         seed = int(np.random.default_rng().integers(2**63 - 1)) if seed is None else seed
