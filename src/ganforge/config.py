@@ -93,7 +93,7 @@ class TabularConfig:
     derive_columns: bool = True  # numbers a rule gives from other numbers in every row are computed, not generated
     seasonal_dates: bool = True  # dates generated with their day of the year (spanning two years or more), of the
     # week (where one is rare: working days) and time of day (where they hold times) beside them
-    calibrate_marginals: bool = True  # each sampled batch mapped onto the columns' own quantiles (quantile only)
+    calibrate_marginals: bool = True  # sampled rows ranked onto the quantiles, categories at their training counts
     integer_categories: int = 0  # whole-number columns with at most this many values are one-hot, not numbers
     steps: int | None = None  # generator steps without epochs (rounded up to hundreds); None: 3,000
     early_stopping: bool = False  # keep the best-scoring generator and stop when the score stalls

@@ -9,7 +9,7 @@ import torch
 
 from ganforge import TabularSynthesizer
 from ganforge.errors import GanforgeError
-from ganforge.tabular.calibration import block_shares, fit_tilt, refit_on_kept
+from ganforge.tabular.calibration import block_shares, exact_counts, fit_tilt, refit_on_kept, shares_to_counts
 from ganforge.tabular.networks import Blocks
 from ganforge.tabular.transform import Layout
 
@@ -73,6 +73,41 @@ def test_a_critic_whose_kept_rows_the_tilt_cannot_bring_back_is_not_kept(monkeyp
 def test_a_code_never_seen_gets_a_finite_small_share():
     shares = block_shares(np.array([[0], [0], [1]]), (3,))
     assert np.isfinite(np.log(shares)).all() and shares[2] < 0.15 and abs(shares.sum() - 1) < 1e-9
+
+
+def test_whole_counts_follow_the_shares_and_sum_to_the_rows():
+    assert shares_to_counts(np.array([0.5, 0.3, 0.2]), 7).tolist() == [4, 2, 1]
+    assert shares_to_counts(np.array([1, 1, 1]) / 3, 100).sum() == 100
+
+
+def test_exact_counts_moves_the_rows_nearest_to_the_codes_short():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(500, 4)) + np.log([0.4, 0.3, 0.2, 0.1])
+    codes = scores.argmax(axis=1)
+    target = np.array([150, 150, 100, 100])
+    moved = exact_counts(codes, scores, target)
+    assert np.bincount(moved, minlength=4).tolist() == target.tolist()
+    before = np.bincount(codes, minlength=4)
+    assert (moved != codes).sum() == np.abs(before - target).sum() // 2  # no row moves twice or needlessly
+    changed = moved != codes
+    assert (before[codes[changed]] > target[codes[changed]]).all()  # only from codes in excess ...
+    assert (before[moved[changed]] < target[moved[changed]]).all()  # ... to codes short
+    # of two levels, the rows that move are those whose scores for the two are closest
+    pair = np.c_[np.zeros(100), np.linspace(-3, 1, 100)]
+    two = exact_counts(pair.argmax(axis=1), pair, np.array([50, 50]))
+    assert two.tolist() == [0] * 50 + [1] * 50
+
+
+def test_a_small_sample_holds_each_category_at_its_training_count(monkeypatch):
+    table = _table()
+    model = TabularSynthesizer(steps=100, **SMALL).fit(table)
+    wanted = shares_to_counts(table["kind"].value_counts(normalize=True).sort_index().to_numpy(), 90)
+    for seed in range(3):
+        counts = model.sample(90, seed=seed)["kind"].value_counts().sort_index()
+        assert counts.to_numpy().tolist() == wanted.tolist()
+    monkeypatch.setattr(TabularSynthesizer, "_counting_blocks", lambda self: [])
+    off = [model.sample(90, seed=seed)["kind"].value_counts().sort_index().to_numpy() for seed in range(3)]
+    assert any(len(counts) != len(wanted) or (counts != wanted).any() for counts in off)  # multinomial noise
 
 
 def _table(rows: int = 600) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from ganforge.config import PrivacyConfig, TabularConfig
 from ganforge.core.privacy import PrivateDiscriminator
 from ganforge.metrics.privacy import density_membership_auc, privacy
 from ganforge.schema import infer_schema
+from ganforge.tabular.calibration import shares_to_counts
 from ganforge.tabular.marginals import (
     DEPENDENCE_SHOWN,
     SELECT_SHARE,
@@ -375,6 +376,12 @@ def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     rows = model.sample(500, seed=0)
     assert rows["statusquo"].min() < -0.5 < 0.5 < rows["statusquo"].max()  # both sides of the scale survive
     assert set(rows["region"].dropna()) <= {"C", "M", "N", "S", "SA"}
+    # a sample's categories come at the counts the statistics released (post-processing), not a multinomial's
+    region = next(column.encoder for column in model.transform_.columns if column.spec.name == "region")
+    released = pd.Series(region.counts, index=region.levels, dtype=float).clip(lower=0)
+    for seed in range(2):
+        counts = model.sample(77, seed=seed)["region"].value_counts().reindex(released.index, fill_value=0)
+        assert counts.tolist() == shares_to_counts(released.to_numpy() / released.sum(), 77).tolist()
 
 
 def test_a_table_too_small_for_its_budget_names_every_column_and_the_cli_options():

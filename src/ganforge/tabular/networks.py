@@ -145,10 +145,13 @@ class Blocks:
         """One category code per row and block, drawn from softmax(logits) by the Gumbel-max trick: what the
         Gumbel-softmax stands in for during training. Taking the argmax instead would collapse every column to
         its mode."""
-        noisy = logits + gumbel_noise(logits, generator)
+        return self.argmax(logits + gumbel_noise(logits, generator))
+
+    def argmax(self, noisy: Tensor) -> Tensor:
+        """Each block's code of the largest entry (the first where entries tie)."""
         is_max = noisy == self._reduce(noisy, "amax", -math.inf)[:, self.index]
-        positions = torch.arange(logits.shape[1], device=logits.device).expand_as(logits)
-        first = self._reduce(torch.where(is_max, positions, logits.shape[1]), "amin", logits.shape[1])
+        positions = torch.arange(noisy.shape[1], device=noisy.device).expand_as(noisy)
+        first = self._reduce(torch.where(is_max, positions, noisy.shape[1]), "amin", noisy.shape[1])
         return first - self.starts
 
 

@@ -37,10 +37,20 @@ from ..io import ParquetColumns, read_table
 from ..persist import Checkpoint, load_weights, require_keys, settings_of
 from ..schema import check_table, infer_schema, read_numbers_in_text
 from ..synthesizer import Synthesizer
-from .calibration import KEPT_MAX_GAP, KEPT_MIN_SHARE, TILT_ROWS, block_shares, fit_tilt, mean_shares, refit_on_kept
+from .calibration import (
+    KEPT_MAX_GAP,
+    KEPT_MIN_SHARE,
+    TILT_ROWS,
+    block_shares,
+    exact_counts,
+    fit_tilt,
+    mean_shares,
+    refit_on_kept,
+    shares_to_counts,
+)
 from .exclusions import Exclusion, find_exclusions, repair, summary
 from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start
-from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate
+from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate, gumbel_noise
 from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
 from .sampler import ConditionSampler
@@ -59,6 +69,7 @@ CALIBRATION_UNIT = 65_536  # rows ranked onto the quantiles together: a sample o
 # sample and not in the next, and SDMetrics, which bins each table over its own range, scored a pair 0.83 or 0.74)
 KEPT_MAX_DRAWS = 50_000  # generated rows a round of refitting the tilt on the critic's kept rows may draw
 MAX_REJECTION_FACTOR = 100
+EXACT_MAX_SCORES = 2**25  # a unit's category scores kept for exact counts (128 MB); a larger unit keeps its draws'
 
 
 class _TabularProblem:
@@ -151,6 +162,7 @@ class TabularSynthesizer(Synthesizer):
         self.train_config = TrainConfig(**{**to_dict(train or TrainConfig()), **train_settings})
         self.tabular_config = TabularConfig(**{**to_dict(tabular or TabularConfig()), **tabular_settings})
         self.privacy_config = PrivacyConfig(**{**to_dict(privacy or PrivacyConfig()), **privacy_settings})
+        self.category_shares_: np.ndarray | None = None  # the training shares sampled rows get exactly (not under DP)
 
     # -- fitting -------------------------------------------------------------------------------------------
     @flushing_subnormals
@@ -279,6 +291,8 @@ class TabularSynthesizer(Synthesizer):
         self.sampler_ = self._generation_sampler(transform, device)
         shares = block_shares(codes, transform.layout.block_sizes)  # what the category calibration aims at
         self.tilt_, calibration = self._fit_tilt(shares, distributed)
+        self.category_shares_ = shares if self.tilt_ is not None else (
+            self._released_shares(transform) if dp.enabled and tabular.calibrate_marginals else None)
         self.rejection_, rejection = self._fit_rejection(scalars, codes, distributed)
         if self.rejection_ is not None and self.tilt_ is not None:  # the critic drops some categories' rows more
             tilt, kept = self._refit_tilt(shares)
@@ -437,17 +451,60 @@ class TabularSynthesizer(Synthesizer):
         return sampler, summary
 
     def _draw(self, generator: torch.nn.Module, rows: int, torch_rng: torch.Generator,
-              fixed: tuple[int, int] | None, blocks: Blocks, tilt: Tensor | None) -> tuple[Tensor, Tensor]:
+              fixed: tuple[int, int] | None, blocks: Blocks, tilt: Tensor | None,
+              scores: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
         """Generated rows in the encoded form: scalars in (-1, 1) and one code per block, drawn from the
-        logits plus `tilt` (see `calibration`)."""
+        logits plus `tilt` (see `calibration`) by the Gumbel-max trick; `scores` gets the noisy logits."""
         device = next(generator.parameters()).device
         noise = torch.randn(rows, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
         condition = self.sampler_.generation_batch(rows, torch_rng, fixed)
         raw = generator(noise, condition)
         n_scalars = self.transform_.layout.n_scalars
         logits = raw[:, n_scalars:] if tilt is None else raw[:, n_scalars:] + tilt
-        codes = repair(blocks.sample(logits, torch_rng), logits, self.exclusions_, blocks, torch_rng)
+        noisy = logits + gumbel_noise(logits, torch_rng)
+        if scores is not None:
+            scores.append(noisy)
+        codes = repair(blocks.argmax(noisy), logits, self.exclusions_, blocks, torch_rng)
         return torch.tanh(raw[:, :n_scalars]), codes
+
+    @staticmethod
+    def _released_shares(transform: TableTransform) -> np.ndarray:
+        """Under DP, the category shares the column statistics released (noisy level counts, a number's noisy
+        share of missing values), NaN for a block they say nothing of: sampled rows get these counts, which is
+        post-processing."""
+        layout = transform.layout
+        shares = np.full(sum(layout.block_sizes), np.nan)
+        starts = np.concatenate([[0], np.cumsum(layout.block_sizes)]).astype(np.int64)
+        for block, counts in zip(layout.conditional_blocks, transform.category_counts()):
+            counts = np.clip(np.asarray(counts, np.float64), 0, None)
+            if counts.sum() > 0 and len(counts) == layout.block_sizes[block]:
+                shares[starts[block]:starts[block + 1]] = counts / counts.sum()
+        for block, missing in transform.missing_shares().items():
+            if layout.block_sizes[block] == 2:
+                shares[starts[block]:starts[block + 1]] = [1 - missing, missing]
+        return shares
+
+    def _counting_blocks(self) -> list[int]:
+        """The blocks whose codes a sample's rows get at their training counts (under DP, their released
+        counts): all whose shares are known, but those an excluded pair of levels ties to another block (moving
+        a code could make the pair)."""
+        if self.category_shares_ is None:
+            return []
+        tied = {block for exclusion in self.exclusions_ for block in (exclusion.first, exclusion.second)}
+        starts = np.concatenate([[0], np.cumsum(self.transform_.layout.block_sizes)]).astype(np.int64)
+        return [block for block in range(len(starts) - 1) if block not in tied
+                and not np.isnan(self.category_shares_[starts[block]:starts[block + 1]]).any()]
+
+    def _exact_counts(self, codes: Tensor, scores: Tensor, counting: list[int]) -> Tensor:
+        """`codes` of the rows a sample draws together, each counting block's codes moved to its training
+        counts (`calibration.exact_counts`) where the multinomial noise left them off."""
+        codes_np, scores_np = codes.cpu().numpy().copy(), scores.cpu().numpy()
+        starts = np.concatenate([[0], np.cumsum(self.transform_.layout.block_sizes)]).astype(np.int64)
+        for block in counting:
+            span = slice(starts[block], starts[block + 1])
+            target = shares_to_counts(self.category_shares_[span], len(codes_np))
+            codes_np[:, block] = exact_counts(codes_np[:, block], scores_np[:, span], target)
+        return torch.as_tensor(codes_np, device=codes.device)
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""
@@ -556,6 +613,9 @@ class TabularSynthesizer(Synthesizer):
         critic = self.rejection_ if rejection else None
         produced, generated = 0, 0
         kept_scalars, kept_codes = [], []  # rows drawn (and kept by the critic) for the unit being gathered
+        counting = self._counting_blocks() if not parsed else []
+        kept_scores: list[Tensor] | None = [] if counting and (
+            min(CALIBRATION_UNIT, num_rows) * sum(layout.block_sizes) <= EXACT_MAX_SCORES) else None
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
                 if not parsed:
@@ -564,11 +624,15 @@ class TabularSynthesizer(Synthesizer):
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
-            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_)
+            drawn: list[Tensor] | None = None if kept_scores is None else []
+            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_, drawn)
             generated += SAMPLE_CHUNK
             if critic is not None:
                 kept = critic.keep(scalars, codes, layout, torch_rng)
                 scalars, codes = scalars[kept], codes[kept]
+                drawn = None if drawn is None else [drawn[0][kept]]
+            if kept_scores is not None:
+                kept_scores.append(drawn[0])
             if not parsed:  # only the rows still wanted, a unit's worth, so they are calibrated together: ranked
                 # in the smaller batches a critic keeps, every batch's top rows landed on the same quantile and
                 # the extremes were never drawn (a film table's longest films, 384-566 minutes, never came out)
@@ -579,6 +643,9 @@ class TabularSynthesizer(Synthesizer):
                     continue
                 scalars, codes = torch.cat(kept_scalars)[:unit], torch.cat(kept_codes)[:unit]
                 kept_scalars, kept_codes = [], []
+                if kept_scores is not None:
+                    codes = self._exact_counts(codes, torch.cat(kept_scores)[:unit], counting)
+                    kept_scores = []
             frame = self.transform_.decode(scalars.cpu().numpy(), codes.cpu().numpy(), numpy_rng,
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
@@ -612,6 +679,8 @@ class TabularSynthesizer(Synthesizer):
         weights = self.generator_.state_dict()
         if self.tilt_ is not None:
             config["category_tilt"] = [float(value) for value in self.tilt_.cpu()]  # exact: samples repeat
+        if self.category_shares_ is not None:
+            config["category_shares"] = [None if np.isnan(value) else float(value) for value in self.category_shares_]
         if self.rejection_ is not None:
             config["rejection"] = self.rejection_.state()
             weights = {**weights, **{f"{REJECTION_PREFIX}.{key}": value
@@ -644,6 +713,12 @@ class TabularSynthesizer(Synthesizer):
             raise GanforgeError(f"{source}: category_tilt has {len(tilt)} values for "
                                 f"{sum(transform.layout.block_sizes)} category entries")
         model.tilt_ = None if tilt is None else torch.as_tensor(tilt, dtype=torch.float32, device=torch_device)
+        shares = config.get("category_shares")
+        if shares is not None and len(shares) != sum(transform.layout.block_sizes):
+            raise GanforgeError(f"{source}: category_shares has {len(shares)} values for "
+                                f"{sum(transform.layout.block_sizes)} category entries")
+        model.category_shares_ = None if shares is None else np.asarray(
+            [np.nan if value is None else value for value in shares], dtype=np.float64)
         if config.get("rejection") is not None:
             critic_weights = {key[len(REJECTION_PREFIX) + 1:]: value for key, value in weights.items()
                               if key.startswith(REJECTION_PREFIX + ".")}
