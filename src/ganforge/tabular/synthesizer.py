@@ -69,7 +69,7 @@ CALIBRATION_UNIT = 65_536  # rows ranked onto the quantiles together: a sample o
 # sample and not in the next, and SDMetrics, which bins each table over its own range, scored a pair 0.83 or 0.74)
 KEPT_MAX_DRAWS = 50_000  # generated rows a round of refitting the tilt on the critic's kept rows may draw
 MAX_REJECTION_FACTOR = 100
-EXACT_MAX_SCORES = 2**25  # a unit's category scores kept for exact counts (128 MB); a larger unit keeps its draws'
+EXACT_MAX_SCORES = 2**25  # a unit's category scores kept for exact counts (128 MB); past it, codes stay as drawn
 
 
 class _TabularProblem:
