@@ -85,6 +85,7 @@ def test_privacy_metadata_round_trips(tmp_path):
     loaded = TabularSynthesizer.load(tmp_path / "m")
     assert loaded.privacy_ == json.loads(json.dumps(model.privacy_))
     assert loaded.privacy_config == model.privacy_config and loaded.info()["privacy"]["epsilon"] <= 5.0
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), model.sample(300, seed=1))  # the released counts too
 
 
 @pytest.mark.parametrize("settings, message", [
