@@ -106,7 +106,7 @@ def _calibration_line(gap: dict) -> str:
     kept = (f", {gap['kept_gap']:.3f} ({gap['kept_column']}) among the rows rejection sampling keeps"
             if gap["on_kept_rows"] else "")
     return (f"the generator's category shares were off by up to {gap['largest_gap']:.3f} ({gap['column']}){kept}; "
-            "sampling tilts them to the training shares")
+            "sampling tilts them to the training shares and gives the rows of a sample their training counts")
 
 
 def _print_fit(model, out: Path) -> None:
