@@ -473,15 +473,14 @@ class TabularSynthesizer(Synthesizer):
         share of missing values), NaN for a block they say nothing of: sampled rows get these counts, which is
         post-processing."""
         layout = transform.layout
-        shares = np.full(sum(layout.block_sizes), np.nan)
-        starts = np.concatenate([[0], np.cumsum(layout.block_sizes)]).astype(np.int64)
+        shares, spans = np.full(sum(layout.block_sizes), np.nan), layout.block_spans
         for block, counts in zip(layout.conditional_blocks, transform.category_counts()):
             counts = np.clip(np.asarray(counts, np.float64), 0, None)
             if counts.sum() > 0 and len(counts) == layout.block_sizes[block]:
-                shares[starts[block]:starts[block + 1]] = counts / counts.sum()
+                shares[spans[block]] = counts / counts.sum()
         for block, missing in transform.missing_shares().items():
             if layout.block_sizes[block] == 2:
-                shares[starts[block]:starts[block + 1]] = [1 - missing, missing]
+                shares[spans[block]] = [1 - missing, missing]
         return shares
 
     def _counting_blocks(self) -> list[int]:
@@ -491,17 +490,15 @@ class TabularSynthesizer(Synthesizer):
         if self.category_shares_ is None:
             return []
         tied = {block for exclusion in self.exclusions_ for block in (exclusion.first, exclusion.second)}
-        starts = np.concatenate([[0], np.cumsum(self.transform_.layout.block_sizes)]).astype(np.int64)
-        return [block for block in range(len(starts) - 1) if block not in tied
-                and not np.isnan(self.category_shares_[starts[block]:starts[block + 1]]).any()]
+        return [block for block, span in enumerate(self.transform_.layout.block_spans) if block not in tied
+                and not np.isnan(self.category_shares_[span]).any()]
 
     def _exact_counts(self, codes: Tensor, scores: Tensor, counting: list[int]) -> Tensor:
         """`codes` of the rows a sample draws together, each counting block's codes moved to its training
         counts (`calibration.exact_counts`) where the multinomial noise left them off."""
         codes_np, scores_np = codes.cpu().numpy().copy(), scores.cpu().numpy()
-        starts = np.concatenate([[0], np.cumsum(self.transform_.layout.block_sizes)]).astype(np.int64)
         for block in counting:
-            span = slice(starts[block], starts[block + 1])
+            span = self.transform_.layout.block_spans[block]
             target = shares_to_counts(self.category_shares_[span], len(codes_np))
             codes_np[:, block] = exact_counts(codes_np[:, block], scores_np[:, span], target)
         return torch.as_tensor(codes_np, device=codes.device)

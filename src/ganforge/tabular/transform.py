@@ -476,6 +476,12 @@ class Layout:
     def block_offsets(self) -> np.ndarray:
         return self.n_scalars + np.concatenate([[0], np.cumsum(self.block_sizes)[:-1]]).astype(np.int64)
 
+    @property
+    def block_spans(self) -> list[slice]:
+        """Each block's entries among the one-hot ones alone (past the scalars)."""
+        ends = np.cumsum(self.block_sizes).astype(np.int64)
+        return [slice(int(end - size), int(end)) for end, size in zip(ends, self.block_sizes)]
+
 
 class TableTransform:
     def __init__(self, columns: list[ColumnTransform]):
