@@ -82,9 +82,6 @@ def refit_on_kept(tilt: np.ndarray, target: np.ndarray, sizes: tuple[int, ...],
     return tilt, first, block_shares(kept_codes(tilt), sizes)
 
 
-EXACT_ROUNDS = 100
-
-
 def shares_to_counts(shares: np.ndarray, rows: int) -> np.ndarray:
     """Whole counts that sum to `rows`, as near to `shares` * rows as whole numbers go (largest remainders)."""
     ideal = shares / shares.sum() * rows
@@ -97,11 +94,12 @@ def exact_counts(codes: np.ndarray, scores: np.ndarray, counts: np.ndarray) -> n
     """`codes` (one block, each row's argmax of `scores`, its logits plus Gumbel noise) moved so that code k is
     held by `counts[k]` rows: in each round, every code held by too many rows gives up those of its rows that
     lose least by moving to their best code still short (the score given up), and every code short takes the
-    rows that lose least, up to its shortfall. Moves only go from codes in excess to codes short, so the
-    rounds end; the rows that move are the ones the generator nearly gave the code they get."""
+    rows that lose least, up to its shortfall. Moves only go from codes in excess to codes short, and a round
+    that does not end it fills some code short, so a block of k codes takes at most k rounds; the rows that move
+    are the ones the generator nearly gave the code they get."""
     codes = codes.copy()
     size = len(counts)
-    for _ in range(EXACT_ROUNDS):
+    for _ in range(size):
         excess = np.bincount(codes, minlength=size) - counts
         if not (excess > 0).any():
             break
