@@ -413,7 +413,7 @@ class TabularSynthesizer(Synthesizer):
             torch_rng = torch.Generator(device=device).manual_seed((self.train_config.seed or 0) + 1)
             offsets, kept, drawn = torch.as_tensor(tilt, dtype=torch.float32, device=device), [], 0
             while sum(map(len, kept)) < TILT_ROWS and drawn < KEPT_MAX_DRAWS:
-                scalars, batch = self._draw(generator, SAMPLE_CHUNK, torch_rng, None, blocks, offsets)
+                scalars, batch, _ = self._draw(generator, SAMPLE_CHUNK, torch_rng, None, blocks, offsets)
                 kept.append(batch[critic.keep(scalars, batch, layout, torch_rng)].cpu().numpy())
                 drawn += SAMPLE_CHUNK
             acceptance = sum(map(len, kept)) / drawn
@@ -443,7 +443,7 @@ class TabularSynthesizer(Synthesizer):
 
         def draw(rows: int, torch_rng: torch.Generator) -> tuple[Tensor, Tensor]:
             with torch.no_grad():
-                return self._draw(generator, rows, torch_rng, None, blocks, self.tilt_)
+                return self._draw(generator, rows, torch_rng, None, blocks, self.tilt_)[:2]
 
         sampler, summary = fit_rejection_sampler(scalars, codes, self.transform_.layout, draw, device,
                                                  seed=self.train_config.seed or 0)
@@ -451,10 +451,10 @@ class TabularSynthesizer(Synthesizer):
         return sampler, summary
 
     def _draw(self, generator: torch.nn.Module, rows: int, torch_rng: torch.Generator,
-              fixed: tuple[int, int] | None, blocks: Blocks, tilt: Tensor | None,
-              scores: list[Tensor] | None = None) -> tuple[Tensor, Tensor]:
+              fixed: tuple[int, int] | None, blocks: Blocks, tilt: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
         """Generated rows in the encoded form: scalars in (-1, 1) and one code per block, drawn from the
-        logits plus `tilt` (see `calibration`) by the Gumbel-max trick; `scores` gets the noisy logits."""
+        logits plus `tilt` (see `calibration`) by the Gumbel-max trick, and the noisy logits they were drawn by
+        (what `exact_counts` moves codes by)."""
         device = next(generator.parameters()).device
         noise = torch.randn(rows, self.tabular_config.embedding_dim, device=device, generator=torch_rng)
         condition = self.sampler_.generation_batch(rows, torch_rng, fixed)
@@ -462,10 +462,8 @@ class TabularSynthesizer(Synthesizer):
         n_scalars = self.transform_.layout.n_scalars
         logits = raw[:, n_scalars:] if tilt is None else raw[:, n_scalars:] + tilt
         noisy = logits + gumbel_noise(logits, torch_rng)
-        if scores is not None:
-            scores.append(noisy)
         codes = repair(blocks.argmax(noisy), logits, self.exclusions_, blocks, torch_rng)
-        return torch.tanh(raw[:, :n_scalars]), codes
+        return torch.tanh(raw[:, :n_scalars]), codes, noisy
 
     @staticmethod
     def _released_shares(transform: TableTransform) -> np.ndarray:
@@ -493,15 +491,14 @@ class TabularSynthesizer(Synthesizer):
         return [block for block, span in enumerate(self.transform_.layout.block_spans) if block not in tied
                 and not np.isnan(self.category_shares_[span]).any()]
 
-    def _exact_counts(self, codes: Tensor, scores: Tensor, counting: list[int]) -> Tensor:
-        """`codes` of the rows a sample draws together, each counting block's codes moved to its training
-        counts (`calibration.exact_counts`) where the multinomial noise left them off."""
-        codes_np, scores_np = codes.cpu().numpy().copy(), scores.cpu().numpy()
+    def _exact_counts(self, codes: np.ndarray, scores: np.ndarray, counting: list[int]) -> np.ndarray:
+        """`codes` of the rows a sample draws together (changed in place), each counting block's codes moved to
+        its training counts (`calibration.exact_counts`) where the multinomial noise left them off."""
+        spans = self.transform_.layout.block_spans
         for block in counting:
-            span = self.transform_.layout.block_spans[block]
-            target = shares_to_counts(self.category_shares_[span], len(codes_np))
-            codes_np[:, block] = exact_counts(codes_np[:, block], scores_np[:, span], target)
-        return torch.as_tensor(codes_np, device=codes.device)
+            target = shares_to_counts(self.category_shares_[spans[block]], len(codes))
+            codes[:, block] = exact_counts(codes[:, block], scores[:, spans[block]], target)
+        return codes
 
     def _check_private(self, data, distributed) -> None:
         """Settings DP-SGD cannot honour are refused before anything is read."""
@@ -621,15 +618,13 @@ class TabularSynthesizer(Synthesizer):
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
-            drawn: list[Tensor] | None = None if kept_scores is None else []
-            scalars, codes = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_, drawn)
+            scalars, codes, scores = self._draw(generator, SAMPLE_CHUNK, torch_rng, fixed, blocks, self.tilt_)
             generated += SAMPLE_CHUNK
             if critic is not None:
                 kept = critic.keep(scalars, codes, layout, torch_rng)
-                scalars, codes = scalars[kept], codes[kept]
-                drawn = None if drawn is None else [drawn[0][kept]]
+                scalars, codes, scores = scalars[kept], codes[kept], scores[kept]
             if kept_scores is not None:
-                kept_scores.append(drawn[0])
+                kept_scores.append(scores)
             if not parsed:  # only the rows still wanted, a unit's worth, so they are calibrated together: ranked
                 # in the smaller batches a critic keeps, every batch's top rows landed on the same quantile and
                 # the extremes were never drawn (a film table's longest films, 384-566 minutes, never came out)
@@ -640,10 +635,11 @@ class TabularSynthesizer(Synthesizer):
                     continue
                 scalars, codes = torch.cat(kept_scalars)[:unit], torch.cat(kept_codes)[:unit]
                 kept_scalars, kept_codes = [], []
-                if kept_scores is not None:
-                    codes = self._exact_counts(codes, torch.cat(kept_scores)[:unit], counting)
-                    kept_scores = []
-            frame = self.transform_.decode(scalars.cpu().numpy(), codes.cpu().numpy(), numpy_rng,
+            codes_np = codes.cpu().numpy()
+            if kept_scores:  # a whole unit's rows (under conditions nothing is kept for counting)
+                codes_np = self._exact_counts(codes_np, torch.cat(kept_scores)[:len(codes_np)].cpu().numpy(), counting)
+                kept_scores = []
+            frame = self.transform_.decode(scalars.cpu().numpy(), codes_np, numpy_rng,
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
