@@ -394,7 +394,8 @@ def test_a_table_too_small_for_its_budget_names_every_column_and_the_cli_options
     # every column that failed, not only the first; the noise is unseeded (as it must be), and an empty range
     # bin passes by noise with chance EMPTY_BIN_RISK, so one numeric column in twenty may get a range anyway
     assert len(named) >= 5 and set(named) <= set(survey(5).columns)
-    assert all(option == ("dp-bounds" if column in ("age", "statusquo") else "dp-categories")
+    # incomes, five large whole numbers with 24 rows each where a level's release needs 94, are a number here
+    assert all(option == ("dp-bounds" if column in ("age", "statusquo", "income") else "dp-categories")
                for column, option in named.items())
     assert "dp_public" not in message and "\n" not in message
 
@@ -421,6 +422,33 @@ def test_integer_codes_of_a_small_table_are_released_where_thresholds_release_no
         assert len(set(codes.levels) & set(range(1, 8))) >= 4 and all(0 <= c <= 32 for c in codes.levels)
         made_up = sum(c for level, c in zip(codes.levels, codes.counts) if level not in range(1, 8))
         assert made_up < 0.2 * sum(codes.counts)
+
+
+def test_a_category_of_large_numbers_too_thin_to_release_becomes_a_number():
+    rng = np.random.default_rng(0)
+    sizes = np.array([3_750, 15_000, 45_000, 125_000, 250_000])
+    towns = pd.DataFrame({"population": rng.choice(sizes, 1000, p=[0.1, 0.15, 0.2, 0.25, 0.3])})
+    schema = infer_schema(towns, private=True)
+    assert schema[0].kind == "categorical"
+    epsilon, delta = 0.05, 1e-6  # a level needs about 1 + ln(1/(2 delta))/0.05 = 263 rows; they hold 200 on average
+    thin = fit_private_transform(towns, schema, TabularConfig(), PrivacyConfig(dp_epsilon=1), epsilon, delta,
+                                 np.random.default_rng(1), rows=1000.0)
+    column = thin.columns[0]
+    assert column.spec.kind == "integer" and "--column-kind population=categorical" in column.spec.reason
+    shape = column.encoder  # a range and a distribution function over it, not 250,000 alone
+    median = np.interp(0.5, shape.probabilities, shape.values)
+    assert shape.values[0] < 50_000 < shape.values[-1] and 30_000 < median < 300_000
+    # with more rows a level, a declared kind or levels, or no row count, the levels stay
+    plenty = fit_private_transform(towns, schema, TabularConfig(), PrivacyConfig(dp_epsilon=1), 0.5, delta,
+                                   np.random.default_rng(1), rows=1000.0)
+    assert plenty.columns[0].spec.kind == "categorical"
+    declared = TabularConfig(column_kinds={"population": "categorical"})
+    listed = PrivacyConfig(dp_epsilon=1, dp_public_categories={"population": sizes.tolist()})
+    unpaid = ((declared, PrivacyConfig(dp_epsilon=1), 1000.0), (TabularConfig(), PrivacyConfig(dp_epsilon=1), None),
+              (TabularConfig(), listed, 1000.0))
+    for config, budget, rows in unpaid:
+        kept = fit_private_transform(towns, schema, config, budget, epsilon, delta, np.random.default_rng(1), rows)
+        assert kept.columns[0].spec.kind == "categorical"
 
 
 def test_zcdp_conversion_gives_back_the_epsilon_asked_for():
