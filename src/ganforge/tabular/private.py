@@ -72,6 +72,7 @@ LONE_RISK = 0.01  # chance that some empty one of them passes on its own (a made
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
 CODES_HELD = 0.5  # share of a run's noisy rows the released codes must hold, or the run is released blurred
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
+SLIVER = 1e-6  # of a histogram's mass, spread evenly over its bins: the distribution function strictly increases
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
 ROW_COUNT_SHARE = 0.03  # of epsilon, from the statistics: the noisy row count that decides whether pairs pay
@@ -610,7 +611,7 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     # tuning half's small tables: KS complement 0.813 -> 0.839): there the noise is only clipped at zero. A
     # private range is made of powers of two, its empty stretches are likely, and the floor stays
     noisy = np.maximum(raw, 0.0) if declared and not placing else _kept_counts(raw, epsilon)
-    masses = noisy + 1e-3 * max(noisy.sum(), 1.0) / len(noisy)
+    masses = noisy + SLIVER * max(noisy.sum(), 1.0) / len(noisy)
     if at_zero is not None:  # zero's share against the other bins' noisy counts as drawn: the floor above takes
         # rows from thin bins, and against what it leaves zeros got 0.79 of a column where they are 0.56 (the
         # range's noisy total sums the noise of every magnitude bin between, 28 of them from 2^-30 to 0.25)
