@@ -27,6 +27,7 @@ from ganforge.tabular.marginals import (
 )
 from ganforge.tabular.private import (
     fit_private_transform,
+    flag_word_levels,
     integer_levels,
     noisy_levels,
     plan_budget,
@@ -623,6 +624,33 @@ def test_a_flag_of_whole_numbers_keeps_both_levels_where_a_threshold_keeps_one()
                                       0.1, 1e-6, np.random.default_rng(0))
     assert "comes out constant" in statistics_bought(transform)["smoke"]
     assert "--dp-categories smoke=A,B,..." in statistics_bought(transform)["smoke"]
+
+
+def test_a_flag_of_words_keeps_both_levels_where_a_threshold_refuses_it():
+    rng = np.random.default_rng(0)
+    flag = pd.Series(rng.permutation(np.repeat(["no", "yes"], [252, 130])), name="fullbase")
+    epsilon, delta = 0.056, 4e-7  # a level of unknown key needs about 253 rows; a candidate word 136
+    by_threshold, by_words = [], []
+    for seed in range(20):
+        try:
+            by_threshold.append(noisy_levels(flag, "fullbase", epsilon, delta, np.random.default_rng(seed))[0])
+        except GanforgeError:
+            by_threshold.append([])
+        by_words.append(flag_word_levels(flag, "fullbase", epsilon, delta, np.random.default_rng(seed))[0])
+    assert all("yes" not in levels for levels in by_threshold)  # refused, or "no" alone: a constant column
+    assert all(set(levels) <= {"no", "yes"} for levels in by_words)  # no other spelling made up
+    assert sum(levels == ["no", "yes"] for levels in by_words) >= 18
+    sexes = pd.Series(["F"] * 150 + ["M"] * 150, name="sex")  # F's partner T is never made up but by chance
+    made_up = sum("T" in flag_word_levels(sexes, "sex", 0.1, 1e-6, np.random.default_rng(seed))[0]
+                  for seed in range(100))
+    assert made_up <= 4
+    # other words of the column still need the threshold
+    mixed = pd.Series(["yes"] * 200 + ["maybe"] * 3, name="answer")
+    assert flag_word_levels(mixed, "answer", 0.1, 1e-6, np.random.default_rng(0))[0] == ["yes"]
+    table = pd.DataFrame({"fullbase": flag})
+    transform = fit_private_transform(table, infer_schema(table, private=True), TabularConfig(),
+                                      PrivacyConfig(dp_epsilon=1), epsilon, delta, np.random.default_rng(3))
+    assert sorted(transform.columns[0].encoder.levels) == ["no", "yes"]
 
 
 def test_small_whole_numbers_make_up_few_levels_and_larger_ones_still_need_the_threshold():

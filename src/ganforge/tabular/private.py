@@ -72,6 +72,10 @@ LONE_RISK = 0.01  # chance that some empty one of them passes on its own (a made
 MAX_CODES = 4096  # integer-coded categories spanning more numbers are released by threshold
 CODES_HELD = 0.5  # share of a run's noisy rows the released codes must hold, or the run is released blurred
 MAX_BLURRED_CODES = 256  # where no code or run of codes clears its bar, a range this narrow is released blurred
+FLAG_PAIRS = tuple(dict.fromkeys((spell(a), spell(b)) for a, b in (("yes", "no"), ("y", "n"), ("true", "false"),
+                                                                    ("t", "f"))
+                                  for spell in (str.lower, str.capitalize, str.upper)))  # a text flag's candidates
+FLAG_WORDS = tuple(word for pair in FLAG_PAIRS for word in pair)  # each beside its partner: yes, no, Yes, No, ...
 SLIVER = 1e-6  # of a histogram's mass, spread evenly over its bins: the distribution function strictly increases
 DRAWS = 5000  # draws from the noisy histogram that the mixture modes are fitted to (a handful of modes)
 EMPTY_BIN_RISK = 0.05  # chance that some empty magnitude bin passes the range threshold by noise alone
@@ -146,6 +150,8 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         if spec.kind == "categorical" and public is None and _whole_numbers(values):
             levels, counts = (integer_levels if reads_as_codes(spec.name) else small_number_levels)(
                 values, spec.name, epsilon, delta, rng)
+        elif spec.kind == "categorical" and public is None and values.isin(FLAG_WORDS).any():
+            levels, counts = flag_word_levels(values, spec.name, epsilon, delta, rng)
         else:
             try:
                 levels, counts = noisy_levels(values, spec.name, epsilon, delta, rng, public)
@@ -366,6 +372,36 @@ def small_number_levels(values: pd.Series, name: str, epsilon: float, delta: flo
     levels, counts = [int(i) for i in keep], [int(max(round(noisy[i]), 1)) for i in keep]
     try:
         other_levels, other_counts = noisy_levels(values[~small], name, epsilon, delta, rng)
+    except _TooFew:
+        if not levels:
+            raise _TooFew(name, f"no value is held by the {math.ceil(cut):,} rows a release needs",
+                          f"--dp-categories {name}=A,B,...") from None
+        other_levels, other_counts = [], []
+    order = np.argsort(-np.asarray(counts + other_counts), kind="stable")
+    return [(levels + other_levels)[i] for i in order], [(counts + other_counts)[i] for i in order]
+
+
+def flag_word_levels(values: pd.Series, name: str, epsilon: float, delta: float,
+                     rng: np.random.Generator) -> tuple[list, list[int]]:
+    """Levels of a text category where the words of a yes/no flag (FLAG_WORDS, in the spellings tables use) are
+    the candidates, known before any row is read: each one's noisy count is released where it clears a cut for
+    that many candidates (an empty one passes with chance under LONE_RISK), about half the rows a level of
+    unknown key needs, or a third beside its kept partner (yes beside no), so a flag held by a third of 382
+    rows is not refused where the threshold wants 252. The
+    other values and the missing ones are released as unknown keys (`noisy_levels`); a row is in one part or the
+    other by its own value, so each part spends the whole epsilon (parallel composition), as for small numbers."""
+    words = np.asarray(FLAG_WORDS, dtype=object)
+    flagged = values.isin(FLAG_WORDS).to_numpy()
+    observed = values[flagged].value_counts()
+    noisy = observed.reindex(words, fill_value=0).to_numpy(np.float64) + rng.laplace(0, 1 / epsilon, len(words))
+    cut = math.log(len(words) / LONE_RISK) / epsilon
+    kept = noisy > cut
+    partner = np.arange(len(words)) ^ 1  # a flag's other word (no beside yes) needs less, as a number beside a kept one
+    kept |= kept[partner] & (noisy > math.log(1 / LONE_RISK) / epsilon)  # made up one time in a hundred
+    keep = np.flatnonzero(kept)
+    levels, counts = [str(words[i]) for i in keep], [int(max(round(noisy[i]), 1)) for i in keep]
+    try:
+        other_levels, other_counts = noisy_levels(values[~flagged], name, epsilon, delta, rng)
     except _TooFew:
         if not levels:
             raise _TooFew(name, f"no value is held by the {math.ceil(cut):,} rows a release needs",
