@@ -10,7 +10,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   numbers 0-15 as candidates known in advance (`small_number_levels`), and their other values (incomes 2,500
   ... 75,000) are released by threshold; where three or more such numbers, none of them 0-15, would hold
   fewer rows a level than the threshold needs, the column is released as a number instead (`_as_quantity`).
-  Booleans have their two levels from their type. (Every whole-number
+  Text flags take their words as candidates the same way (yes/no, y/n, true/false, t/f, in lower, capitalised
+  and upper case: `flag_word_levels`). Booleans have their two levels from their type. (Every whole-number
   category through the range was tried: a small table's years were released rather than refused, but the half
   of the budget the range takes cost far-apart codes and plentiful levels more: males at epsilon 3, 0.777 ->
   0.761 quality.)
