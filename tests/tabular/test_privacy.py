@@ -651,6 +651,13 @@ def test_a_flag_of_words_keeps_both_levels_where_a_threshold_refuses_it():
     transform = fit_private_transform(table, infer_schema(table, private=True), TabularConfig(),
                                       PrivacyConfig(dp_epsilon=1), epsilon, delta, np.random.default_rng(3))
     assert sorted(transform.columns[0].encoder.levels) == ["no", "yes"]
+    # a column with other values too is no flag: a colour F of 100 rows beside D and E needs the threshold's 132
+    colours = pd.DataFrame({"colour": np.repeat(["D", "E", "F"], [400, 400, 100])})
+    shown = sum("F" in fit_private_transform(colours, infer_schema(colours, private=True), TabularConfig(),
+                                             PrivacyConfig(dp_epsilon=1), 0.1, 1e-6,
+                                             np.random.default_rng(seed)).columns[0].encoder.levels
+                for seed in range(30))
+    assert shown <= 4
 
 
 def test_small_whole_numbers_make_up_few_levels_and_larger_ones_still_need_the_threshold():

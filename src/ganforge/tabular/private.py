@@ -10,8 +10,9 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   numbers 0-15 as candidates known in advance (`small_number_levels`), and their other values (incomes 2,500
   ... 75,000) are released by threshold; where three or more such numbers, none of them 0-15, would hold
   fewer rows a level than the threshold needs, the column is released as a number instead (`_as_quantity`).
-  Text flags take their words as candidates the same way (yes/no, y/n, true/false, t/f, in lower, capitalised
-  and upper case: `flag_word_levels`). Booleans have their two levels from their type. (Every whole-number
+  Text flags (every value one of yes/no, y/n, true/false, t/f, in lower, capitalised or upper case) take
+  those words as candidates the same way (`flag_word_levels`). Booleans have their two levels from their type.
+  (Every whole-number
   category through the range was tried: a small table's years were released rather than refused, but the half
   of the budget the range takes cost far-apart codes and plentiful levels more: males at epsilon 3, 0.777 ->
   0.761 quality.)
@@ -37,7 +38,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   (integers) and never snapped onto real values, identifiers are numbered from 1, and the stored null rates
   are left out.
 
-Not covered: the column kinds, which are inferred from the data unless declared (`column_kinds`).
+Not covered: the column kinds, which are inferred from the data unless declared (`column_kinds`), and
+whether a category holds whole numbers or flag words only.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
         if spec.kind == "categorical" and public is None and _whole_numbers(values):
             levels, counts = (integer_levels if reads_as_codes(spec.name) else small_number_levels)(
                 values, spec.name, epsilon, delta, rng)
-        elif spec.kind == "categorical" and public is None and values.isin(FLAG_WORDS).any():
+        elif spec.kind == "categorical" and public is None and _flag_words(values):
             levels, counts = flag_word_levels(values, spec.name, epsilon, delta, rng)
         else:
             try:
@@ -292,6 +294,13 @@ def _declared_levels(levels: list, values: pd.Series, name: str) -> list:
                                 "numbers") from None
         numbers.append(int(number) if number.is_integer() else number)
     return numbers
+
+
+def _flag_words(values: pd.Series) -> bool:
+    """Whether a text category is a flag: every value present one of FLAG_WORDS (a property of the column, like
+    its kind; a colour F beside D, E and G is not one, and its partner T is never made up)."""
+    present = values.dropna()
+    return len(present) > 0 and bool(present.isin(FLAG_WORDS).all())
 
 
 def _whole_numbers(values: pd.Series) -> bool:
@@ -888,5 +897,5 @@ def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config:
                       "numeric ranges and distribution functions, condition frequencies), which column pairs to "
                       "measure, the two-way marginals the generator is fitted to, and discriminator training (DP-SGD)",
             "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
-                           "(declare them with --column-kind)"
+                           "or only yes/no words (declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}
