@@ -380,15 +380,7 @@ def small_number_levels(values: pd.Series, name: str, epsilon: float, delta: flo
         kept |= beside
     keep = np.flatnonzero(kept)
     levels, counts = [int(i) for i in keep], [int(max(round(noisy[i]), 1)) for i in keep]
-    try:
-        other_levels, other_counts = noisy_levels(values[~small], name, epsilon, delta, rng)
-    except _TooFew:
-        if not levels:
-            raise _TooFew(name, f"no value is held by the {math.ceil(cut):,} rows a release needs",
-                          f"--dp-categories {name}=A,B,...") from None
-        other_levels, other_counts = [], []
-    order = np.argsort(-np.asarray(counts + other_counts), kind="stable")
-    return [(levels + other_levels)[i] for i in order], [(counts + other_counts)[i] for i in order]
+    return _with_the_rest(levels, counts, values[~small], name, epsilon, delta, rng, cut)
 
 
 def flag_word_levels(values: pd.Series, name: str, epsilon: float, delta: float,
@@ -397,9 +389,8 @@ def flag_word_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     the candidates, known before any row is read: each one's noisy count is released where it clears a cut for
     that many candidates (an empty one passes with chance under LONE_RISK), about half the rows a level of
     unknown key needs, or a third beside its kept partner (yes beside no), so a flag held by a third of 382
-    rows is not refused where the threshold wants 252. The
-    other values and the missing ones are released as unknown keys (`noisy_levels`); a row is in one part or the
-    other by its own value, so each part spends the whole epsilon (parallel composition), as for small numbers."""
+    rows is not refused where the threshold wants 252. Missing values are released as an unknown key; a row is
+    in one part or the other by its own value, so each part spends the whole epsilon (parallel composition)."""
     words = np.asarray(FLAG_WORDS, dtype=object)
     flagged = values.isin(FLAG_WORDS).to_numpy()
     observed = values[flagged].value_counts()
@@ -410,8 +401,15 @@ def flag_word_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     kept |= kept[partner] & (noisy > math.log(1 / LONE_RISK) / epsilon)  # made up one time in a hundred
     keep = np.flatnonzero(kept)
     levels, counts = [str(words[i]) for i in keep], [int(max(round(noisy[i]), 1)) for i in keep]
+    return _with_the_rest(levels, counts, values[~flagged], name, epsilon, delta, rng, cut)
+
+
+def _with_the_rest(levels: list, counts: list[int], rest: pd.Series, name: str, epsilon: float, delta: float,
+                   rng: np.random.Generator, cut: float) -> tuple[list, list[int]]:
+    """Candidate levels released beside the column's other values (and missing ones) as unknown keys, most
+    frequent first; refused only where neither part releases anything."""
     try:
-        other_levels, other_counts = noisy_levels(values[~flagged], name, epsilon, delta, rng)
+        other_levels, other_counts = noisy_levels(rest, name, epsilon, delta, rng)
     except _TooFew:
         if not levels:
             raise _TooFew(name, f"no value is held by the {math.ceil(cut):,} rows a release needs",
