@@ -479,8 +479,8 @@ class Layout:
     @property
     def block_spans(self) -> list[slice]:
         """Each block's entries among the one-hot ones alone (past the scalars)."""
-        ends = np.cumsum(self.block_sizes).astype(np.int64)
-        return [slice(int(end - size), int(end)) for end, size in zip(ends, self.block_sizes)]
+        starts = self.block_offsets - self.n_scalars
+        return [slice(int(start), int(start + size)) for start, size in zip(starts, self.block_sizes)]
 
 
 class TableTransform:
