@@ -572,6 +572,32 @@ def test_codes_that_clear_the_cut_stand_for_their_run_only_where_they_hold_most_
     assert min(len(levels) for levels in found) >= 12, sorted(len(levels) for levels in found)  # was 1 in a draw
 
 
+def test_a_balanced_panel_of_codes_released_blurred_comes_out_even_and_stops_near_the_last_code():
+    rng = np.random.default_rng(0)  # 46 state codes of 1-51, 21 rows each: no code clears the cut
+    present = np.setdiff1d(np.arange(1, 52), [2, 6, 12, 34, 38])
+    states = pd.Series(rng.permutation(np.repeat(present, 21)), name="state")
+    truth = states.value_counts(normalize=True)
+    distances, beyond = [], []
+    for seed in range(10):
+        levels, counts = integer_levels(states, "state", 0.074, 5e-7, np.random.default_rng(seed))
+        shares = pd.Series(counts, index=levels, dtype=float) / sum(counts)
+        distances.append(0.5 * truth.sub(shares, fill_value=0).abs().sum())
+        beyond.append(shares[shares.index > 56].sum())
+    # every code with a positive noisy count, as before: 0.52 from the truth, 0.13 of the rows past code 56
+    assert np.mean(distances) < 0.35 and np.mean(beyond) < 0.08, (np.round(distances, 2), np.round(beyond, 2))
+
+
+def test_codes_of_unequal_sizes_released_blurred_keep_their_sizes():
+    rng = np.random.default_rng(1)  # 24 product ids, a few of them most of the rows
+    sizes = np.sort(np.round(rng.lognormal(4.5, 1.2, 24)).astype(int) + 1)[::-1]
+    ids = pd.Series(rng.permutation(np.repeat(np.arange(1, 25), sizes)), name="product_id")
+    for seed in range(5):
+        levels, counts = integer_levels(ids, "product_id", 0.0744, 5e-7, np.random.default_rng(seed))
+        released = dict(zip(levels, counts))
+        assert set(range(1, 25)) - set(released) <= set(range(12, 25))  # only small ones may be lost
+        assert abs(released[1] / sum(counts) - sizes[0] / sizes.sum()) < 0.05
+
+
 def test_rows_of_hidden_levels_are_spread_over_the_released_ones():
     from ganforge.tabular.encoders import CategoricalEncoder
 
