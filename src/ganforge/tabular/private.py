@@ -198,7 +198,8 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
             count_epsilon = shape_epsilon = epsilon
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
-    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None)
+    edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None,
+                                    whole=spec.kind == "integer")
     edges, low, high = edges + origin, low + origin, high + origin
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
@@ -649,7 +650,7 @@ def shape_bins(total: float, epsilon: float) -> int:
 
 def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
                     rng: np.random.Generator, zeros: bool = False,
-                    declared: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    declared: bool = False, whole: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
     noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Where
@@ -658,11 +659,18 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     range of 512-2,048 fell into one bin. Every bin keeps a sliver of mass, so the distribution function is
     strictly increasing. With `zeros` (the range found many values at exactly zero), those are counted apart,
     in a bin of no width at zero: spread over the even bin around zero, 56% of days without rain came out as
-    rainfall between 0 and 9 mm. `declared`: [low, high] are bounds the user declared, not a private range."""
+    rainfall between 0 and 9 mm. `declared`: [low, high] are bounds the user declared, not a private range.
+    `whole`: the values are whole numbers (an integer column)."""
     if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
         return np.zeros(2), np.ones(1)
     placing = shape_bins(total, epsilon) >= PLACING_BINS  # with fewer, the coarse histogram would find
     # nothing (a run of all the values falls under its bar) and its share would cost the shape
+    # whole numbers (`whole`) that the noise allows a bin each get one, edges halfway between them: bins placed
+    # by mass cut between whole numbers, and a value drawn inside such a bin rounds to either side of its cut
+    # (`males`' years of experience, 1-18 at a shape epsilon of 0.022, came out as 3-11)
+    between = math.floor(high) - math.ceil(low) + 1
+    one_each = whole and not zeros and 2 <= between <= shape_bins(total, epsilon)
+    placing = placing and not one_each
     if placing:
         coarse_epsilon, epsilon = epsilon * COARSE_SHARE, epsilon * (1 - COARSE_SHARE)
     at_zero = np.abs(numbers) <= TINY if zeros else None  # a range with zeros holds zero's bin
@@ -677,6 +685,8 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
         coarse = np.histogram(numbers, bins=coarse_edges)[0] + rng.laplace(0, 1 / coarse_epsilon, nodes * size)
         masses, solid = _placement(coarse, total, coarse_epsilon)
         edges = _placed_edges(coarse_edges, masses, solid, shape_bins(total, epsilon))
+    elif one_each:
+        edges = np.clip(np.arange(math.ceil(low) - 0.5, math.floor(high) + 1.0), low, high)
     else:
         edges = _few_edges(low, high, shape_bins(total, epsilon))
     raw = np.histogram(numbers, bins=edges)[0] + rng.laplace(0, 1 / epsilon, len(edges) - 1)
