@@ -119,3 +119,21 @@ def test_bundled_data_sets(tmp_path):
     assert result.returncode == 0, result.stderr
     weather = pd.read_csv(tmp_path / "weather.csv")
     assert len(weather) == 1461 and "weather" in weather.columns
+
+
+def test_a_private_fit_prints_its_budget_and_info_the_epsilon_spent(tmp_path):
+    from tests.tabular.test_privacy import survey
+
+    survey(1701).to_csv(tmp_path / "survey.csv", index=False)
+    fit = ganforge("fit", "survey.csv", "--out", "private", "--dp-epsilon", "1", cwd=tmp_path)
+    assert fit.returncode == 0, fit.stderr
+    said = fit.stdout
+    assert "fitted the generator to noisy pair marginals in" in said and "(no adversarial epochs)" in said, said
+    assert "budget split: row count epsilon 0.03, statistics epsilon 0.67" in said
+    assert "statistics bought for statusquo: range" in said and "pair marginals bought the joint counts" in said
+    info = ganforge("info", "private", cwd=tmp_path)
+    assert info.returncode == 0 and "epsilon 1.000 spent of 1" in info.stdout, info.stdout
+    sample = ganforge("sample", "private", "-n", "200", "--out", "rows.csv", "--seed", "0", cwd=tmp_path)
+    assert sample.returncode == 0, sample.stderr
+    rows = pd.read_csv(tmp_path / "rows.csv")
+    assert list(rows.columns) == list(survey(5).columns) and len(rows) == 200

@@ -117,8 +117,12 @@ def _print_fit(model, out: Path) -> None:
     last = f"; last losses D={history[-1]['loss_d']:.3f} G={history[-1]['loss_g']:.3f}" if history else ""
     for note in getattr(model, "notes_", []):
         click.echo(f"note: {note}", err=True)
-    click.echo(f"trained {length(training)} in {training['seconds']:.1f} s on {training['device']} "
-               f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
+    if training["stopped_by"] == "marginals":  # no game was played
+        click.echo(f"fitted the generator to noisy pair marginals in {training['seconds']:.1f} s on "
+                   f"{training['device']} (no adversarial epochs)")
+    else:
+        click.echo(f"trained {length(training)} in {training['seconds']:.1f} s on {training['device']} "
+                   f"(loss {model.train_config.loss}, stopped by {training['stopped_by']}){last}")
     if "validation" in training:
         scores = training["validation"]
         kept = (f"kept the best, step {scores['best_step']:,}" if scores["early_stopping"] else
