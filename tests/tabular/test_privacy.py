@@ -366,6 +366,7 @@ def test_an_ordinary_survey_table_trains_at_epsilon_one_and_the_split_adds_up():
     spent = model.privacy_
     statistics, marginals = spent["statistics"]["epsilon"], spent["marginals"]["epsilon"]
     assert spent["training"] is None and model.training_["stopped_by"] == "marginals"  # the default: no DP-SGD
+    assert "DP-SGD" not in spent["covers"] and "no discriminator was trained on the rows" in spent["covers"]
     # the pairs were bought: as many as the seven columns less one (or eight, with a number's missing-value
     # indicator where its noisy count of missing values, none here, passed by noise: `statusquo` in 2 of 20 runs),
     # chosen from all their pairs, and `fit` names them
@@ -543,6 +544,7 @@ def test_a_single_column_gives_the_marginals_share_to_dp_sgd():
     assert not model.transform_.columns[0].encoder.nullable
     assert model.privacy_["marginals"] is None
     assert model.privacy_["training"]["epsilon_target"] == pytest.approx(2.0 * 0.3)
+    assert model.privacy_["covers"].endswith("and discriminator training (DP-SGD)")
 
 
 def test_year_codes_inside_a_wide_magnitude_bin_are_found_where_they_lie():

@@ -926,14 +926,18 @@ def budget_parts(config: PrivacyConfig, measurable: bool) -> dict[str, tuple[flo
     return {name: (config.dp_epsilon * share, config.dp_delta / 2 / len(used)) for name, share in used.items()}
 
 
-def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config: PrivacyConfig) -> dict:
-    """What a DP model's guarantee covers, in words and numbers, for its metadata, `info` and reports."""
+def privacy_coverage(epsilon_statistics: float, delta_statistics: float, config: PrivacyConfig,
+                     dp_sgd: bool = True) -> dict:
+    """What a DP model's guarantee covers, in words and numbers, for its metadata, `info` and reports.
+    `dp_sgd`: a discriminator was trained on the real rows (DP-SGD)."""
     public = sorted(set(config.dp_public_bounds) | set(config.dp_public_categories))
     return {"epsilon_budget": config.dp_epsilon, "delta_budget": config.dp_delta,
             "statistics": {"epsilon": epsilon_statistics, "delta": delta_statistics},
             "covers": "every use of the real rows: a row count, the column statistics (category lists and counts, "
                       "numeric ranges and distribution functions, condition frequencies), which column pairs to "
-                      "measure, the two-way marginals the generator is fitted to, and discriminator training (DP-SGD)",
+                      "measure, " + ("the two-way marginals the generator is fitted to, and discriminator training "
+                                     "(DP-SGD)" if dp_sgd else "and the two-way marginals the generator is fitted "
+                                     "to (no discriminator was trained on the rows)"),
             "not_covered": "the column kinds inferred from the data, and whether a category holds whole numbers "
                            "or only yes/no words (declare them with --column-kind)"
                            + (f"; values declared public for {', '.join(public)}" if public else "")}

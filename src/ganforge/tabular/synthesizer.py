@@ -332,7 +332,7 @@ class TabularSynthesizer(Synthesizer):
                 "curve": [[round_ * steps_per_epoch, value] for round_, value in selection.curve]}
         self.privacy_ = None
         if dp.enabled:
-            coverage = privacy_coverage(*plan.statistics, dp)
+            coverage = privacy_coverage(*plan.statistics, dp, dp_sgd=privacy is not None)
             coverage["statistics"]["bought"] = statistics_bought(transform)
             spent = plan.before_dp_sgd + (privacy.spent() if privacy else 0.0)
             self.privacy_ = {"epsilon": round(spent, 6),
