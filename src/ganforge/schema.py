@@ -107,6 +107,13 @@ def mostly_distinct(values: pd.Series, distinct: int | None = None) -> bool:
     return (values.nunique() if distinct is None else distinct) >= MOSTLY_DISTINCT * len(values)
 
 
+def _mostly_held_once(values: pd.Series) -> bool:
+    """Most of the distinct values are held by one row each: drawn as a category, a synthetic row would point
+    at that row. Two-letter state codes of 100 senators, each held twice, are a category."""
+    counts = values.value_counts()
+    return bool((counts == 1).sum() >= 0.5 * len(counts))
+
+
 def _is_free_text(values: pd.Series, distinct: int) -> bool:
     """Sentences, titles, addresses: mostly distinct strings of several words."""
     if (len(values) < ID_MIN_ROWS or not mostly_distinct(values, distinct)
@@ -194,7 +201,7 @@ def infer_kind_and_reason(column: pd.Series, private: bool = False) -> tuple[str
         return "text", None, "free text: mostly distinct strings of several words"
     if distinct == len(values) >= ID_MIN_ROWS:
         return "id", None, "a different text in every row"
-    if len(values) >= ID_MIN_ROWS and mostly_distinct(values, distinct):
+    if len(values) >= ID_MIN_ROWS and mostly_distinct(values, distinct) and _mostly_held_once(values):
         name = str(column.name or "")
         if private:
             return "categorical", None, (f"text with {distinct} levels in {len(values)} values; under differential "

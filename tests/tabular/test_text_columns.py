@@ -91,6 +91,8 @@ def test_free_text_and_mostly_distinct_names_are_text_and_repeated_labels_stay_c
     assert name.kind == "text" and "--column-kind name=categorical" in name.reason and group.kind == "categorical"
     half = pd.Series(["a", "b", "c", "d"] * 8 + [f"x{i}" for i in range(30)])  # 34 levels in 62 values
     assert infer_kind(half)[0] == "text" and infer_kind(half.iloc[:50])[0] == "categorical"  # 22 levels in 50
+    states = pd.Series([a + b for a in "ACDGIKLMNOPRSTUVW" for b in "ALKZRTEC"][:50] * 2)  # 100 senators
+    assert infer_kind(states)[0] == "categorical"  # half distinct, but each held twice: no row singled out
     private = infer_schema(table, private=True)[0]  # its rare levels are never released there
     assert private.kind == "categorical" and "differential privacy" in private.reason
 
