@@ -79,6 +79,21 @@ def test_sampled_rows_obey_the_rules_in_the_columns_own_order_and_types(derive):
         assert broken > 0.5 and not reasons["experience"].startswith("derived")
 
 
+def test_a_computed_share_never_leaves_the_range_its_training_values_span_and_the_total_holds():
+    rng = np.random.default_rng(3)  # three vote shares summing to one, none under 5% in any constituency
+    shares = rng.dirichlet([6, 5, 2], 400)
+    frame = pd.DataFrame(np.round(shares[(shares > 0.05).all(axis=1)], 4), columns=["con", "lab", "lib"])
+    frame["turnout"] = rng.normal(0.7, 0.05, len(frame)).round(3)
+    model = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=60)).fit(frame)
+    computed = next(column for column in model.transform_.columns if column.rule is not None)
+    name, (low, high) = computed.spec.name, computed.extra["seen_range"]
+    rows = model.sample(2000, seed=0)
+    assert len(rows) == 2000 and rows[name].between(low, high).all()  # drawn again, not clipped onto an edge
+    assert np.abs(rows[["con", "lab", "lib"]].sum(axis=1) - 1).max() < 2e-4
+    assert (rows[name] == low).mean() < 0.01 and (rows[name] == high).mean() < 0.01
+    assert model.sample(500, seed=1).equals(model.sample(500, seed=1))
+
+
 def matches(rows: int = 600, seed: int = 0) -> pd.DataFrame:
     """Football matches: the season a match belongs to is its date's year, less one before July."""
     rng = np.random.default_rng(seed)

@@ -612,9 +612,12 @@ class TabularSynthesizer(Synthesizer):
             min(CALIBRATION_UNIT, num_rows) * sum(layout.block_sizes) <= EXACT_MAX_SCORES) else None
         while produced < num_rows:
             if generated >= MAX_REJECTION_FACTOR * num_rows + SAMPLE_CHUNK:
-                if not parsed:
+                if not parsed and critic is not None:
                     raise GanforgeError(f"could only generate {produced} of {num_rows} rows: the row critic keeps "
                                         "too few generated rows; sample without rejection (--no-rejection)")
+                if not parsed:
+                    raise GanforgeError(f"could only generate {produced} of {num_rows} rows: the columns computed "
+                                        "from others rarely come out inside the range their training values span")
                 wanted = ", ".join(f"{c[0]}={c[1]!r}" for c in parsed)
                 raise GanforgeError(f"could only generate {produced} of {num_rows} rows with {wanted}: "
                                     "the model rarely produces this combination")
@@ -643,6 +646,7 @@ class TabularSynthesizer(Synthesizer):
                                            calibrate=self.tabular_config.calibrate_marginals)
             for name, level, *_ in parsed:
                 frame = frame[(frame[name] == level).to_numpy()]
+            frame = frame[~self.transform_.outside_seen_range(frame)]  # drawn again in the next round
             frame = frame.iloc[:num_rows - produced]
             for start in range(0, len(frame), SAMPLE_CHUNK):
                 part = fill_text_columns(frame.iloc[start:start + SAMPLE_CHUNK].copy(), self.text_models_,
