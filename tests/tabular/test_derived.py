@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from ganforge.config import TabularConfig, TrainConfig
+from ganforge.errors import GanforgeError
 from ganforge.schema import infer_schema
 from ganforge.tabular.derived import (
     find_bins,
@@ -92,6 +93,9 @@ def test_a_computed_share_never_leaves_the_range_its_training_values_span_and_th
     assert np.abs(rows[["con", "lab", "lib"]].sum(axis=1) - 1).max() < 2e-4
     assert (rows[name] == low).mean() < 0.01 and (rows[name] == high).mean() < 0.01
     assert model.sample(500, seed=1).equals(model.sample(500, seed=1))
+    computed.extra["seen_range"] = ["0", 1]  # as a damaged model file would give it
+    with pytest.raises(GanforgeError, match=f"column '{name}' has a seen_range that is not two numbers"):
+        model.sample(10, seed=0)
 
 
 def matches(rows: int = 600, seed: int = 0) -> pd.DataFrame:

@@ -639,7 +639,12 @@ class TableTransform:
         outside = np.zeros(len(frame), dtype=bool)
         for column in self.columns:
             if "seen_range" in column.extra and column.spec.name in frame:
-                low, high = column.extra["seen_range"]
+                seen = column.extra["seen_range"]
+                if not (isinstance(seen, list) and len(seen) == 2
+                        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seen)):
+                    raise GanforgeError(f"the model's column {column.spec.name!r} has a seen_range that is not two "
+                                        "numbers: the model file is damaged")
+                low, high = seen
                 values = frame[column.spec.name].to_numpy(np.float64, na_value=np.nan)
                 outside |= (values < low) | (values > high)  # a missing value is never outside
         return outside
