@@ -288,6 +288,22 @@ def test_columns_that_come_in_fixed_combinations_are_sampled_in_pairs_seen_in_tr
     assert find_combinations(free, schema, set()) == {}
 
 
+def test_a_code_and_a_name_that_always_agree_are_sampled_together_even_with_two_rows_a_value():
+    rng = np.random.default_rng(5)  # a senate: two senators a state, its postal code and its name on each row
+    codes = [a + b for a in "ACDGIKLMNOPRSTUVW" for b in "ALKZRTEC"][:50]
+    names = {code: f"State of {code.lower()}" for code in codes}
+    states = np.repeat(codes, 2)
+    frame = pd.DataFrame({"code": states, "state": [names[c] for c in states], "vote": rng.integers(0, 2, 100),
+                          "share": rng.normal(50, 8, 100).round(2)})
+    schema = infer_schema(frame)
+    combinations = find_combinations(frame, schema, set())
+    assert len(combinations) == 1 and len(next(iter(combinations.values()))[1]) == 50  # too few rows to shrink
+    rows = TabularSynthesizer(TrainConfig(seed=0), TabularConfig(steps=60)).fit(frame).sample(300, seed=0)
+    assert all(names[c] == s for c, s in zip(rows["code"], rows["state"]))
+    shuffled = frame.assign(state=rng.permutation(frame["state"].to_numpy()))  # chance pairs: two names a code
+    assert find_combinations(shuffled, schema, set()) == {}
+
+
 def test_a_number_that_copies_another_picked_by_a_level_is_copied_after_sampling():
     # an angler's price is that of the mode chosen
     rng = np.random.default_rng(5)

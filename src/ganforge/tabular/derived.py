@@ -435,7 +435,9 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
     maker, an interval's lower bound its upper one: the generator drew `mpg`'s makers and models in pairs never
     seen in 66% of rows ("toyota a4"). Sampling keeps the other column's value and draws this one from the
     pairs seen with it, by their rows. Found where the seen pairs are at most a COMBINATION_SHRINK-th of those
-    columns of their shares would show by chance; each column in one pair at most, the tightest first."""
+    columns of their shares would show by chance, or where one column's every value comes with one value of
+    the other and chance would rarely give that (`_determines`); each column in one pair at most, the tightest
+    first."""
     if len(frame) < MIN_ROWS:
         return {}
     names = [spec.name for spec in schema if spec.kind not in ("id", "text", "constant") and spec.name not in derived]
@@ -450,6 +452,8 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
             seen = len(pd.DataFrame({"a": columns[a], "b": columns[b]}).value_counts(dropna=False))
             if chance >= 6 and seen * COMBINATION_SHRINK <= chance:
                 found.append((seen / chance, a, b))
+            elif _determines(columns[a], columns[b], shares[b]) or _determines(columns[b], columns[a], shares[a]):
+                found.append((1.0, a, b))  # after the pairs the shrink finds: a model fixes both maker and drive
     combinations, taken = {}, set()
     for _, a, b in sorted(found):
         if a in taken or b in taken:
@@ -459,6 +463,21 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
         combinations[drawn] = [kept, [[to_python(x), to_python(y), int(n)] for (x, y), n in counts.items()]]
         taken |= {a, b}
     return combinations
+
+
+def _determines(kept: pd.Series, drawn: pd.Series, shares: np.ndarray) -> bool:
+    """Whether every value of `kept` comes with one value of `drawn` where chance would rarely give that: the
+    rows of each value of `kept` agreeing on `drawn` by chance has probability the sum of `drawn`'s shares raised
+    to their number, and all of them together under PIN_CHANCE. Two rows a state, as in a senate's 100 votes, name
+    and postal code always agree (chance 1e-85), while the pairs seen are too many for a shrink test."""
+    if kept.nunique() < drawn.nunique():
+        return False
+    pairs = pd.DataFrame({"kept": kept, "drawn": drawn}).value_counts(dropna=False)
+    if pairs.index.get_level_values("kept").duplicated().any():  # a value of `kept` seen with two of `drawn`
+        return False
+    rows = pairs.to_numpy()
+    log_chance = float(np.log(np.array([np.sum(shares ** n) for n in rows[rows >= 2]])).sum())
+    return log_chance < math.log(PIN_CHANCE)
 
 
 def apply_combinations(frame: pd.DataFrame, combination: list, column: str, rng: np.random.Generator) -> pd.Series:
