@@ -441,6 +441,7 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
     if len(frame) < MIN_ROWS:
         return {}
     names = [spec.name for spec in schema if spec.kind not in ("id", "text", "constant") and spec.name not in derived]
+    kinds = {spec.name: spec.kind for spec in schema}
     rows = spread_rows(len(frame))
     columns = {name: pd.Series(frame[name].to_numpy()[rows]) for name in names[:MAX_COLUMNS]}
     columns = {name: values for name, values in columns.items() if 2 <= values.nunique() <= COMBINATION_LEVELS}
@@ -453,7 +454,9 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
             if chance >= 6 and seen * COMBINATION_SHRINK <= chance:
                 found.append((seen / chance, a, b))
             elif _determines(columns[a], columns[b], shares[b]) or _determines(columns[b], columns[a], shares[a]):
-                found.append((1.0, a, b))  # after the pairs the shrink finds: a model fixes both maker and drive
+                # after the pairs the shrink finds (a model fixes both maker and drive), and two categories before
+                # a category and a number (a state's code and its name before its code and a vote share)
+                found.append((1.0 if not ({kinds[a], kinds[b]} & NUMBER_KINDS) else 1.5, a, b))
     combinations, taken = {}, set()
     for _, a, b in sorted(found):
         if a in taken or b in taken:
@@ -463,6 +466,9 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
         combinations[drawn] = [kept, [[to_python(x), to_python(y), int(n)] for (x, y), n in counts.items()]]
         taken |= {a, b}
     return combinations
+
+
+NUMBER_KINDS = {"integer", "continuous", "datetime"}
 
 
 def _determines(kept: pd.Series, drawn: pd.Series, shares: np.ndarray) -> bool:
