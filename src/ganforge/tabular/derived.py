@@ -450,10 +450,10 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
     for i, a in enumerate(columns):
         for b in list(columns)[i + 1:]:
             chance = float((1 - (1 - np.outer(shares[a], shares[b])) ** len(rows)).sum())
-            seen = len(pd.DataFrame({"a": columns[a], "b": columns[b]}).value_counts(dropna=False))
-            if chance >= 6 and seen * COMBINATION_SHRINK <= chance:
-                found.append((seen / chance, a, b))
-            elif _determines(columns[a], columns[b], shares[b]) or _determines(columns[b], columns[a], shares[a]):
+            pairs = pd.DataFrame({"a": columns[a], "b": columns[b]}).value_counts(dropna=False)
+            if chance >= 6 and len(pairs) * COMBINATION_SHRINK <= chance:
+                found.append((len(pairs) / chance, a, b))
+            elif _determines(pairs, shares[b]) or _determines(pairs.reorder_levels(["b", "a"]), shares[a]):
                 # after the pairs the shrink finds (a model fixes both maker and drive), and two categories before
                 # a category and a number (a state's code and its name before its code and a vote share)
                 found.append((1.0 if not ({kinds[a], kinds[b]} & NUMBER_KINDS) else 1.5, a, b))
@@ -471,15 +471,13 @@ def find_combinations(frame: pd.DataFrame, schema: list[ColumnSpec], derived: se
 NUMBER_KINDS = {"integer", "continuous", "datetime"}
 
 
-def _determines(kept: pd.Series, drawn: pd.Series, shares: np.ndarray) -> bool:
-    """Whether every value of `kept` comes with one value of `drawn` where chance would rarely give that: the
-    rows of each value of `kept` agreeing on `drawn` by chance has probability the sum of `drawn`'s shares raised
-    to their number, and all of them together under PIN_CHANCE. Two rows a state, as in a senate's 100 votes, name
-    and postal code always agree (chance 1e-85), while the pairs seen are too many for a shrink test."""
-    if kept.nunique() < drawn.nunique():
-        return False
-    pairs = pd.DataFrame({"kept": kept, "drawn": drawn}).value_counts(dropna=False)
-    if pairs.index.get_level_values("kept").duplicated().any():  # a value of `kept` seen with two of `drawn`
+def _determines(pairs: pd.Series, shares: np.ndarray) -> bool:
+    """Whether every value of the first column of `pairs` (the rows of each pair of values seen) comes with one
+    value of the second, whose shares are `shares`, where chance would rarely give that: the rows of a value
+    agreeing on the second column by chance has probability the sum of its shares raised to their number, and
+    all of them together under PIN_CHANCE. Two rows a state, as in a senate's 100 votes, name and postal code
+    always agree (chance 1e-85), while the pairs seen are too many for a shrink test."""
+    if pairs.index.get_level_values(0).duplicated().any():  # a value seen with two of the other column
         return False
     rows = pairs.to_numpy()
     log_chance = float(np.log(np.array([np.sum(shares ** n) for n in rows[rows >= 2]])).sum())

@@ -354,7 +354,6 @@ def integer_levels(values: pd.Series, name: str, epsilon: float, delta: float,
     if blurred:  # post-processing of the same counts
         first, last, counts = _blurred_run(noisy[:-1], 2 / epsilon)
         run = np.arange(first, last + 1)
-        noisy[:-1] = np.where(np.isin(np.arange(len(candidates)), keep), noisy[:-1], 0.0)  # outside the run only
         noisy[run] = np.where(np.isin(run, keep), noisy[run], counts)  # codes that clear the cut, at their counts
         keep = np.union1d(keep, run)
     if len(keep) == 0:  # over a wide range a blurred release would be mostly made-up codes
