@@ -9,7 +9,8 @@ The statistics budget (epsilon_s, delta_s) is split evenly over the modelled col
   instead (`integer_levels`), which needs no row count per level; other whole-number categories take the
   numbers 0-15 as candidates known in advance (`small_number_levels`), and their other values (incomes 2,500
   ... 75,000) are released by threshold; where three or more such numbers, none of them 0-15, would hold
-  fewer rows a level than the threshold needs, the column is released as a number instead (`_as_quantity`).
+  fewer rows a level than the threshold needs, the column is released as a number instead (`_as_quantity`;
+  where they are every whole number between their ends, years, with a bin for each).
   Text flags (every value one of yes/no, y/n, true/false, t/f, in lower, capitalised or upper case) take
   those words as candidates the same way (`flag_word_levels`). Booleans have their two levels from their type.
   (Every whole-number
@@ -143,8 +144,12 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
                 epsilon: float, delta: float, rng: np.random.Generator, rows: float | None = None) -> ColumnTransform:
     if spec.kind == "id":
         return ColumnTransform(spec, None, {"start": 1})
+    unit = False  # a category of consecutive large whole numbers (years) too thin for a release by threshold
     if spec.kind == "categorical":
-        spec = _as_quantity(values, spec, config, privacy, epsilon, delta, rows)
+        quantity = _as_quantity(values, spec, config, privacy, epsilon, delta, rows)
+        unit = quantity is not spec and _consecutive(values)
+        spec = dataclasses.replace(quantity, reason=f"{quantity.reason} (consecutive: a bin for each whole number)"
+                                   ) if unit else quantity
     if spec.kind in ("categorical", "boolean", "constant"):
         public = privacy.dp_public_categories.get(spec.name)
         public = None if public is None else _declared_levels(public, values, spec.name)
@@ -199,7 +204,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
     edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None,
-                                    whole=spec.kind == "integer")
+                                    whole=spec.kind == "integer", unit=unit)
     edges, low, high = edges + origin, low + origin, high + origin
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
@@ -276,6 +281,13 @@ def _as_quantity(values: pd.Series, spec: ColumnSpec, config: TabularConfig, pri
         f"{spec.reason}; under differential privacy released as a number: about {rows / distinct:,.0f} rows a "
         f"level, fewer than the {bar:,.0f} a level's release needs; --column-kind {spec.name}=categorical keeps "
         "its levels"))
+
+
+def _consecutive(values: pd.Series) -> bool:
+    """Whether a column's whole numbers are every one from its lowest to its highest (years 1980-1987): like
+    its kind, a property read from the values outside the guarantee."""
+    present = values.dropna()
+    return len(present) > 0 and present.max() - present.min() + 1 == present.nunique()
 
 
 def _declared_levels(levels: list, values: pd.Series, name: str) -> list:
@@ -649,7 +661,7 @@ def shape_bins(total: float, epsilon: float) -> int:
 
 def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, epsilon: float,
                     rng: np.random.Generator, zeros: bool = False,
-                    declared: bool = False, whole: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                    declared: bool = False, whole: bool = False, unit: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Bin edges over [low, high] and each bin's share of the values clipped into it, from Laplace-noised
     counts (epsilon-DP; the rest is post-processing). Fewer bins where the noise would swamp them: with a
     noisy `total` (already paid for), each bin expects about COUNTS_PER_NOISE noise scales of rows. Where
@@ -659,7 +671,10 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     strictly increasing. With `zeros` (the range found many values at exactly zero), those are counted apart,
     in a bin of no width at zero: spread over the even bin around zero, 56% of days without rain came out as
     rainfall between 0 and 9 mm. `declared`: [low, high] are bounds the user declared, not a private range.
-    `whole`: the values are whole numbers (an integer column)."""
+    `whole`: the values are whole numbers (an integer column). `unit`: they are a few consecutive whole numbers
+    (`_as_quantity`'s years), so every whole number of the range gets a bin, however many: the floor and the
+    stray test of `_kept_counts` find the run among empty bins (`EmplUK`'s nine years, 115 rows each, over a
+    range of 512-2,048 in the 11 bins the noise allowed fell into one bin of 140 years)."""
     if zeros and -TINY <= low and high <= TINY:  # the range is zero's magnitude bin: exactly zero, not 1e-9s
         return np.zeros(2), np.ones(1)
     placing = shape_bins(total, epsilon) >= PLACING_BINS  # with fewer, the coarse histogram would find
@@ -668,7 +683,9 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     # by mass cut between whole numbers, and a value drawn inside such a bin rounds to either side of its cut
     # (`males`' years of experience, 1-18 at a shape epsilon of 0.022, came out as 3-11)
     between = math.floor(high) - math.ceil(low) + 1
-    one_each = whole and not zeros and 2 <= between <= shape_bins(total, epsilon)
+    one_each = whole and not zeros and 2 <= between <= (MAX_CODES if unit else shape_bins(total, epsilon))
+    # (bins of one whole number over a span of spaced levels, ages 20-65 in steps of 5, left each level alone
+    # among empty bins, and the stray test took levels under ten noise scales: so consecutive ones only)
     placing = placing and not one_each
     if placing:
         coarse_epsilon, epsilon = epsilon * COARSE_SHARE, epsilon * (1 - COARSE_SHARE)
