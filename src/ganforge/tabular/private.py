@@ -204,7 +204,7 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     # whether values are ever missing: a column with none is called nullable with chance EMPTY_BIN_RISK / 2
     nullable = noisy_missing > math.log(1 / EMPTY_BIN_RISK) / count_epsilon
     edges, masses = noisy_histogram(numbers, low, high, total, shape_epsilon, rng, zeros, public is not None,
-                                    whole=spec.kind == "integer", unit=unit)
+                                    whole=spec.kind == "integer", unit=unit and public is None)
     edges, low, high = edges + origin, low + origin, high + origin
     decimals = 0 if spec.kind == "integer" else (6 if spec.kind == "datetime" else None)
     if config.numeric_encoding == "quantile":
@@ -685,7 +685,8 @@ def noisy_histogram(numbers: np.ndarray, low: float, high: float, total: float, 
     between = math.floor(high) - math.ceil(low) + 1
     one_each = whole and not zeros and 2 <= between <= (MAX_CODES if unit else shape_bins(total, epsilon))
     # (bins of one whole number over a span of spaced levels, ages 20-65 in steps of 5, left each level alone
-    # among empty bins, and the stray test took levels under ten noise scales: so consecutive ones only)
+    # among empty bins, and the stray test took levels under ten noise scales: so consecutive ones only; and not
+    # over declared bounds, where the noise is only clipped at zero and every empty bin would keep some)
     placing = placing and not one_each
     if placing:
         coarse_epsilon, epsilon = epsilon * COARSE_SHARE, epsilon * (1 - COARSE_SHARE)
