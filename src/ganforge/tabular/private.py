@@ -292,8 +292,8 @@ def _as_quantity(values: pd.Series, spec: ColumnSpec, config: TabularConfig, pri
 def _as_levels(values: pd.Series, spec: ColumnSpec, config: TabularConfig, privacy: PrivacyConfig,
                epsilon: float, delta: float, rows: float | None) -> ColumnSpec:
     """An inferred number with fractions and few distinct values (LEVEL_NUMBERS at most: income brackets coded
-    0.15, 0.25, 0.55, a twentieth's ages, years of schooling in halves), whose values hold LEVEL_ROWS times the
-    rows a release by threshold needs on average: released as levels, each value's noisy count, rather than a
+    0.15, 0.25, 0.55, age groups in hundredths, years of schooling in halves), whose values hold LEVEL_ROWS times
+    the rows a release by threshold needs on average: released as levels, each value's noisy count, rather than a
     histogram that spreads every value over its bin (`DoctorAUS`' 14 income values came out 0.77 from the truth,
     KS complement, at epsilon 3; 0.96 as levels). The rows are the budget plan's noisy count, so the choice is
     post-processing; a declared kind or range keeps the number."""
