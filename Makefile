@@ -107,7 +107,8 @@ bench-env: .bench/.installed .bench-argn/.installed .bench-dp/.installed $(FORTU
 .bench-dp/.installed: Makefile
 	$(PYTHON) -m venv .bench-dp
 	.bench-dp/bin/pip install --quiet --no-deps 'smartnoise-synth==1.0.8'
-	.bench-dp/bin/pip install --quiet 'mbi==2.0.*' smartnoise-sql Faker 'disjoint-set<0.10' pyarrow
+	.bench-dp/bin/pip install --quiet 'mbi==2.0.*' smartnoise-sql Faker 'disjoint-set<0.10' pyarrow packaging "$(TORCH)"
+	.bench-dp/bin/pip install --quiet --no-deps 'opacus==0.14.0'  # DP-CTGAN: smartnoise 1.0.8 pins opacus 0.14
 	touch .bench-dp/.installed
 
 clean:

@@ -1,13 +1,13 @@
-"""What differential privacy costs on the tabular suite: `ganforge fit --dp-epsilon E` (no other flag) beside MST
-and AIM (smartnoise-synth) at the same epsilon, on the same split, with ganforge's non-private default as the
+"""What differential privacy costs on the tabular suite: `ganforge fit --dp-epsilon E` (no other flag) beside MST,
+AIM and DP-CTGAN (smartnoise-synth) at the same epsilon, on the same split, with ganforge's non-private default as the
 reference.
 
     .bench/bin/python benchmarks/privacy_tradeoff.py [--half tuning|held-out|both] [--epsilons 0.5 1 3]
-                                                     [--methods ganforge mst aim] [--variant LABEL=JSON]
+                                                     [--methods ganforge mst aim dpctgan] [--variant LABEL=JSON]
     .bench/bin/python benchmarks/privacy_tradeoff.py --runs 0 1   # ganforge's runs beside MST (the README table)
 
 The tables, their 70/30 split and the scores are the tabular suite's (benchmarks/tabular_suite.py), so the
-non-private rows come from its results file. MST and AIM run in `.bench-dp` (`make bench-env`) through
+non-private rows come from its results file. MST, AIM and DP-CTGAN run in `.bench-dp` (`make bench-env`) through
 benchmarks/peers/smartnoise_run.py, spending 30% of epsilon on their own DP bounds; where those bounds cannot
 be found they get the true ranges instead, a head start the table marks with "(public bounds)"; where ganforge
 refuses a table as too small, it is run again with the options its message asks for (`--dp-bounds`,
@@ -38,7 +38,7 @@ import tabular_suite as suite  # noqa: E402  (also sets one thread)
 
 RESULTS = suite.ROOT / "benchmarks" / "results" / "privacy.jsonl"
 DP_PYTHON = suite.ROOT / ".bench-dp" / "bin" / "python"
-METHODS = ("ganforge", "mst", "aim")
+METHODS = ("ganforge", "mst", "aim", "dpctgan")
 PREPROCESSOR_SHARE = 0.3
 RETRIES = 8  # of a refused ganforge fit, each adding the options its message asks for (14 columns near their
 # thresholds, as `boston` at epsilon 1, can each fail in a later run than the last)

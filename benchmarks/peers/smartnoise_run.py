@@ -1,4 +1,4 @@
-"""MST or AIM (smartnoise-synth) on one table, run inside `.bench-dp`: a subprocess of privacy_tradeoff.py.
+"""MST, AIM or DP-CTGAN (smartnoise-synth) on one table, run inside `.bench-dp`: a subprocess of privacy_tradeoff.py.
 
     .bench-dp/bin/python benchmarks/peers/smartnoise_run.py METHOD EPSILON SEED IN.parquet OUT.parquet SPEC.json
 
@@ -6,7 +6,9 @@ smartnoise-synth 1.0.8 pins mbi<2, and the package index holds mbi 2.0 only (pri
 GitHub), so the few names that moved in mbi 2.0 are mapped back here before smartnoise is imported. The
 mechanisms themselves are smartnoise's, untouched. SPEC.json names the categorical and continuous columns and
 the share of epsilon the preprocessor may spend on bounds; with "public_bounds" the true ranges are handed over
-instead (a head start for the peer, recorded as such).
+instead (a head start for the peer, recorded as such): binned for the marginal methods, scaled to [-1, 1] for
+DP-CTGAN, whose categories are one-hot. DP-CTGAN (DP-SGD through opacus 0.14, which smartnoise 1.0.8 pins) runs
+with smartnoise's defaults.
 """
 
 from __future__ import annotations
@@ -60,14 +62,26 @@ def main() -> None:
     np.random.seed(int(seed))
     map_mbi_2_names()
     from snsynth import Synthesizer
-    from snsynth.transform import BinTransformer, LabelTransformer, TableTransformer
+    from snsynth.transform import (
+        BinTransformer,
+        ChainTransformer,
+        LabelTransformer,
+        MinMaxTransformer,
+        OneHotEncoder,
+        TableTransformer,
+    )
 
     frame = pd.read_parquet(source)
     categorical, continuous = spec["categorical"], spec["continuous"]
     for column in categorical:
         frame[column] = frame[column].astype(str)
     synthesizer = Synthesizer.create(method, epsilon=float(epsilon), verbose=False)
-    if spec.get("public_bounds"):
+    if spec.get("public_bounds") and method == "dpctgan":
+        transformers = [ChainTransformer([LabelTransformer(nullable=True), OneHotEncoder()]) if c in categorical else
+                        MinMaxTransformer(lower=float(frame[c].min()), upper=float(frame[c].max()), negative=True,
+                                          nullable=True) for c in frame.columns]
+        synthesizer.fit(frame, transformer=TableTransformer(transformers), preprocessor_eps=0.0)
+    elif spec.get("public_bounds"):
         transformers = [LabelTransformer(nullable=True) if c in categorical else
                         BinTransformer(bins=20, lower=float(frame[c].min()), upper=float(frame[c].max()),
                                        nullable=True) for c in frame.columns]
