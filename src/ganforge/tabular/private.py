@@ -152,8 +152,10 @@ def _fit_column(values: pd.Series, spec: ColumnSpec, config: TabularConfig, priv
     if spec.kind == "categorical":
         quantity = _as_quantity(values, spec, config, privacy, epsilon, delta, rows)
         unit = quantity is not spec and _consecutive(values)
-        spec = dataclasses.replace(quantity, reason=f"{quantity.reason} (consecutive: a bin for each whole number)"
-                                   ) if unit else quantity
+        if unit:
+            quantity = dataclasses.replace(quantity, reason=f"{quantity.reason} (consecutive: a bin for each "
+                                                            "whole number)")
+        spec = quantity
     elif spec.kind == "continuous":
         spec = _as_levels(values, spec, config, privacy, epsilon, delta, rows)
     if spec.kind in ("categorical", "boolean", "constant"):
