@@ -12,8 +12,11 @@ benchmarks/peers/smartnoise_run.py, spending 30% of epsilon on their own DP boun
 be found they get the true ranges instead, a head start the table marks with "(public bounds)"; where ganforge
 refuses a table as too small, it is run again with the options its message asks for (`--dp-bounds`,
 `--dp-categories`) filled with the training table's own values, the same head start, marked the same way. Printed per
-table and epsilon: quality and its ratio to the non-private default, detection AUC, TSTR ratio, the distance
-and density membership-attack AUCs (0.5 is best), the epsilon the model reports as spent, and fit seconds.
+table and epsilon: quality and its ratio to the non-private default, the column-pair trends as the quality
+report scores them and with numbers cut at the real column's bins in both tables (`evaluate`'s
+`column_pair_trends_shared_bins`: the report cuts each table over its own range, so thin tails left out move its
+bins), detection AUC, TSTR ratio, the distance and density membership-attack AUCs (0.5 is best), the epsilon
+the model reports as spent, and fit seconds.
 Results are kept in benchmarks/results/privacy.jsonl. Defaults are chosen on the tuning half only.
 ganforge draws its privacy noise from fresh entropy, never from the seed, so `--seed 1` is a second run of
 ganforge (the spread between runs is part of the result), not a repeat of the first.
@@ -145,7 +148,8 @@ def run(name: str, method: str, epsilon: float, seed: int, max_rows: int) -> dic
         return {**row, "error": f"scoring failed: {type(error).__name__}: {str(error)[:200]}"}
 
 
-COLUMNS = ("quality", "ratio", "detection", "tstr", "membership_auc", "density_auc", "spent", "seconds")
+COLUMNS = ("quality", "ratio", "pairs", "pairs_shared", "detection", "tstr", "membership_auc", "density_auc", "spent",
+           "seconds")
 
 
 def load_results() -> dict[tuple, dict]:
@@ -199,8 +203,9 @@ def print_runs(names: list[str], epsilons: list[float], seeds: list[int]) -> Non
     epsilon, then the means over the tables where both ran, per half."""
     results = load_results()
     print("| half | table (train rows) | epsilon | ganforge quality (" + " / ".join(f"run {s}" for s in seeds)
-          + ") | ganforge mean | MST quality | ganforge - MST | ganforge pairs (mean) | MST pairs |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          + ") | ganforge mean | MST quality | ganforge - MST | ganforge pairs (mean) | MST pairs "
+          "| ganforge pairs, shared bins | MST pairs, shared bins |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     means: dict[tuple[str, float], list[tuple[float, float]]] = {}
     for name in names:
         for epsilon in epsilons:
@@ -213,14 +218,17 @@ def print_runs(names: list[str], epsilons: list[float], seeds: list[int]) -> Non
             head = f"| {mst['half']} | {name} ({mst['rows']:,}) | {epsilon:g} | "
             if not done:
                 print(head + f"refused (too few rows for the statistics) | | {mst['quality']:.3f}{bounds} | | | "
-                      f"{mst['pairs']:.3f} |")
+                      f"{mst['pairs']:.3f} | | {suite.cell(mst.get('pairs_shared'), 'pairs')} |")
                 continue
             quality = float(np.mean([r["quality"] for r in done]))
             pairs = float(np.mean([r["pairs"] for r in done]))
             shown = " / ".join("refused" if r is None or "error" in r else
                                f"{r['quality']:.3f}{' (public bounds)' if r.get('note') else ''}" for r in runs)
+            shared = [r["pairs_shared"] for r in done if r.get("pairs_shared") is not None]
+            shared = float(np.mean(shared)) if len(shared) == len(done) else None  # every run, or none shown
             print(head + f"{shown} | {quality:.3f} | {mst['quality']:.3f}{bounds} | {quality - mst['quality']:+.3f} "
-                  f"| {pairs:.3f} | {mst['pairs']:.3f} |")
+                  f"| {pairs:.3f} | {mst['pairs']:.3f} | {suite.cell(shared, 'pairs')} "
+                  f"| {suite.cell(mst.get('pairs_shared'), 'pairs')} |")
             helped = any(r.get("note") for r in done)  # told the true ranges and levels after refusing, as MST was
             means.setdefault((mst["half"], epsilon, helped), []).append((quality, mst["quality"]))
     print("\n| half | epsilon | tables ganforge ran | ganforge mean quality | MST on the same tables | ganforge wins |")

@@ -327,7 +327,9 @@ def score(name: str, train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.D
     schema = infer_schema(train, kinds)
     result = evaluate(train, synthetic, holdout, target=TABLES[name].target, seed=seed, schema=schema)
     return {"quality": result["fidelity"]["overall"], "shapes": result["fidelity"]["column_shapes"],
-            "pairs": result["fidelity"]["column_pair_trends"], "detection": result["detection"]["auc"],
+            "pairs": result["fidelity"]["column_pair_trends"],
+            "pairs_shared": result["fidelity"]["column_pair_trends_shared_bins"],
+            "detection": result["detection"]["auc"],
             "tstr": result["utility"].get("ratio"), "dcr_share": result["privacy"]["share_closer_to_train"],
             "copies": result["privacy"]["exact_copies"], "holdout_copies": result["privacy"]["holdout_copies"],
             "membership_auc": result["privacy"]["membership_auc"],

@@ -238,3 +238,19 @@ def test_pair_trends_count_only_strongly_associated_pairs():
     assert results["fidelity"]["column_pair_trends"] is None and results["fidelity"]["pairs_scored"] == 0
     assert results["fidelity"]["overall"] == results["fidelity"]["column_shapes"]
     assert "the shapes alone" in results["verdict"]["fidelity"]
+
+
+def test_a_sample_without_the_real_extremes_is_scored_on_shared_bins_too():
+    rng = np.random.default_rng(0)
+    score = np.append(rng.normal(size=998), [-9.0, 9.0])  # two far outliers set the report's bins for the real rows
+    vote = np.where(score + 0.5 * rng.normal(size=1000) > 0, "yes", "no")
+    real = pd.DataFrame({"score": score, "vote": vote})
+    trimmed = real.iloc[:998].sample(n=1000, replace=True, random_state=1).reset_index(drop=True)  # same joint
+    fidelity = evaluate(real, trimmed)["fidelity"]
+    # the report cuts each table over its own range, so the trimmed sample's bins no longer line up with the
+    # real ones; on the real column's bins the joint is the same
+    assert fidelity["column_pair_trends_shared_bins"] > 0.97
+    assert fidelity["column_pair_trends"] < fidelity["column_pair_trends_shared_bins"] - 0.2
+
+    shuffled = trimmed.assign(vote=trimmed["vote"].sample(frac=1, random_state=2).to_numpy())  # joint lost
+    assert evaluate(real, shuffled)["fidelity"]["column_pair_trends_shared_bins"] < 0.8
