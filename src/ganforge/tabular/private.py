@@ -97,6 +97,9 @@ PLACING_BINS = 16  # shape bins from which a coarse histogram places them (tunin
 FAR_TAIL_BINS = 64  # shape bins from which a private range also takes the next magnitude bin away from zero
 STRAY_GAP, STRAY_MARGIN = 1, 3.0  # a group of passing bins apart from the largest: bins between, extra noise scales
 MIRROR_RISK = 1e-4  # chance that the empty mirror image of a one-signed range clears its bar by noise alone
+NEIGHBOUR_BAR = 3.0  # noise scales a magnitude bin beside a private range needs to join it (an empty one: 2.5%)
+FAR_NEIGHBOUR_SHARE = 0.05  # ... and away from zero, this share of the range's values: a doubled range thins every
+# shape bin (tuning half, the released distribution functions against their rows: 0.05 lost no column by 0.02)
 STRAY_FAR, STRAY_FAR_MARGIN = 4, 8.0  # a group more bins than this from the largest (16 times its values) clears
 # this many more: at 3, one column in 1,000 (ages 18-70 at epsilon 0.05) got a range to 2^34 or beyond, or below zero
 DATE_ORIGIN = 946_684_800.0  # 2000-01-01 in seconds from 1970: dates of 2012-2015 had a private range of
@@ -570,10 +573,34 @@ def private_range(numbers: np.ndarray, name: str, epsilon: float, rng: np.random
             first -= 1
         if upper[last] < 0:
             last += 1
+        if (wider := _with_neighbours(noisy, first, last, epsilon)) != (first, last):
+            first, last = wider
+            total = float(max(noisy[first:last + 1].sum(), 1.0))
         return PrivateRange(float(lower[first]), float(upper[last]), total, zeros, noisy_missing)
     needed = math.ceil(_group_threshold(1, len(noisy)) / epsilon)
     raise _TooFew(name, f"its range needs about {needed:,} values within one power of two",
                   f"--dp-bounds {name}=LOW:HIGH")
+
+
+def _with_neighbours(noisy: np.ndarray, first: int, last: int, epsilon: float) -> tuple[int, int]:
+    """The range grown a magnitude bin at a time while the next bin out holds NEIGHBOUR_BAR noise scales of rows
+    and, away from zero, FAR_NEIGHBOUR_SHARE of the range's values (never into zero's bin). The bar every bin
+    and pair of bins had to clear alone is set for a hundred of them, about nine noise scales; a bin beside
+    values already found needs far less to be believed, and where a column's values cross a power of two the
+    part past it was clipped to the edge: `cigar`'s prices above 128 cents, 13% of its rows, at epsilon 1;
+    `chile`'s town sizes under 65,536, a third of its rows, at 0.5. Post-processing of the same counts."""
+    bar = NEIGHBOUR_BAR / epsilon
+
+    def joins(index: int) -> bool:
+        far = index < min(first, ZERO_BIN) or index > max(last, ZERO_BIN)  # away from zero
+        share = FAR_NEIGHBOUR_SHARE * noisy[first:last + 1].sum() if far else 0.0
+        return index != ZERO_BIN and noisy[index] > max(bar, share)
+
+    while first > 0 and joins(first - 1):
+        first -= 1
+    while last < len(noisy) - 1 and joins(last + 1):
+        last += 1
+    return first, last
 
 
 def with_far_tail(low: float, high: float, total: float, shape_epsilon: float) -> tuple[float, float]:
