@@ -79,3 +79,16 @@ def test_the_request_check_would_see_an_external_request(chromium, tmp_path):
     page.write_text('<html><body><img src="http://127.0.0.1:9/pixel.png"></body></html>')
     _, requests = render_in_browser(chromium, page, tmp_path)
     assert requests == ["http://127.0.0.1:9/pixel.png"]
+
+
+def test_the_pair_card_gives_the_shared_bin_figure_where_a_sample_lacks_the_real_extremes():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    score = np.append(rng.normal(size=598), [-9.0, 9.0])
+    real = pd.DataFrame({"score": score, "vote": np.where(score + 0.5 * rng.normal(size=600) > 0, "yes", "no")})
+    trimmed = real.iloc[:598].sample(n=600, replace=True, random_state=1).reset_index(drop=True)
+    note = "with numbers cut at the real columns"  # (the apostrophe is escaped in the page)
+    assert note in render_report(evaluate(real, trimmed), real, trimmed)
+    assert note not in render_report(evaluate(real, real), real, real)  # the same bins: one figure
