@@ -214,9 +214,10 @@ def pairs_text(fidelity: dict) -> str:
     if fidelity["column_pair_trends"] is None:
         return "pairs not scored: none is strongly associated in the real data" if fidelity.get("pairs_total") \
             else "no column pairs"
-    shared = fidelity.get("column_pair_trends_shared_bins")
-    apart = (f", {shared:.3f} with numbers cut at the real columns' bins in both tables"
-             if shared is not None and abs(shared - fidelity["column_pair_trends"]) >= 0.005 else "")
+    from ..metrics.tabular import shared_bins_apart  # here: scikit-learn comes with it, and fit need not wait
+
+    shared = shared_bins_apart(fidelity)
+    apart = "" if shared is None else f", {shared:.3f} with numbers cut at the real columns' bins in both tables"
     return (f"pairs {fidelity['column_pair_trends']:.3f} over the {fidelity['pairs_scored']} of "
             f"{fidelity['pairs_total']} with a strong real association{apart}")
 

@@ -16,6 +16,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_te
 from ..errors import GanforgeError
 from ..schema import UNMODELLED, ColumnSpec, datetime_seconds
 
+SHARED_BINS_APART = 0.005  # pair trends on shared bins are shown beside the report's where they differ by this
+
 SDTYPES = {"continuous": "numerical", "integer": "numerical", "categorical": "categorical",
            "boolean": "boolean", "datetime": "datetime", "constant": "categorical", "id": "id",
            "text": "id"}
@@ -74,24 +76,32 @@ def _shared_bin_trends(real: pd.DataFrame, synthetic: pd.DataFrame, schema: list
     decides such pairs."""
     from sdmetrics.column_pairs import ContingencySimilarity
 
-    kinds = {spec.name: spec.kind for spec in schema}
+    specs = {spec.name: spec for spec in schema}
+    numbers = {name for name, spec in specs.items() if spec.kind in ("continuous", "integer", "datetime")}
+    mixed = scored[(scored["Metric"] == "ContingencySimilarity")
+                   & (scored["Column 1"].isin(numbers) | scored["Column 2"].isin(numbers))]
+    wanted = numbers & set(mixed["Column 1"]) | numbers & set(mixed["Column 2"])
+    as_numbers = [{name: datetime_seconds(frame[name], specs[name]) if specs[name].kind == "datetime"
+                   else pd.to_numeric(frame[name], errors="coerce") for name in wanted}  # each column once
+                  for frame in (real, synthetic)]
     scores = []
-    for _, pair in scored.iterrows():
-        columns = [pair["Column 1"], pair["Column 2"]]
-        numbers = [c for c in columns if kinds[c] in ("continuous", "integer", "datetime")]
-        if pair["Metric"] != "ContingencySimilarity" or not numbers:
+    for index, pair in scored.iterrows():
+        if index not in mixed.index:
             scores.append(float(pair["Score"]))
             continue
-        both = []
-        for frame in (real, synthetic):
-            part = frame[columns].copy()
-            for column in numbers:
-                spec = next(s for s in schema if s.name == column)
-                part[column] = (datetime_seconds(part[column], spec) if spec.kind == "datetime"
-                                else pd.to_numeric(part[column], errors="coerce"))
-            both.append(part)
-        scores.append(float(ContingencySimilarity.compute(*both, continuous_column_names=numbers)))
+        columns = [pair["Column 1"], pair["Column 2"]]
+        both = [pd.DataFrame({c: converted[c] if c in numbers else frame[c] for c in columns})
+                for frame, converted in zip((real, synthetic), as_numbers)]
+        scores.append(float(ContingencySimilarity.compute(
+            *both, continuous_column_names=[c for c in columns if c in numbers])))
     return float(np.mean(scores)) if scores else None
+
+
+def shared_bins_apart(fidelity: dict) -> float | None:
+    """The pair trends on shared bins where they differ from the report's by SHARED_BINS_APART or more (what
+    `evaluate` and the report show beside it), else None."""
+    shared, report = fidelity.get("column_pair_trends_shared_bins"), fidelity.get("column_pair_trends")
+    return shared if shared is not None and report is not None and abs(shared - report) >= SHARED_BINS_APART else None
 
 
 def _number(value) -> float | None:

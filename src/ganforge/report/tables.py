@@ -29,8 +29,9 @@ def _cards(results: dict) -> list[dict]:
               "grade": _grade(fidelity["column_shapes"], 0.9, 0.8)}]
     if fidelity["column_pair_trends"] is not None:
         counted = f"{fidelity.get('pairs_scored')} of {fidelity.get('pairs_total')} pairs strongly associated"
-        shared = fidelity.get("column_pair_trends_shared_bins")
-        if shared is not None and abs(shared - fidelity["column_pair_trends"]) >= 0.005:  # see metrics.tabular
+        from ..metrics.tabular import shared_bins_apart  # scikit-learn comes with it: only where a report is made
+
+        if (shared := shared_bins_apart(fidelity)) is not None:
             counted += f"; {shared:.2f} with numbers cut at the real columns' bins"
         cards.append({"value": f"{fidelity['column_pair_trends']:.2f}", "label": f"column-pair trends ({counted})",
                       "grade": _grade(fidelity["column_pair_trends"], 0.9, 0.8)})
