@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 from torch import nn
 
 from ganforge import GanforgeError, TabularSynthesizer
@@ -23,6 +24,7 @@ from ganforge.tabular.marginals import (
     cell_names,
     measure,
     select_pairs,
+    zcdp_delta,
     zcdp_rho,
 )
 from ganforge.tabular.private import (
@@ -516,10 +518,21 @@ def test_a_number_with_few_values_each_held_by_many_rows_is_released_as_its_valu
         assert transform.columns[0].spec.kind == "continuous"
 
 
-def test_zcdp_conversion_gives_back_the_epsilon_asked_for():
-    for epsilon, delta in ((0.5, 1e-5), (1.0, 5e-6), (3.0, 1e-9)):
+def test_zcdp_conversion_spends_the_delta_asked_for_and_no_more():
+    for epsilon, delta in ((0.15, 2.5e-6), (1.0, 5e-6), (3.0, 1e-9)):
         rho = zcdp_rho(epsilon, delta)
-        assert rho + 2 * np.sqrt(rho * np.log(1 / delta)) == pytest.approx(epsilon)
+        assert zcdp_delta(rho, epsilon) <= delta < zcdp_delta(1.01 * rho, epsilon)
+        # the same least over Renyi orders, on a grid of them
+        alphas = np.linspace(1.0001, 2 * (epsilon / rho + 1), 400_000)
+        grid = np.exp((alphas - 1) * (alphas * rho - epsilon) + (alphas - 1) * np.log1p(-1 / alphas)
+                      - np.log(alphas)).min()
+        assert zcdp_delta(rho, epsilon) == pytest.approx(grid, rel=1e-3)
+        # never looser than the usual bound, epsilon = rho + 2 sqrt(rho ln(1/delta))
+        assert rho >= (np.sqrt(np.log(1 / delta) + epsilon) - np.sqrt(np.log(1 / delta))) ** 2
+        # and no tighter than what a Gaussian mechanism at that rho really spends (Balle & Wang 2018)
+        mu = np.sqrt(2 * rho)
+        exact = norm.cdf(-epsilon / mu + mu / 2) - np.exp(epsilon) * norm.cdf(-epsilon / mu - mu / 2)
+        assert exact <= delta
 
 
 def encoded_survey(rows: int, epsilon: float = 1.0, delta: float = 1e-6):
@@ -534,10 +547,10 @@ def encoded_survey(rows: int, epsilon: float = 1.0, delta: float = 1e-6):
 
 def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
     transform, scalars, codes, cells = encoded_survey(2000)
-    exact = measure(cells, scalars, codes, 1e9, 0.5, np.random.default_rng(1))  # a budget with no noise to speak of
+    exact = measure(cells, scalars, codes, 1e9, np.random.default_rng(1))  # a budget with no noise to speak of
     assert exact.rows == pytest.approx(2000, abs=1)
     assert exact.pairs == cells.columns * (cells.columns - 1) // 2
-    noisy = measure(cells, scalars, codes, 0.5, 1e-6, np.random.default_rng(1))
+    noisy = measure(cells, scalars, codes, zcdp_rho(0.5, 1e-6), np.random.default_rng(1))
     assert noisy.sigma == pytest.approx(np.sqrt(noisy.pairs / (2 * zcdp_rho(0.5, 1e-6))))
     owner = np.repeat(np.arange(cells.columns), cells.sizes)
     between = owner[:, None] != owner[None, :]
@@ -548,10 +561,11 @@ def test_pair_marginals_are_measured_with_the_noise_the_budget_sets():
 def test_the_pairs_furthest_from_independence_are_chosen_privately_and_measured_with_the_rest():
     transform, scalars, codes, cells = encoded_survey(3000)
     known = cells.known_shares(transform.category_counts(), quantile=True)
-    every = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)  # no row count: all pairs
+    # no row count: all pairs
+    every = measure(cells, scalars, codes, zcdp_rho(0.3, 5e-6), np.random.default_rng(1), known)
     assert every.measured is None and every.pairs == len(cells.pairs)
 
-    chosen = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known, rows_hint=2990)
+    chosen = measure(cells, scalars, codes, zcdp_rho(0.3, 5e-6), np.random.default_rng(1), known, rows_hint=2990)
     assert chosen.pairs == len(chosen.measured) == cells.columns - 1
     # the selection's share of rho is spent, and the rest sets the noise on the fewer tables
     assert chosen.sigma == pytest.approx(np.sqrt(chosen.pairs / (2 * (1 - SELECT_SHARE) * zcdp_rho(0.3, 5e-6))))
@@ -578,7 +592,7 @@ def test_a_column_with_one_level_released_is_never_chosen_for_a_pair():
     known = cells.known_shares(transform.category_counts(), quantile=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # its score was a division by zero
-        chosen = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known, rows_hint=2000)
+        chosen = measure(cells, scalars, codes, zcdp_rho(0.3, 5e-6), np.random.default_rng(1), known, rows_hint=2000)
     assert not any(sex in pair for pair in chosen.measured)
 
 
@@ -808,7 +822,7 @@ def test_a_refused_integer_coded_category_asks_for_its_levels_and_trains_once_th
 def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_columns():
     transform, scalars, codes, cells = encoded_survey(150, 1e6, 0.5)
     known = cells.known_shares(transform.category_counts(), quantile=True)
-    small = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)
+    small = measure(cells, scalars, codes, zcdp_rho(0.3, 5e-6), np.random.default_rng(1), known)
     assert small.strongest < DEPENDENCE_SHOWN
     shares = [np.diag(small.counts[cells.span(a), cells.span(a)]) / small.rows for a in range(cells.columns)]
     assert all(s.min() >= 0 and s.sum() == pytest.approx(1.0) for s in shares)
@@ -823,7 +837,8 @@ def test_pair_marginals_too_noisy_to_show_any_dependence_become_independent_colu
         np.testing.assert_allclose(block, small.rows * np.outer(shares[a], shares[b]), atol=1e-9)
     larger = survey(3000)
     scalars, codes = transform.encode(larger, np.random.default_rng(0))
-    kept = measure(cells, scalars, codes, 0.3, 5e-6, np.random.default_rng(1), known)  # the same noise, 3,000 rows
+    # the same noise, 3,000 rows
+    kept = measure(cells, scalars, codes, zcdp_rho(0.3, 5e-6), np.random.default_rng(1), known)
     assert kept.strongest > DEPENDENCE_SHOWN
     deviations = np.concatenate([(kept.counts[cells.span(a), cells.span(b)]
                                   - kept.rows * np.outer(known[a], known[b])).ravel() for a, b in cells.pairs])
@@ -870,6 +885,31 @@ def test_the_plan_buys_the_pairs_where_rows_could_show_a_dependence_and_always_a
     asked = plan_budget(PrivacyConfig(dp_epsilon=1.0, dp_sgd_share=0.1), schema, 150, True, np.random.default_rng(0))
     assert asked.row_count is None and set(asked.parts) == {"marginals", "dp_sgd"}  # the configured split
     assert plan_budget(config, schema, 150, False, np.random.default_rng(0)).row_count is None  # mixture modes
+
+
+def test_many_columns_compose_in_zcdp_and_leave_the_pairs_more_at_the_same_guarantee():
+    config, rng = PrivacyConfig(dp_epsilon=1.0), np.random.default_rng(0)
+    wide = pd.DataFrame({f"x{i}": rng.normal(size=200) for i in range(14)})
+    plan = plan_budget(config, infer_schema(wide), 5000, True, np.random.default_rng(0))
+    apart = zcdp_rho(*plan.parts["marginals"])
+    assert plan.composed == "together" and plan.marginals_rho > 1.5 * apart
+    # every column's statistics (epsilon_c^2 / 2 each) and the marginals, converted once, spend what the row
+    # count leaves
+    spent = 14 * (plan.statistics[0] / 14) ** 2 / 2 + plan.marginals_rho
+    rest = config.dp_epsilon - plan.row_count["epsilon"]
+    assert zcdp_delta(spent, rest) <= plan.parts["marginals"][1] * (1 + 1e-9)
+    assert plan.statistics[1] + plan.parts["marginals"][1] == pytest.approx(config.dp_delta)  # thresholds + conversion
+    assert plan.epsilon == pytest.approx(1.0)
+    narrow = plan_budget(config, infer_schema(survey(50)), 3000, True, np.random.default_rng(0))
+    assert narrow.composed == "apart" and narrow.marginals_rho == zcdp_rho(*narrow.parts["marginals"])
+    # a fit says so, and measures at that rho
+    base = rng.normal(size=3000)
+    table = pd.DataFrame({f"x{i}": (base + rng.normal(size=3000)).round(3) for i in range(14)})
+    spent = TabularSynthesizer(**{**TINY, "dp_epsilon": 1.0, "epochs": 2}).fit(table).privacy_
+    assert spent["marginals"]["composed"] == "together" and spent["marginals"]["rho"] > 1.5 * spent["marginals"][
+        "rho_apart"]
+    assert spent["epsilon"] == pytest.approx(1.0)
+    assert any(line.startswith("  rho composed with the statistics") for line in budget_lines(spent))
 
 
 def test_independent_columns_keep_a_numbers_noisy_share_of_missing_values():

@@ -344,6 +344,10 @@ def budget_lines(privacy: dict) -> list[str]:
         lines.append(f"pair marginals bought the joint counts of {which} with Gaussian noise of "
                      f"{marginals['noise_sigma']:.3g} rows each (zCDP rho {marginals['rho']:.3g}); the generator was "
                      f"fitted to them for {marginals['fit_steps']:,} steps")
+        if marginals.get("composed") == "together":
+            lines.append(f"  rho composed with the column statistics in zCDP and converted to (epsilon, delta) once: "
+                         f"{marginals['rho'] / marginals['rho_apart']:.2g} times what epsilon "
+                         f"{marginals['epsilon']:.3g} buys the pairs converted on its own")
         if marginals.get("independent"):
             lines.append(f"  that noise hides any dependence: columns that determined each other would stand only "
                          f"{marginals['strongest_dependence']:.2g} noise deviations out of it, so the generator "
