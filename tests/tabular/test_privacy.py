@@ -876,6 +876,8 @@ def test_the_plan_buys_the_pairs_where_rows_could_show_a_dependence_and_always_a
     small = plan_budget(config, schema, 150, True, np.random.default_rng(0))
     large = plan_budget(config, schema, 3000, True, np.random.default_rng(0))
     assert small.pairs_set_aside and small.parts == {} and small.statistics == (pytest.approx(0.97), 1e-5)
+    # independent columns weighed as when that weight was tuned, by the usual bound's noise
+    assert small.row_count["independent_sigma"] > small.row_count["noise_sigma"]
     assert not large.pairs_set_aside and large.parts["marginals"] == (pytest.approx(0.3), 5e-6)
     assert large.statistics == (pytest.approx(0.67), 5e-6)
     assert small.epsilon == pytest.approx(1.0) and large.epsilon == pytest.approx(1.0)
@@ -909,7 +911,7 @@ def test_many_columns_compose_in_zcdp_and_leave_the_pairs_more_at_the_same_guara
     assert spent["marginals"]["composed"] == "together" and spent["marginals"]["rho"] > 1.5 * spent["marginals"][
         "rho_apart"]
     assert spent["epsilon"] == pytest.approx(1.0)
-    assert any(line.startswith("  rho composed with the statistics") for line in budget_lines(spent))
+    assert any(line.startswith("  rho composed with the column statistics in zCDP") for line in budget_lines(spent))
 
 
 def test_independent_columns_keep_a_numbers_noisy_share_of_missing_values():

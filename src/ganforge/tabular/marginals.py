@@ -68,11 +68,16 @@ def zcdp_delta(rho: float, epsilon: float) -> float:
     return min(1.0, math.exp(exponent(high)))
 
 
+def usual_zcdp_rho(epsilon: float, delta: float) -> float:
+    """The rho of the usual bound, epsilon = rho + 2 sqrt(rho ln(1/delta)) (Bun & Steinke 2016): valid, looser."""
+    log_term = math.log(1 / delta)
+    return (math.sqrt(log_term + epsilon) - math.sqrt(log_term)) ** 2
+
+
 def zcdp_rho(epsilon: float, delta: float) -> float:
     """The largest rho whose zCDP guarantee converts to (epsilon, delta) (`zcdp_delta`), found by bisection
     from the usual bound's rho, which always converts."""
-    log_term = math.log(1 / delta)
-    low, high = (math.sqrt(log_term + epsilon) - math.sqrt(log_term)) ** 2, epsilon
+    low, high = usual_zcdp_rho(epsilon, delta), epsilon
     if zcdp_delta(high, epsilon) <= delta:
         return high
     for _ in range(100):
