@@ -64,7 +64,7 @@ from ..config import PrivacyConfig, TabularConfig
 from ..errors import GanforgeError
 from ..schema import ColumnSpec, datetime_seconds, mostly_distinct, reads_as_codes
 from .encoders import CategoricalEncoder, ContinuousEncoder, QuantileEncoder, to_python
-from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence, usual_zcdp_rho, zcdp_rho
+from .marginals import BINS, DEPENDENCE_SHOWN, pair_noise, strongest_dependence, zcdp_rho
 from .transform import SECONDS_PER_DAY, ColumnTransform, TableTransform
 
 SMALLEST_POWER, LARGEST_POWER = -30, 63  # magnitude bins [2^k, 2^(k+1)) for k in this range, and zero
@@ -999,10 +999,6 @@ def plan_budget(config: PrivacyConfig, schema: list[ColumnSpec], rows: int, quan
              "strongest_dependence": round(strongest_dependence(sizes, noisy_rows, sigma), 3),
              "noise_sigma": round(sigma, 4)}
     if count["strongest_dependence"] < DEPENDENCE_SHOWN:
-        # the independent columns' targets are weighed by the noise the usual zCDP bound gave the pairs when
-        # that weight was tuned: the tighter conversion's smaller noise weighs them more, and lost 0.02 of
-        # quality on `mpg` and `caschool` at 0.5 in one draw of two (level in the other)
-        count["independent_sigma"] = round(pair_noise(len(sizes), usual_zcdp_rho(*parts["marginals"])), 4)
         return BudgetPlan((config.dp_epsilon - count_epsilon, config.dp_delta), {}, count)
     return BudgetPlan((statistics[0] - count_epsilon, statistics[1]), parts, count, rho, composed)
 

@@ -367,8 +367,7 @@ class TabularSynthesizer(Synthesizer):
         if not plan.pairs_set_aside:
             return None
         count = plan.row_count
-        measurement = unmeasured(cells, count["rows"], count["independent_sigma"], count["strongest_dependence"],
-                                 known)
+        measurement = unmeasured(cells, count["rows"], count["noise_sigma"], count["strongest_dependence"], known)
         marginals = {"epsilon": 0.0, "delta": 0.0, "measured": False} | fit_to(
             generator, cells, measurement, sampler, tabular.embedding_dim, dp.dp_marginal_steps, seed or 0)
         log.info("fitted the generator to independent columns: a noisy count of %d rows says the pairs' noise "
