@@ -1013,7 +1013,7 @@ def marginals_rho(epsilon: float, statistics_epsilon: float, columns: int,
     2016, Propositions 1.4 and 1.13); composed with the marginals in zCDP and converted once at the marginals'
     delta, `epsilon` buys a rho from which the statistics' are taken, and the rest is the marginals'. Conversion
     is concave, so paying it once leaves more where the columns are many and each one's epsilon small (at
-    epsilon 1, ten columns: 1.45 times the rho apart, fourteen: 3.6; nine or fewer: less than apart). The
+    epsilon 1, ten columns: 1.45 times the rho apart, fourteen: 3.6, nine or fewer: less; at 0.5, nine: 1.4). The
     statistics are the same either way, and either way the two spend (`epsilon`, delta): the thresholds' delta
     (the statistics' half) plus the conversion's (the marginals'). The larger rho is taken, a choice made from
     the budget and the column count alone."""
