@@ -121,9 +121,9 @@ def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig
     if texts:
         raise GanforgeError(f"column {texts[0]!r} is free text, which differential privacy does not cover yet: "
                             f"drop it, or declare it --column-kind {texts[0]}=id (new identifiers, nothing learned)")
-    modelled = [spec for spec in schema if spec.kind != "id"]
-    epsilon_column = epsilon / max(1, len(modelled))
-    delta_column = delta / max(1, len(modelled))
+    modelled = modelled_columns(schema)
+    epsilon_column = epsilon / max(1, modelled)
+    delta_column = delta / max(1, modelled)
     columns, failures = [], []
     # a noise stream of its own for each column: how one column's statistics are drawn leaves every other
     # column's noise as it was (and the parent stream, which the marginals go on with)
@@ -137,7 +137,7 @@ def fit_private_transform(frame, schema: list[ColumnSpec], config: TabularConfig
     if failures:  # every column that needs a hand, in one message
         raise GanforgeError(
             f"differential privacy: {len(frame)} rows are too few for statistics epsilon {epsilon:.3g} "
-            f"({epsilon_column:.3g} for each of {len(modelled)} columns): "
+            f"({epsilon_column:.3g} for each of {modelled} columns): "
             + "; ".join(f"column {f.column!r}: {f.reason}" for f in failures)
             + "; declare " + " ".join(f.option for f in failures) + ", or raise --dp-epsilon")
     return TableTransform(columns)
@@ -942,13 +942,18 @@ class BudgetPlan:
     marginals and DP-SGD in use. `row_count`: where the pairs may be bought, a noisy row count said whether
     their noise would hide any dependence ({"epsilon", "rows", "strongest_dependence", "noise_sigma"});
     `pairs_set_aside`: it would, so their share went to the column statistics. `marginals_rho`: the zCDP rho
-    the pair marginals measure at; `composed`: how it was found (`marginals_rho`)."""
+    the pair marginals measure at; `rho_apart`: what their share buys converted on its own (`marginals_rho`)."""
 
     statistics: tuple[float, float]
     parts: dict[str, tuple[float, float]]
     row_count: dict | None = None
     marginals_rho: float = 0.0
-    composed: str = "apart"
+    rho_apart: float = 0.0
+
+    @property
+    def composed(self) -> str:
+        """"together" where composing with the statistics in zCDP left the pairs more, else "apart"."""
+        return "together" if self.marginals_rho > self.rho_apart else "apart"
 
     @property
     def pairs_set_aside(self) -> bool:
@@ -985,27 +990,31 @@ def plan_budget(config: PrivacyConfig, schema: list[ColumnSpec], rows: int, quan
     parts = budget_parts(config, len(sizes) >= 2)
     statistics = (config.dp_epsilon * config.dp_statistics_share, config.dp_delta / 2)
     if "marginals" not in parts or "dp_sgd" in parts or not quantile:
-        return BudgetPlan(statistics, parts, marginals_rho=zcdp_rho(*parts["marginals"]) if "marginals" in parts
-                          else 0.0)
+        rho = zcdp_rho(*parts["marginals"]) if "marginals" in parts else 0.0
+        return BudgetPlan(statistics, parts, marginals_rho=rho, rho_apart=rho)
     count_epsilon = config.dp_epsilon * min(ROW_COUNT_SHARE, config.dp_statistics_share / 2)
     noisy_rows = max(1.0, rows + rng.laplace(0, 1 / count_epsilon))
-    columns = sum(spec.kind != "id" for spec in schema)  # as `fit_private_transform` splits the statistics
     # the count, pure epsilon-DP, comes first; whatever it decides, the rest spends (epsilon - count, delta)
     # (adaptive basic composition): the statistics and marginals, or the statistics alone (below)
-    rho, composed = marginals_rho(config.dp_epsilon - count_epsilon, statistics[0] - count_epsilon, columns,
-                                  parts["marginals"])
+    rho, apart = marginals_rho(config.dp_epsilon - count_epsilon, statistics[0] - count_epsilon,
+                               modelled_columns(schema), parts["marginals"])
     sigma = pair_noise(len(sizes), rho)
     count = {"epsilon": count_epsilon, "rows": round(noisy_rows),
              "strongest_dependence": round(strongest_dependence(sizes, noisy_rows, sigma), 3),
              "noise_sigma": round(sigma, 4)}
     if count["strongest_dependence"] < DEPENDENCE_SHOWN:
         return BudgetPlan((config.dp_epsilon - count_epsilon, config.dp_delta), {}, count)
-    return BudgetPlan((statistics[0] - count_epsilon, statistics[1]), parts, count, rho, composed)
+    return BudgetPlan((statistics[0] - count_epsilon, statistics[1]), parts, count, rho, apart)
+
+
+def modelled_columns(schema: list[ColumnSpec]) -> int:
+    """The columns the statistics' budget is split over: all but identifiers."""
+    return sum(spec.kind != "id" for spec in schema)
 
 
 def marginals_rho(epsilon: float, statistics_epsilon: float, columns: int,
-                  marginals: tuple[float, float]) -> tuple[float, str]:
-    """The zCDP rho the pair marginals measure at, and how it was found; `epsilon`: what the statistics and the
+                  marginals: tuple[float, float]) -> tuple[float, float]:
+    """The zCDP rho the pair marginals measure at, and the "apart" one; `epsilon`: what the statistics and the
     marginals spend together (the budget less the row count). "apart": the marginals' share (epsilon_m, delta_m)
     converted on its own (`zcdp_rho`), beside the statistics' basic composition. "together": each column's
     statistics are pure epsilon_c-DP but for the delta of their release thresholds, a bad event of their own (a
@@ -1018,8 +1027,8 @@ def marginals_rho(epsilon: float, statistics_epsilon: float, columns: int,
     (the statistics' half) plus the conversion's (the marginals'). The larger rho is taken, a choice made from
     the budget and the column count alone."""
     apart = zcdp_rho(*marginals)
-    together = zcdp_rho(epsilon, marginals[1]) - columns * (statistics_epsilon / max(1, columns)) ** 2 / 2
-    return (together, "together") if together > apart else (apart, "apart")
+    together = zcdp_rho(epsilon, marginals[1]) - statistics_epsilon ** 2 / (2 * max(1, columns))  # columns x e_c^2 / 2
+    return max(together, apart), apart
 
 
 def budget_parts(config: PrivacyConfig, measurable: bool) -> dict[str, tuple[float, float]]:

@@ -49,7 +49,7 @@ from .calibration import (
     shares_to_counts,
 )
 from .exclusions import Exclusion, find_exclusions, repair, summary
-from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start, zcdp_rho
+from .marginals import Cells, cell_names, fit_to, unmeasured, warm_start
 from .networks import Blocks, TabularDiscriminator, TabularGenerator, activate, gumbel_noise
 from .private import BudgetPlan, fit_private_transform, plan_budget, privacy_coverage, statistics_bought
 from .rejection import RejectionSampler, fit_rejection_sampler
@@ -357,7 +357,7 @@ class TabularSynthesizer(Synthesizer):
                 generator, cells, scalars, codes, sampler, tabular.embedding_dim, plan.marginals_rho, rng,
                 dp.dp_marginal_steps, seed=seed or 0, known_shares=known, rows_hint=(plan.row_count or {}).get("rows"))
             if plan.composed == "together":  # what their share would have bought converted on its own
-                marginals["rho_apart"] = zcdp_rho(epsilon, delta)
+                marginals["rho_apart"] = plan.rho_apart
             if "chosen" in marginals:  # by the columns' names, for `fit` and `info`
                 names = cell_names(transform)
                 marginals["chosen"] = [f"{names[a]} & {names[b]}" for a, b in marginals["chosen"]]
